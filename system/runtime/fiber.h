@@ -1,0 +1,195 @@
+#pragma once
+// The fiber scheduler core shared by the simulator and the real runtime.
+//
+// Fibers run on Boost.Context stacks. A fiber blocks by taking a WaitToken
+// (prepare_wait), handing it to whoever will wake it (a timer, a channel, a
+// socket), and calling suspend(). Tokens carry a generation number, so a
+// stale token (a timer that fired after the fiber was already woken, or after
+// it died) is ignored: timers and wait lists never need eager cancellation.
+//
+// Fibers belong to a FiberGroup, which is one node (one process). A crash
+// kills the whole group: every fiber is resumed once more and throws
+// FiberKilled from its suspension point, so destructors run and nothing of
+// the node runs again. Pausing a group parks its ready fibers.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "system/runtime/callback.h"
+
+namespace castle {
+
+class Fiber;
+class FiberGroup;
+class Rng;
+class Scheduler;
+class StackPool;
+
+// Thrown at a suspension point when the fiber's node crashes. It is not a
+// std::exception so that `catch (const std::exception&)` does not swallow it;
+// code must never swallow it with `catch (...)` either.
+struct FiberKilled {};
+// Thrown at a suspension point of a fiber whose task was cancelled.
+struct FiberCancelled {};
+
+struct WaitToken {
+  Fiber* fiber = nullptr;
+  std::uint64_t gen = 0;
+};
+
+enum class TaskOutcome { running, finished, cancelled, killed };
+
+namespace detail {
+struct TaskState {
+  Fiber* fiber = nullptr;  // null once the fiber has ended
+  TaskOutcome outcome = TaskOutcome::running;
+  std::vector<WaitToken> joiners;
+};
+}  // namespace detail
+
+// A handle to a spawned fiber: join it, cancel it, ask how it ended.
+class Task {
+ public:
+  Task() = default;
+  explicit Task(std::shared_ptr<detail::TaskState> st) : st_(std::move(st)) {}
+  bool valid() const { return st_ != nullptr; }
+  bool done() const { return !st_ || st_->outcome != TaskOutcome::running; }
+  TaskOutcome outcome() const { return st_ ? st_->outcome : TaskOutcome::finished; }
+  // Blocks the calling fiber until the task has ended.
+  void join();
+  // Asks the task to stop: its current or next suspension throws FiberCancelled.
+  void cancel();
+
+ private:
+  std::shared_ptr<detail::TaskState> st_;
+};
+
+// Observes scheduling, for the simulator's trace hash.
+class SchedulerHooks {
+ public:
+  virtual ~SchedulerHooks() = default;
+  virtual void on_resume(const Fiber& fiber) = 0;
+};
+
+class FiberGroup {
+ public:
+  explicit FiberGroup(std::string name) : name_(std::move(name)) {}
+  FiberGroup(const FiberGroup&) = delete;
+  FiberGroup& operator=(const FiberGroup&) = delete;
+  ~FiberGroup();
+
+  const std::string& name() const { return name_; }
+  bool paused() const { return paused_; }
+  bool dead() const { return dead_; }
+  std::size_t fiber_count() const { return fibers_.size(); }
+
+ private:
+  friend class Scheduler;
+  std::string name_;
+  bool paused_ = false;
+  bool dead_ = false;
+  std::map<std::uint64_t, Fiber*> fibers_;  // by id: kill order is deterministic
+  std::vector<Fiber*> parked_;              // ready while paused
+};
+
+class Fiber {
+ public:
+  std::uint64_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+  FiberGroup& group() const { return *group_; }
+
+ private:
+  friend class Scheduler;
+  friend class Task;
+  enum class State { free, fresh, ready, running, waiting, finished };
+  struct Impl;
+
+  std::uint64_t id_ = 0;
+  std::string name_;
+  FiberGroup* group_ = nullptr;
+  State state_ = State::free;
+  std::uint64_t wait_gen_ = 0;
+  bool kill_requested_ = false;
+  bool cancel_requested_ = false;
+  bool cancel_delivered_ = false;
+  Callback body_;
+  std::shared_ptr<detail::TaskState> task_;
+  std::unique_ptr<Impl> impl_;  // Boost.Context state, kept out of this header
+};
+
+class Scheduler {
+ public:
+  static constexpr std::size_t stack_bytes_default = 256 * 1024;
+
+  explicit Scheduler(std::size_t stack_bytes = stack_bytes_default);
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+  ~Scheduler();
+
+  // The scheduler of this thread (the one most recently constructed).
+  static Scheduler& current();
+  static bool has_current();
+
+  Task spawn(FiberGroup& group, std::string name, Callback body);
+
+  // Blocking protocol, called from inside a fiber.
+  WaitToken prepare_wait();
+  void suspend();
+  void yield();
+
+  // Makes a waiting fiber ready. Returns false for a stale token.
+  bool wake(WaitToken token);
+  static bool token_valid(WaitToken token);
+
+  // Runs one ready fiber until it suspends or ends. False if none was ready.
+  bool run_one();
+  // Runs ready fibers until none is ready.
+  void run_ready();
+  std::size_t ready_count() const { return ready_.size() - ready_head_; }
+
+  Fiber* running() const { return running_; }
+  bool in_fiber() const { return running_ != nullptr; }
+
+  // Crash: unwinds every fiber of the group. Must be called from outside
+  // any fiber. The group stays dead until revive().
+  void kill_group(FiberGroup& group);
+  void revive(FiberGroup& group);
+  void pause(FiberGroup& group);
+  void unpause(FiberGroup& group);
+
+  // With an rng, the next ready fiber is drawn at random (simulation);
+  // without, ready fibers run in FIFO order (real mode).
+  void set_order_rng(Rng* rng) { order_rng_ = rng; }
+  void set_hooks(SchedulerHooks* hooks) { hooks_ = hooks; }
+
+  std::uint64_t switches() const { return switches_; }
+  std::size_t live_fibers() const { return live_fibers_; }
+
+ private:
+  Fiber* allocate_fiber();
+  Fiber* pop_ready();
+  void push_ready(Fiber* f);
+  void remove_ready(Fiber* f);
+  void resume(Fiber* f);
+  void finish(Fiber* f);
+  static void fiber_main(Fiber* f);
+
+  std::unique_ptr<StackPool> stacks_;
+  std::vector<std::unique_ptr<Fiber>> all_fibers_;
+  std::vector<Fiber*> free_fibers_;
+  std::vector<Fiber*> ready_;
+  std::size_t ready_head_ = 0;
+  Fiber* running_ = nullptr;
+  Rng* order_rng_ = nullptr;
+  SchedulerHooks* hooks_ = nullptr;
+  Scheduler* previous_current_ = nullptr;
+  std::uint64_t next_fiber_id_ = 1;
+  std::uint64_t next_wait_gen_ = 1;
+  std::uint64_t switches_ = 0;
+  std::size_t live_fibers_ = 0;
+};
+
+}  // namespace castle
