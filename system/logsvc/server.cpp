@@ -18,6 +18,15 @@ Message error_reply(std::uint64_t request_id, ErrorCode code, std::string why) {
 }
 }  // namespace
 
+const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
+  static const std::vector<std::pair<std::string, std::string>> bugs = {
+      {"logsvc-ack-before-sync", "acknowledge appends before fdatasync (a crash loses them)"},
+      {"logsvc-no-dir-sync", "never sync the directory, so a new log file can vanish in a crash"},
+      {"logsvc-serve-corrupt", "skip the checksum when serving, returning damaged records"},
+  };
+  return bugs;
+}
+
 Server::Server(Runtime& rt, ServerConfig config)
     : rt_(rt), config_(std::move(config)), queue_(config_.queue_records_max) {}
 
@@ -29,12 +38,16 @@ Server::~Server() {
 Result<void> Server::recover() {
   ++stats_.recoveries;
   if (auto r = rt_.disk().make_dirs(config_.dir); !r) return r;
-  if (auto r = rt_.disk().sync_dir(parent_dir(config_.dir)); !r) return r;
+  if (!config_.bug("logsvc-no-dir-sync")) {
+    if (auto r = rt_.disk().sync_dir(parent_dir(config_.dir)); !r) return r;
+  }
   const std::string path = join_path(config_.dir, "log.dat");
   auto f = rt_.disk().open(path, OpenMode::create);
   if (!f) return f.error();
   // The name must survive a crash before any record is acknowledged.
-  if (auto r = rt_.disk().sync_dir(config_.dir); !r) return r;
+  if (!config_.bug("logsvc-no-dir-sync")) {
+    if (auto r = rt_.disk().sync_dir(config_.dir); !r) return r;
+  }
   auto image = read_whole_file(rt_.disk(), path);
   if (!image) return image.error();
   Scan scan = scan_log(*image);
@@ -100,7 +113,8 @@ void Server::write_batch(std::vector<std::unique_ptr<Pending>>& batch) {
     bytes.insert(bytes.end(), rec.begin(), rec.end());
   }
   Result<void> w = file_->pwrite(file_end_, bytes);
-  Result<void> s = w ? file_->datasync() : w;
+  const bool skip_sync = config_.bug("logsvc-ack-before-sync");
+  Result<void> s = w && !skip_sync ? file_->datasync() : w;
   ++stats_.syncs;
   if (s) {
     file_end_ += bytes.size();
@@ -191,7 +205,8 @@ Message Server::handle_read(const Message& request) {
       // Verify on the way out: a bit flipped since recovery is reported, not served.
       std::vector<std::uint8_t> header(record_header_bytes);
       auto hn = file->pread(item.position, header);
-      if (!hn || !std::equal(header.begin(), header.end(), again.begin())) {
+      const bool verify = !config_.bug("logsvc-serve-corrupt");
+      if (verify && (!hn || !std::equal(header.begin(), header.end(), again.begin()))) {
         e.status = RecordStatus::corrupt;
         e.payload.clear();
       }

@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "system/logsvc/wire.h"
@@ -25,7 +27,13 @@ struct ServerConfig {
   std::size_t queue_records_max = 1024;  // appends waiting for the writer
   std::uint32_t read_records_max = 1000;
   Duration retry_backoff = milliseconds(100);
+  // Planted bugs, for proving that the checkers catch them. Empty in real use.
+  std::set<std::string> bugs;
+  bool bug(const char* name) const { return bugs.count(name) != 0; }
 };
+
+// The planted bugs this service knows, with what each breaks.
+const std::vector<std::pair<std::string, std::string>>& planted_bugs();
 
 struct ServerStats {
   std::uint64_t appended = 0;

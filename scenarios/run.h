@@ -1,0 +1,59 @@
+#pragma once
+// Runs one scenario with one seed in the simulator and judges it.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "checkers/history.h"
+#include "checkers/log_checks.h"
+#include "scenarios/nemesis.h"
+#include "scenarios/scenario.h"
+#include "sim/world.h"
+
+namespace castle::scenarios {
+
+enum class Verdict { pass, safety, liveness };
+const char* to_string(Verdict v);
+int exit_code(Verdict v);  // 0, 1, 3
+
+struct RunOptions {
+  std::uint64_t seed = 1;
+  bool record_steps = false;  // for --check-determinism
+  bool keep_trace = false;    // keep trace events as JSON lines
+};
+
+struct RunStats {
+  std::int64_t sends = 0;
+  std::int64_t acked = 0;
+  std::int64_t failed = 0;
+  std::int64_t unknown = 0;
+  std::int64_t server_restarts = 0;
+};
+
+struct RunResult {
+  Verdict verdict = Verdict::pass;
+  std::uint64_t seed = 0;
+  std::uint64_t trace_hash = 0;
+  std::int64_t sim_time_ns = 0;
+  std::uint64_t events = 0;
+  RunStats stats;
+  history::History history;
+  checkers::CheckResult check;
+  std::string liveness_failure;
+  std::vector<AppliedFault> faults;
+  std::vector<FaultSpec> planned_faults;
+  std::vector<sim::Step> steps;
+  std::vector<std::string> trace_lines;
+};
+
+// Checks that every node a fault names exists in the scenario's cluster.
+bool validate_targets(const Scenario& s, ParseError* error);
+
+RunResult run_scenario(const Scenario& s, const RunOptions& options);
+
+// The node names of a scenario's cluster.
+std::vector<std::string> server_names(const Scenario& s);
+std::vector<std::string> client_names(const Scenario& s);
+
+}  // namespace castle::scenarios

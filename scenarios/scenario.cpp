@@ -1,0 +1,291 @@
+#include "scenarios/scenario.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace castle::scenarios {
+
+using nlohmann::json;
+
+const std::vector<std::string>& fault_kinds() {
+  static const std::vector<std::string> kinds = {
+      "crash",     "pause",         "isolate",     "split",      "oneway",
+      "bridge",    "clog",          "latency",     "reset",      "clock_drift",
+      "clock_jump", "disk_eio",     "disk_bitflip", "disk_full", "slow_sync"};
+  return kinds;
+}
+
+namespace {
+
+struct Failure {
+  ParseError error;
+};
+
+[[noreturn]] void fail(const std::string& field, const std::string& message) {
+  throw Failure{ParseError{field, message}};
+}
+
+// Reads fields of one JSON object, remembering which were used so that an
+// unknown (misspelt) field is an error rather than silently ignored.
+class Fields {
+ public:
+  Fields(const json& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j.is_object()) fail(where(), "must be an object");
+  }
+
+  template <class T>
+  void integer(const char* key, T* out, std::int64_t lo, std::int64_t hi) {
+    const json* v = take(key);
+    if (!v) return;
+    if (!v->is_number_integer()) fail(at(key), "must be an integer");
+    const auto x = v->get<std::int64_t>();
+    if (x < lo || x > hi)
+      fail(at(key), "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    *out = static_cast<T>(x);
+  }
+  void number(const char* key, double* out, double lo, double hi) {
+    const json* v = take(key);
+    if (!v) return;
+    if (!v->is_number()) fail(at(key), "must be a number");
+    const double x = v->get<double>();
+    if (x < lo || x > hi) fail(at(key), "out of range");
+    *out = x;
+  }
+  void string(const char* key, std::string* out) {
+    const json* v = take(key);
+    if (!v) return;
+    if (!v->is_string()) fail(at(key), "must be a string");
+    *out = v->get<std::string>();
+  }
+  void boolean(const char* key, bool* out) {
+    const json* v = take(key);
+    if (!v) return;
+    if (!v->is_boolean()) fail(at(key), "must be true or false");
+    *out = v->get<bool>();
+  }
+  void strings(const char* key, std::vector<std::string>* out) {
+    const json* v = take(key);
+    if (!v) return;
+    if (!v->is_array()) fail(at(key), "must be an array of strings");
+    out->clear();
+    for (const auto& e : *v) {
+      if (!e.is_string()) fail(at(key), "must be an array of strings");
+      out->push_back(e.get<std::string>());
+    }
+  }
+  const json* object(const char* key) {
+    const json* v = take(key);
+    if (v && !v->is_object()) fail(at(key), "must be an object");
+    return v;
+  }
+  const json* array(const char* key) {
+    const json* v = take(key);
+    if (v && !v->is_array()) fail(at(key), "must be an array");
+    return v;
+  }
+  void require(const char* key) {
+    if (!j_.contains(key)) fail(at(key), "is required");
+  }
+  // Every field present must have been read.
+  void finish() const {
+    for (const auto& [k, v] : j_.items())
+      if (!used_.count(k)) fail(at(k), "unknown field");
+  }
+  std::string at(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string where() const { return path_.empty() ? "scenario" : path_; }
+
+ private:
+  const json* take(const char* key) {
+    used_.insert(key);
+    auto it = j_.find(key);
+    return it == j_.end() ? nullptr : &*it;
+  }
+  const json& j_;
+  std::string path_;
+  std::set<std::string> used_;
+};
+
+void check_kind(const std::string& kind, const std::string& field) {
+  for (const auto& k : fault_kinds())
+    if (k == kind) return;
+  std::string all;
+  for (const auto& k : fault_kinds()) all += (all.empty() ? "" : ", ") + k;
+  fail(field, "unknown fault kind '" + kind + "' (known: " + all + ")");
+}
+
+FaultSpec parse_fault(const json& j, const std::string& path) {
+  Fields f(j, path);
+  FaultSpec s;
+  f.require("at_ms");
+  f.require("kind");
+  f.integer("at_ms", &s.at_ms, 0, 1LL << 40);
+  f.string("kind", &s.kind);
+  check_kind(s.kind, f.at("kind"));
+  f.integer("duration_ms", &s.duration_ms, 0, 1LL << 40);
+  f.strings("nodes", &s.nodes);
+  f.strings("others", &s.others);
+  f.integer("amount", &s.amount, -(1LL << 40), 1LL << 40);
+  f.number("rate", &s.rate, 0.0, 1.0);
+  f.finish();
+  return s;
+}
+
+void parse_random(const json& j, RandomFaults* r) {
+  Fields f(j, "faults.random");
+  r->enabled = true;
+  f.integer("start_ms", &r->start_ms, 0, 1LL << 40);
+  f.integer("interval_min_ms", &r->interval_min_ms, 1, 1LL << 40);
+  f.integer("interval_max_ms", &r->interval_max_ms, 1, 1LL << 40);
+  f.integer("duration_min_ms", &r->duration_min_ms, 0, 1LL << 40);
+  f.integer("duration_max_ms", &r->duration_max_ms, 0, 1LL << 40);
+  f.strings("kinds", &r->kinds);
+  for (std::size_t i = 0; i < r->kinds.size(); ++i)
+    check_kind(r->kinds[i], "faults.random.kinds[" + std::to_string(i) + "]");
+  if (r->interval_min_ms > r->interval_max_ms)
+    fail("faults.random.interval_min_ms", "must not exceed interval_max_ms");
+  if (r->duration_min_ms > r->duration_max_ms)
+    fail("faults.random.duration_min_ms", "must not exceed duration_max_ms");
+  f.finish();
+}
+
+void parse_faults(const json& j, Scenario& s) {
+  Fields f(j, "faults");
+  if (const json* t = f.array("timeline")) {
+    for (std::size_t i = 0; i < t->size(); ++i)
+      s.timeline.push_back(parse_fault((*t)[i], "faults.timeline[" + std::to_string(i) + "]"));
+  }
+  if (const json* r = f.object("random")) parse_random(*r, &s.random);
+  f.finish();
+}
+
+void parse_sections(Fields& f, Scenario& s) {
+  if (const json* c = f.object("cluster")) {
+    Fields cf(*c, "cluster");
+    cf.integer("servers", &s.servers, 1, 64);
+    cf.integer("clients", &s.clients, 1, 256);
+    cf.finish();
+  }
+  if (const json* w = f.object("workload")) {
+    Fields wf(*w, "workload");
+    wf.integer("interval_ms", &s.interval_ms, 0, 1LL << 30);
+    wf.integer("timeout_ms", &s.timeout_ms, 1, 1LL << 30);
+    wf.integer("payload_bytes", &s.payload_bytes, 8, 65536);
+    wf.finish();
+  }
+  if (const json* n = f.object("network")) {
+    Fields nf(*n, "network");
+    nf.integer("latency_min_us", &s.latency_min_us, 1, 1LL << 30);
+    nf.integer("latency_max_us", &s.latency_max_us, 1, 1LL << 30);
+    nf.finish();
+    if (s.latency_min_us > s.latency_max_us)
+      fail("network.latency_min_us", "must not exceed latency_max_us");
+  }
+  if (const json* d = f.object("disk")) {
+    Fields df(*d, "disk");
+    df.integer("sync_latency_min_us", &s.sync_latency_min_us, 0, 1LL << 30);
+    df.integer("sync_latency_max_us", &s.sync_latency_max_us, 0, 1LL << 30);
+    df.finish();
+    if (s.sync_latency_min_us > s.sync_latency_max_us)
+      fail("disk.sync_latency_min_us", "must not exceed sync_latency_max_us");
+  }
+  if (const json* fa = f.object("faults")) parse_faults(*fa, s);
+}
+
+Scenario parse_root(const json& j) {
+  Fields f(j, "");
+  Scenario s;
+  f.require("name");
+  f.string("name", &s.name);
+  f.string("purpose", &s.purpose);
+  f.string("system", &s.system);
+  if (s.system != "logsvc") fail("system", "unknown system '" + s.system + "' (known: logsvc)");
+  f.integer("duration_ms", &s.duration_ms, 1, 1LL << 40);
+  f.integer("liveness_window_ms", &s.liveness_window_ms, 1, 1LL << 40);
+  f.boolean("buggify", &s.buggify);
+  std::vector<std::string> bugs;
+  f.strings("bugs", &bugs);
+  s.bugs.insert(bugs.begin(), bugs.end());
+  f.string("expect", &s.expect);
+  if (s.expect != "pass" && s.expect != "safety" && s.expect != "liveness")
+    fail("expect", "must be pass, safety or liveness");
+  parse_sections(f, s);
+  f.finish();
+  return s;
+}
+
+}  // namespace
+
+std::optional<Scenario> parse_scenario(const std::string& text, ParseError* error) {
+  json j;
+  try {
+    j = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    if (error) *error = {"scenario", std::string("not valid JSON: ") + e.what()};
+    return std::nullopt;
+  }
+  try {
+    return parse_root(j);
+  } catch (const Failure& f) {
+    if (error) *error = f.error;
+    return std::nullopt;
+  }
+}
+
+std::optional<Scenario> load_scenario(const std::string& path, ParseError* error) {
+  std::ifstream in(path);
+  if (!in) {
+    if (error) *error = {path, "cannot open the scenario file"};
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_scenario(ss.str(), error);
+}
+
+namespace {
+json fault_to_json(const FaultSpec& f) {
+  json j = {{"at_ms", f.at_ms}, {"kind", f.kind}};
+  if (f.duration_ms) j["duration_ms"] = f.duration_ms;
+  if (!f.nodes.empty()) j["nodes"] = f.nodes;
+  if (!f.others.empty()) j["others"] = f.others;
+  if (f.amount) j["amount"] = f.amount;
+  if (f.rate > 0) j["rate"] = f.rate;
+  return j;
+}
+}  // namespace
+
+std::string scenario_to_json(const Scenario& s) {
+  json j = {{"name", s.name},
+            {"purpose", s.purpose},
+            {"system", s.system},
+            {"duration_ms", s.duration_ms},
+            {"liveness_window_ms", s.liveness_window_ms},
+            {"buggify", s.buggify},
+            {"expect", s.expect},
+            {"cluster", {{"servers", s.servers}, {"clients", s.clients}}},
+            {"workload",
+             {{"interval_ms", s.interval_ms},
+              {"timeout_ms", s.timeout_ms},
+              {"payload_bytes", s.payload_bytes}}},
+            {"network", {{"latency_min_us", s.latency_min_us}, {"latency_max_us", s.latency_max_us}}},
+            {"disk",
+             {{"sync_latency_min_us", s.sync_latency_min_us},
+              {"sync_latency_max_us", s.sync_latency_max_us}}}};
+  if (!s.bugs.empty()) j["bugs"] = std::vector<std::string>(s.bugs.begin(), s.bugs.end());
+  json faults = json::object();
+  json timeline = json::array();
+  for (const auto& f : s.timeline) timeline.push_back(fault_to_json(f));
+  if (!timeline.empty()) faults["timeline"] = timeline;
+  if (s.random.enabled)
+    faults["random"] = {{"start_ms", s.random.start_ms},
+                        {"interval_min_ms", s.random.interval_min_ms},
+                        {"interval_max_ms", s.random.interval_max_ms},
+                        {"duration_min_ms", s.random.duration_min_ms},
+                        {"duration_max_ms", s.random.duration_max_ms},
+                        {"kinds", s.random.kinds}};
+  if (!faults.empty()) j["faults"] = faults;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace castle::scenarios

@@ -1,0 +1,78 @@
+#pragma once
+// A scenario: what to run, under which faults, for how long, and what
+// verdict to expect. Scenarios are JSON files; parsing validates every field
+// and names the offending one in its error, so a typo never silently turns
+// into a default.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "system/runtime/time.h"
+
+namespace castle::scenarios {
+
+// One fault in an explicit timeline. Which fields matter depends on kind.
+struct FaultSpec {
+  std::int64_t at_ms = 0;
+  std::string kind;
+  std::int64_t duration_ms = 0;       // 0: instant (reset, bitflip, clock_jump)
+  std::vector<std::string> nodes;     // targets; for split: side a
+  std::vector<std::string> others;    // split: side b; oneway/clog: destinations
+  std::int64_t amount = 0;            // ppm for drift, ms for jumps/latency
+  double rate = 0;                    // disk_eio
+};
+
+struct RandomFaults {
+  bool enabled = false;
+  std::int64_t start_ms = 1000;
+  std::int64_t interval_min_ms = 500;
+  std::int64_t interval_max_ms = 3000;
+  std::int64_t duration_min_ms = 100;
+  std::int64_t duration_max_ms = 3000;
+  std::vector<std::string> kinds;  // empty: every kind
+};
+
+struct Scenario {
+  std::string name;
+  std::string purpose;
+  std::string system = "logsvc";
+  int servers = 3;
+  int clients = 3;
+  std::int64_t duration_ms = 30'000;
+  std::int64_t liveness_window_ms = 30'000;
+  // Workload.
+  std::int64_t interval_ms = 10;
+  std::int64_t timeout_ms = 1000;
+  int payload_bytes = 32;
+  // Network and disk.
+  std::int64_t latency_min_us = 50;
+  std::int64_t latency_max_us = 500;
+  std::int64_t sync_latency_min_us = 200;
+  std::int64_t sync_latency_max_us = 2000;
+  // Faults.
+  std::vector<FaultSpec> timeline;
+  RandomFaults random;
+  bool buggify = false;
+  std::set<std::string> bugs;  // planted bugs switched on
+  std::string expect = "pass";  // pass, safety or liveness
+};
+
+// Every fault kind the nemesis knows.
+const std::vector<std::string>& fault_kinds();
+
+struct ParseError {
+  std::string field;    // e.g. "faults.timeline[2].kind"
+  std::string message;
+  std::string to_string() const { return field + ": " + message; }
+};
+
+// Parses scenario JSON text. On error returns nullopt and fills *error.
+std::optional<Scenario> parse_scenario(const std::string& text, ParseError* error);
+std::optional<Scenario> load_scenario(const std::string& path, ParseError* error);
+// Writes a scenario back as JSON (used by shrinking and tests).
+std::string scenario_to_json(const Scenario& s);
+
+}  // namespace castle::scenarios
