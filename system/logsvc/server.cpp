@@ -75,6 +75,7 @@ Result<void> Server::run() {
   }
   auto listener = rt_.net().listen(config_.listen);
   if (!listener) return listener.error();
+  if (config_.on_listening) config_.on_listening((*listener)->local_address());
   tasks_.push_back(rt_.spawn("logsvc.writer", [this] { writer_loop(); }));
   for (;;) {
     auto conn = (*listener)->accept();

@@ -8,6 +8,7 @@
 // corrupt, never served with wrong bytes.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -27,6 +28,8 @@ struct ServerConfig {
   std::size_t queue_records_max = 1024;  // appends waiting for the writer
   std::uint32_t read_records_max = 1000;
   Duration retry_backoff = milliseconds(100);
+  // Told the bound address once listening (a real process prints it).
+  std::function<void(const Address&)> on_listening;
   // Planted bugs, for proving that the checkers catch them. Empty in real use.
   std::set<std::string> bugs;
   bool bug(const char* name) const { return bugs.count(name) != 0; }

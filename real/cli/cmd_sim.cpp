@@ -1,0 +1,96 @@
+// castle sim SCENARIO.json --seed N [--check-determinism] [--out DIR] [--bug NAME]...
+#include <cstdio>
+#include <iostream>
+
+#include "real/cli/args.h"
+#include "real/cli/commands.h"
+#include "reports/report.h"
+#include "scenarios/run.h"
+#include "system/logsvc/server.h"
+
+namespace castle::cli {
+
+namespace {
+
+using scenarios::RunResult;
+using scenarios::Scenario;
+
+void check_bugs(const Scenario& s) {
+  for (const auto& b : s.bugs) {
+    bool known = false;
+    for (const auto& [name, why] : logsvc::planted_bugs()) known |= name == b;
+    if (!known) throw UsageError("unknown planted bug '" + b + "' (castle bugs lists them)");
+  }
+}
+
+void print_summary(const Scenario& s, const RunResult& r) {
+  std::printf("scenario=%s servers=%d clients=%d duration_ms=%lld faults=%zu\n", s.name.c_str(),
+              s.servers, s.clients, static_cast<long long>(s.duration_ms), r.faults.size());
+  std::printf("ops: sends=%lld acked=%lld failed=%lld unknown=%lld server_restarts=%lld\n",
+              static_cast<long long>(r.stats.sends), static_cast<long long>(r.stats.acked),
+              static_cast<long long>(r.stats.failed), static_cast<long long>(r.stats.unknown),
+              static_cast<long long>(r.stats.server_restarts));
+  for (const auto& a : r.check.anomalies)
+    std::printf("anomaly: %s key=%s %s\n", a.type.c_str(), a.key.c_str(), a.description.c_str());
+  if (!r.liveness_failure.empty()) std::printf("liveness: %s\n", r.liveness_failure.c_str());
+}
+
+// Runs the seed a second time and compares every step. Empty if identical.
+std::string determinism_divergence(const Scenario& s, const scenarios::RunOptions& opt,
+                                   const RunResult& first) {
+  RunResult second = scenarios::run_scenario(s, opt);
+  std::string d = sim::first_divergence(first.steps, second.steps);
+  if (d.empty() && first.trace_hash != second.trace_hash) d = "trace hashes differ";
+  return d;
+}
+
+}  // namespace
+
+int cmd_sim(const std::vector<std::string>& argv) {
+  Args args(argv, {"seed", "out"}, {"check-determinism", "quiet"}, {"bug"});
+  if (args.positional().size() != 1) throw UsageError("castle sim needs one SCENARIO.json");
+  const std::string path = args.positional()[0];
+  scenarios::ParseError err;
+  auto s = scenarios::load_scenario(path, &err);
+  if (!s || !scenarios::validate_targets(*s, &err)) {
+    std::fprintf(stderr, "castle sim: bad scenario %s: %s\n", path.c_str(), err.to_string().c_str());
+    return 2;
+  }
+  for (const auto& b : args.values("bug")) s->bugs.insert(b);
+  check_bugs(*s);
+  scenarios::RunOptions opt;
+  opt.seed = args.u64("seed", 1);
+  opt.record_steps = args.has("check-determinism");
+  opt.keep_trace = args.has("out");
+  RunResult r = scenarios::run_scenario(*s, opt);
+  if (!args.has("quiet")) print_summary(*s, r);
+  int code = scenarios::exit_code(r.verdict);
+  if (opt.record_steps) {
+    const std::string d = determinism_divergence(*s, opt, r);
+    std::printf("determinism: %s\n", d.empty() ? "identical on a second run" : d.c_str());
+    if (!d.empty()) code = 1;
+  }
+  if (auto out = args.value("out")) {
+    std::string error;
+    if (!reports::write_run_folder(*out, path, *s, r, &error)) {
+      std::fprintf(stderr, "castle sim: %s\n", error.c_str());
+      return 2;
+    }
+    std::printf("report: %s/report.json\n", out->c_str());
+  }
+  if (code != 0) std::printf("reproduce: %s\n", reports::reproduce_command(path, opt.seed, *s).c_str());
+  std::printf("verdict=%s seed=%llu trace_hash=%s sim_time_ms=%lld events=%llu anomalies=%zu\n",
+              scenarios::to_string(r.verdict), static_cast<unsigned long long>(opt.seed),
+              reports::hex64(r.trace_hash).c_str(), static_cast<long long>(r.sim_time_ns / 1'000'000),
+              static_cast<unsigned long long>(r.events), r.check.anomalies.size());
+  return code;
+}
+
+int cmd_bugs(const std::vector<std::string>& argv) {
+  Args args(argv, {}, {});
+  for (const auto& [name, why] : logsvc::planted_bugs())
+    std::printf("%s\t%s\n", name.c_str(), why.c_str());
+  return 0;
+}
+
+}  // namespace castle::cli

@@ -1,0 +1,82 @@
+#include "reports/report.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace castle::reports {
+
+using nlohmann::json;
+
+std::string hex64(std::uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string reproduce_command(const std::string& scenario_path, std::uint64_t seed,
+                              const scenarios::Scenario& s) {
+  std::string cmd = "castle sim " + scenario_path + " --seed " + std::to_string(seed);
+  (void)s;
+  return cmd;
+}
+
+namespace {
+
+json anomalies_json(const checkers::CheckResult& c) {
+  json arr = json::array();
+  for (const auto& a : c.anomalies)
+    arr.push_back({{"type", a.type}, {"key", a.key}, {"description", a.description}, {"ops", a.ops}});
+  return arr;
+}
+
+json report_json(const std::string& scenario_path, const scenarios::Scenario& s,
+                 const scenarios::RunResult& r) {
+  json faults = json::array();
+  for (const auto& f : r.faults) faults.push_back({{"time_ns", f.time_ns}, {"what", f.description}});
+  return {{"scenario", s.name},
+          {"scenario_path", scenario_path},
+          {"seed", r.seed},
+          {"verdict", scenarios::to_string(r.verdict)},
+          {"trace_hash", hex64(r.trace_hash)},
+          {"sim_time_ns", r.sim_time_ns},
+          {"events", r.events},
+          {"stats",
+           {{"sends", r.stats.sends},
+            {"acked", r.stats.acked},
+            {"failed", r.stats.failed},
+            {"unknown", r.stats.unknown},
+            {"server_restarts", r.stats.server_restarts}}},
+          {"anomaly_counts", r.check.counts},
+          {"anomalies", anomalies_json(r.check)},
+          {"liveness_failure", r.liveness_failure},
+          {"faults", faults},
+          {"reproduce", reproduce_command(scenario_path, r.seed, s)}};
+}
+
+}  // namespace
+
+bool write_run_folder(const std::string& dir, const std::string& scenario_path,
+                      const scenarios::Scenario& s, const scenarios::RunResult& r,
+                      std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    *error = "cannot create " + dir + ": " + ec.message();
+    return false;
+  }
+  std::ofstream report(dir + "/report.json");
+  report << report_json(scenario_path, s, r).dump(2) << "\n";
+  std::ofstream history(dir + "/history.jsonl");
+  r.history.write_jsonl(history);
+  std::ofstream trace(dir + "/trace.jsonl");
+  for (const auto& line : r.trace_lines) trace << line << "\n";
+  if (!report || !history || !trace) {
+    *error = "cannot write the run folder " + dir;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace castle::reports
