@@ -8,6 +8,21 @@
 #include "system/runtime/assert.h"
 #include "system/runtime/random.h"
 
+#if defined(BOOST_USE_UCONTEXT)
+// Debian's libboost_context is built for the fcontext backend and lacks the
+// ucontext backend's per-thread "running context" record. The sanitizer
+// build needs the ucontext backend (it is the one that tells ASan about
+// stack switches), so it supplies that record here: each thread starts out
+// running its own main context.
+namespace boost::context::detail {
+fiber_activation_record*& fiber_activation_record::current() noexcept {
+  thread_local fiber_activation_record thread_main_context;
+  thread_local fiber_activation_record* running = &thread_main_context;
+  return running;
+}
+}  // namespace boost::context::detail
+#endif
+
 namespace castle {
 
 namespace ctx = boost::context;
