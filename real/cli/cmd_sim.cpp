@@ -50,6 +50,7 @@ int cmd_sim(const std::vector<std::string>& argv) {
   Args args(argv, {"seed", "out"}, {"check-determinism", "quiet"}, {"bug"});
   if (args.positional().size() != 1) throw UsageError("castle sim needs one SCENARIO.json");
   const std::string path = args.positional()[0];
+  const std::uint64_t seed = args.u64("seed", 1);
   scenarios::ParseError err;
   auto s = scenarios::load_scenario(path, &err);
   if (!s || !scenarios::validate_targets(*s, &err)) {
@@ -59,7 +60,7 @@ int cmd_sim(const std::vector<std::string>& argv) {
   for (const auto& b : args.values("bug")) s->bugs.insert(b);
   check_bugs(*s);
   scenarios::RunOptions opt;
-  opt.seed = args.u64("seed", 1);
+  opt.seed = seed;
   opt.record_steps = args.has("check-determinism");
   opt.keep_trace = args.has("out");
   RunResult r = scenarios::run_scenario(*s, opt);
