@@ -29,6 +29,8 @@ void fill_targets(FaultSpec& f, Rng& rng, const std::vector<std::string>& server
     for (const auto& n : all)
       if (n != f.nodes[0]) rest.push_back(n);
     f.others = rest;  // split in halves when applied
+  } else if (f.kind == "latency") {
+    // A latency spike is global: it names no node.
   } else if (f.kind == "oneway" || f.kind == "clog") {
     f.nodes = {pick(rng, all)};
     do f.others = {pick(rng, all)};
@@ -243,7 +245,11 @@ void Nemesis::stop() {
     sim::SimNode& n = world_.node(i);
     if (n.paused()) n.resume();
     n.set_drift_ppm(0);
-    if (!n.up()) n.start();
+  }
+  // Only nodes this nemesis took down: others may be down by design.
+  for (const auto& [id, outstanding] : crashed_) {
+    sim::SimNode& n = world_.node(static_cast<std::size_t>(id));
+    if (outstanding > 0 && !n.up()) n.start();
   }
   for (auto& [node, config] : saved_disk_)
     world_.node(static_cast<std::size_t>(node)).sim_disk().set_config(config);
