@@ -4,6 +4,7 @@
 #include <boost/context/protected_fixedsize_stack.hpp>
 #include <cstdio>
 #include <exception>
+#include <new>
 
 #include "system/runtime/assert.h"
 #include "system/runtime/random.h"
@@ -68,10 +69,45 @@ struct PooledStack {
 thread_local Scheduler* current_scheduler = nullptr;
 }  // namespace
 
-struct Fiber::Impl {
-  ctx::fiber self;    // the fiber's own context, while it is not running
-  ctx::fiber caller;  // whoever resumed it, while it is running
+static_assert(sizeof(ctx::fiber) <= 16 && alignof(ctx::fiber) <= 16,
+              "Fiber's inline context storage is too small");
+
+struct FiberContexts {
+  static ctx::fiber& self(Fiber* f) {
+    return *std::launder(reinterpret_cast<ctx::fiber*>(f->self_ctx_));
+  }
+  static ctx::fiber& caller(Fiber* f) {
+    return *std::launder(reinterpret_cast<ctx::fiber*>(f->caller_ctx_));
+  }
 };
+
+namespace {
+ctx::fiber& self_ctx(Fiber* f) { return FiberContexts::self(f); }
+ctx::fiber& caller_ctx(Fiber* f) { return FiberContexts::caller(f); }
+}  // namespace
+
+void ReadyQueue::grow() {
+  std::vector<Fiber*> bigger(ring_.empty() ? 64 : ring_.size() * 2);
+  const std::size_t n = size();
+  for (std::size_t i = 0; i < n; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
+  ring_.swap(bigger);
+  head_ = 0;
+  tail_ = n;
+}
+
+bool ReadyQueue::remove(Fiber* f) {
+  const std::size_t n = size();
+  const std::size_t mask = ring_.size() - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (ring_[(head_ + i) & mask] != f) continue;
+    // Close the gap, keeping the order of the rest.
+    for (std::size_t j = i; j + 1 < n; ++j)
+      ring_[(head_ + j) & mask] = ring_[(head_ + j + 1) & mask];
+    --tail_;
+    return true;
+  }
+  return false;
+}
 
 FiberGroup::~FiberGroup() {
   CASTLE_ASSERT(fibers_.empty(), "a fiber group destroyed with live fibers; kill it first");
@@ -103,6 +139,10 @@ Scheduler::Scheduler(std::size_t stack_bytes)
 
 Scheduler::~Scheduler() {
   CASTLE_ASSERT(live_fibers_ == 0, "scheduler destroyed with live fibers");
+  for (auto& f : all_fibers_) {
+    self_ctx(f.get()).~fiber();
+    caller_ctx(f.get()).~fiber();
+  }
   if (current_scheduler == this) current_scheduler = previous_current_;
 }
 
@@ -120,8 +160,10 @@ Fiber* Scheduler::allocate_fiber() {
     return f;
   }
   all_fibers_.push_back(std::make_unique<Fiber>());
-  all_fibers_.back()->impl_ = std::make_unique<Fiber::Impl>();
-  return all_fibers_.back().get();
+  Fiber* f = all_fibers_.back().get();
+  ::new (static_cast<void*>(f->self_ctx_)) ctx::fiber();
+  ::new (static_cast<void*>(f->caller_ctx_)) ctx::fiber();
+  return f;
 }
 
 Task Scheduler::spawn(FiberGroup& group, std::string name, Callback body) {
@@ -137,12 +179,12 @@ Task Scheduler::spawn(FiberGroup& group, std::string name, Callback body) {
   f->body_ = std::move(body);
   f->task_ = std::make_shared<detail::TaskState>();
   f->task_->fiber = f;
-  f->impl_->self = ctx::fiber(std::allocator_arg, PooledStack{stacks_.get()},
-                              [f](ctx::fiber&& caller) {
-                                f->impl_->caller = std::move(caller);
-                                fiber_main(f);
-                                return std::move(f->impl_->caller);
-                              });
+  self_ctx(f) = ctx::fiber(std::allocator_arg, PooledStack{stacks_.get()},
+                          [f](ctx::fiber&& caller) {
+                            caller_ctx(f) = std::move(caller);
+                            fiber_main(f);
+                            return std::move(caller_ctx(f));
+                          });
   group.fibers_.emplace(f->id_, f);
   ++live_fibers_;
   push_ready(f);
@@ -174,18 +216,30 @@ void Scheduler::fiber_main(Fiber* f) {
 WaitToken Scheduler::prepare_wait() {
   Fiber* f = running_;
   CASTLE_ASSERT(f != nullptr, "blocking outside a fiber");
-  if (f->kill_requested_) {
-    CASTLE_ASSERT(std::uncaught_exceptions() == 0,
+  if (f->interrupt_pending()) [[unlikely]] {
+    CASTLE_ASSERT(!f->kill_requested_ || std::uncaught_exceptions() == 0,
                   "a fiber blocked while being unwound by a crash (blocking destructor?)");
-    throw FiberKilled{};
-  }
-  if (f->cancel_requested_ && !f->cancel_delivered_) {
-    f->cancel_delivered_ = true;
-    throw FiberCancelled{};
+    deliver_interrupt(f);
   }
   f->state_ = Fiber::State::waiting;
   f->wait_gen_ = next_wait_gen_++;
   return WaitToken{f, f->wait_gen_};
+}
+
+void Scheduler::deliver_interrupt(Fiber* f) {
+  if (f->kill_requested_) throw FiberKilled{};
+  f->cancel_delivered_ = true;
+  throw FiberCancelled{};
+}
+
+// The switch paths are forced inline: a context switch leaves the CPU's
+// return-address predictor holding the other stack's addresses, so every
+// extra return between switches is a misprediction. Flattening them halves
+// the cost of a round trip.
+__attribute__((always_inline)) inline void Scheduler::switch_out(Fiber* f) {
+  caller_ctx(f) = std::move(caller_ctx(f)).resume();
+  // Resumed by run_one() or kill_group().
+  if (f->interrupt_pending()) [[unlikely]] deliver_interrupt(f);
 }
 
 void Scheduler::suspend() {
@@ -193,19 +247,22 @@ void Scheduler::suspend() {
   CASTLE_ASSERT(f != nullptr, "suspend outside a fiber");
   CASTLE_ASSERT(f->state_ == Fiber::State::waiting || f->state_ == Fiber::State::ready,
                 "suspend without prepare_wait");
-  f->impl_->caller = std::move(f->impl_->caller).resume();
-  // Resumed by run_one() or kill_group().
-  if (f->kill_requested_) throw FiberKilled{};
-  if (f->cancel_requested_ && !f->cancel_delivered_) {
-    f->cancel_delivered_ = true;
-    throw FiberCancelled{};
-  }
+  switch_out(f);
 }
 
 void Scheduler::yield() {
-  WaitToken t = prepare_wait();
-  wake(t);
-  suspend();
+  // The hot path of prepare_wait + wake + suspend, without the token.
+  Fiber* f = running_;
+  CASTLE_ASSERT(f != nullptr, "yield outside a fiber");
+  if (f->interrupt_pending()) [[unlikely]] deliver_interrupt(f);
+  f->state_ = Fiber::State::ready;
+  f->wait_gen_ = next_wait_gen_++;
+  if (f->group_->paused_) [[unlikely]] {
+    f->group_->parked_.push_back(f);
+  } else {
+    push_ready(f);
+  }
+  switch_out(f);
 }
 
 bool Scheduler::token_valid(WaitToken token) {
@@ -225,33 +282,11 @@ bool Scheduler::wake(WaitToken token) {
   return true;
 }
 
-void Scheduler::push_ready(Fiber* f) { ready_.push_back(f); }
-
 Fiber* Scheduler::pop_ready() {
-  const std::size_t n = ready_.size() - ready_head_;
+  const std::size_t n = ready_.size();
   if (n == 0) return nullptr;
-  if (order_rng_ != nullptr && n > 1) {
-    const std::size_t pick = ready_head_ + order_rng_->below(n);
-    std::swap(ready_[pick], ready_[ready_head_]);
-  }
-  Fiber* f = ready_[ready_head_++];
-  if (ready_head_ == ready_.size()) {
-    ready_.clear();
-    ready_head_ = 0;
-  } else if (ready_head_ > 1024 && ready_head_ * 2 > ready_.size()) {
-    ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(ready_head_));
-    ready_head_ = 0;
-  }
-  return f;
-}
-
-void Scheduler::remove_ready(Fiber* f) {
-  for (std::size_t i = ready_head_; i < ready_.size(); ++i) {
-    if (ready_[i] == f) {
-      ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(i));
-      return;
-    }
-  }
+  if (order_rng_ != nullptr && n > 1) ready_.bring_to_front(order_rng_->below(n));
+  return ready_.pop();
 }
 
 bool Scheduler::run_one() {
@@ -270,15 +305,15 @@ void Scheduler::run_ready() {
   }
 }
 
-void Scheduler::resume(Fiber* f) {
+__attribute__((always_inline)) inline void Scheduler::resume(Fiber* f) {
   CASTLE_ASSERT(running_ == nullptr, "resume from inside a fiber");
   running_ = f;
   f->state_ = Fiber::State::running;
   ++switches_;
   if (hooks_ != nullptr) hooks_->on_resume(*f);
-  f->impl_->self = std::move(f->impl_->self).resume();
+  self_ctx(f) = std::move(self_ctx(f)).resume();
   running_ = nullptr;
-  if (!f->impl_->self) finish(f);
+  if (!self_ctx(f)) [[unlikely]] finish(f);
 }
 
 void Scheduler::finish(Fiber* f) {
@@ -304,7 +339,7 @@ void Scheduler::kill_group(FiberGroup& group) {
   while (!group.fibers_.empty()) {
     Fiber* f = std::prev(group.fibers_.end())->second;
     f->kill_requested_ = true;
-    remove_ready(f);
+    ready_.remove(f);
     if (f->state_ == Fiber::State::fresh) f->state_ = Fiber::State::ready;
     group.paused_ = false;
     resume(f);

@@ -104,8 +104,8 @@ class Fiber {
  private:
   friend class Scheduler;
   friend class Task;
+  friend struct FiberContexts;  // fiber.cpp's typed view of the context storage
   enum class State { free, fresh, ready, running, waiting, finished };
-  struct Impl;
 
   std::uint64_t id_ = 0;
   std::string name_;
@@ -115,9 +115,42 @@ class Fiber {
   bool kill_requested_ = false;
   bool cancel_requested_ = false;
   bool cancel_delivered_ = false;
+  // Any of the three above that a suspension point must act on; one test
+  // on the switch path instead of three.
+  bool interrupt_pending() const {
+    return kill_requested_ || (cancel_requested_ && !cancel_delivered_);
+  }
   Callback body_;
   std::shared_ptr<detail::TaskState> task_;
-  std::unique_ptr<Impl> impl_;  // Boost.Context state, kept out of this header
+  // Boost.Context fibers (the fiber's own context while it is not running,
+  // and its resumer's while it is), stored inline so a switch chases no
+  // pointer; their type stays out of this header.
+  alignas(16) unsigned char self_ctx_[16];
+  alignas(16) unsigned char caller_ctx_[16];
+};
+
+// A FIFO of ready fibers in a power-of-two ring.
+class ReadyQueue {
+ public:
+  std::size_t size() const { return tail_ - head_; }
+  bool empty() const { return tail_ == head_; }
+  void push(Fiber* f) {
+    if (size() == ring_.size()) grow();
+    ring_[tail_++ & (ring_.size() - 1)] = f;
+  }
+  Fiber* pop() { return ring_[head_++ & (ring_.size() - 1)]; }
+  // Moves the k-th queued fiber to the front.
+  void bring_to_front(std::size_t k) {
+    const std::size_t mask = ring_.size() - 1;
+    std::swap(ring_[head_ & mask], ring_[(head_ + k) & mask]);
+  }
+  bool remove(Fiber* f);
+
+ private:
+  void grow();
+  std::vector<Fiber*> ring_;
+  std::size_t head_ = 0;
+  std::size_t tail_ = 0;
 };
 
 class Scheduler {
@@ -148,7 +181,7 @@ class Scheduler {
   bool run_one();
   // Runs ready fibers until none is ready.
   void run_ready();
-  std::size_t ready_count() const { return ready_.size() - ready_head_; }
+  std::size_t ready_count() const { return ready_.size(); }
 
   Fiber* running() const { return running_; }
   bool in_fiber() const { return running_ != nullptr; }
@@ -171,17 +204,17 @@ class Scheduler {
  private:
   Fiber* allocate_fiber();
   Fiber* pop_ready();
-  void push_ready(Fiber* f);
-  void remove_ready(Fiber* f);
+  void push_ready(Fiber* f) { ready_.push(f); }
   void resume(Fiber* f);
+  void switch_out(Fiber* f);
+  [[noreturn]] void deliver_interrupt(Fiber* f);
   void finish(Fiber* f);
   static void fiber_main(Fiber* f);
 
   std::unique_ptr<StackPool> stacks_;
   std::vector<std::unique_ptr<Fiber>> all_fibers_;
   std::vector<Fiber*> free_fibers_;
-  std::vector<Fiber*> ready_;
-  std::size_t ready_head_ = 0;
+  ReadyQueue ready_;
   Fiber* running_ = nullptr;
   Rng* order_rng_ = nullptr;
   SchedulerHooks* hooks_ = nullptr;
