@@ -1,32 +1,15 @@
 #include "system/runtime/fiber.h"
 
-#include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
 #include <cstdio>
 #include <exception>
-#include <new>
 
 #include "system/runtime/assert.h"
-#include "system/runtime/random.h"
-
-#if defined(BOOST_USE_UCONTEXT)
-// Debian's libboost_context is built for the fcontext backend and lacks the
-// ucontext backend's per-thread "running context" record. The sanitizer
-// build needs the ucontext backend (it is the one that tells ASan about
-// stack switches), so it supplies that record here: each thread starts out
-// running its own main context.
-namespace boost::context::detail {
-fiber_activation_record*& fiber_activation_record::current() noexcept {
-  thread_local fiber_activation_record thread_main_context;
-  thread_local fiber_activation_record* running = &thread_main_context;
-  return running;
-}
-}  // namespace boost::context::detail
-#endif
 
 namespace castle {
 
 namespace ctx = boost::context;
+namespace bcd = boost::context::detail;
 
 // Reuses fiber stacks: mapping a fresh guarded stack per spawn costs two
 // system calls, and brokers spawn a fiber per request.
@@ -58,32 +41,7 @@ class StackPool {
 };
 
 namespace {
-// Boost.Context copies the allocator into the fiber's control block, so it
-// must be a small copyable handle onto the pool.
-struct PooledStack {
-  StackPool* pool;
-  ctx::stack_context allocate() { return pool->allocate(); }
-  void deallocate(ctx::stack_context& sc) { pool->deallocate(sc); }
-};
-
 thread_local Scheduler* current_scheduler = nullptr;
-}  // namespace
-
-static_assert(sizeof(ctx::fiber) <= 16 && alignof(ctx::fiber) <= 16,
-              "Fiber's inline context storage is too small");
-
-struct FiberContexts {
-  static ctx::fiber& self(Fiber* f) {
-    return *std::launder(reinterpret_cast<ctx::fiber*>(f->self_ctx_));
-  }
-  static ctx::fiber& caller(Fiber* f) {
-    return *std::launder(reinterpret_cast<ctx::fiber*>(f->caller_ctx_));
-  }
-};
-
-namespace {
-ctx::fiber& self_ctx(Fiber* f) { return FiberContexts::self(f); }
-ctx::fiber& caller_ctx(Fiber* f) { return FiberContexts::caller(f); }
 }  // namespace
 
 void ReadyQueue::grow() {
@@ -139,10 +97,6 @@ Scheduler::Scheduler(std::size_t stack_bytes)
 
 Scheduler::~Scheduler() {
   CASTLE_ASSERT(live_fibers_ == 0, "scheduler destroyed with live fibers");
-  for (auto& f : all_fibers_) {
-    self_ctx(f.get()).~fiber();
-    caller_ctx(f.get()).~fiber();
-  }
   if (current_scheduler == this) current_scheduler = previous_current_;
 }
 
@@ -160,10 +114,7 @@ Fiber* Scheduler::allocate_fiber() {
     return f;
   }
   all_fibers_.push_back(std::make_unique<Fiber>());
-  Fiber* f = all_fibers_.back().get();
-  ::new (static_cast<void*>(f->self_ctx_)) ctx::fiber();
-  ::new (static_cast<void*>(f->caller_ctx_)) ctx::fiber();
-  return f;
+  return all_fibers_.back().get();
 }
 
 Task Scheduler::spawn(FiberGroup& group, std::string name, Callback body) {
@@ -179,16 +130,34 @@ Task Scheduler::spawn(FiberGroup& group, std::string name, Callback body) {
   f->body_ = std::move(body);
   f->task_ = std::make_shared<detail::TaskState>();
   f->task_->fiber = f;
-  self_ctx(f) = ctx::fiber(std::allocator_arg, PooledStack{stacks_.get()},
-                          [f](ctx::fiber&& caller) {
-                            caller_ctx(f) = std::move(caller);
-                            fiber_main(f);
-                            return std::move(caller_ctx(f));
-                          });
+  ctx::stack_context sc = stacks_->allocate();
+  f->stack_top_ = sc.sp;
+  f->stack_bytes_ = sc.size;
+  f->self_ = bcd::make_fcontext(sc.sp, sc.size, &Scheduler::fiber_entry);
+  f->caller_ = nullptr;
   group.fibers_.emplace(f->id_, f);
   ++live_fibers_;
-  push_ready(f);
+  ready_.push(f);
   return Task(f->task_);
+}
+
+// The first frame of every fiber. It never returns: when the body is done
+// it jumps back to the scheduler one last time, which frees the stack.
+void Scheduler::fiber_entry(bcd::transfer_t from) {
+  auto* f = static_cast<Fiber*>(from.data);
+  f->caller_ = from.fctx;
+  Scheduler& s = *current_scheduler;
+#if defined(CASTLE_ASAN_FIBERS)
+  __sanitizer_finish_switch_fiber(nullptr, &s.asan_main_bottom_, &s.asan_main_bytes_);
+#endif
+  fiber_main(f);
+  f->state_ = Fiber::State::finished;
+#if defined(CASTLE_ASAN_FIBERS)
+  // nullptr: this stack is done for good; ASan drops its fake frames.
+  __sanitizer_start_switch_fiber(nullptr, s.asan_main_bottom_, s.asan_main_bytes_);
+#endif
+  bcd::jump_fcontext(f->caller_, nullptr);
+  CASTLE_UNREACHABLE("a finished fiber was resumed");
 }
 
 void Scheduler::fiber_main(Fiber* f) {
@@ -206,24 +175,10 @@ void Scheduler::fiber_main(Fiber* f) {
   // The body's captures are destroyed on the fiber's own stack.
   f->body_.reset();
   if (f->task_->outcome == TaskOutcome::running) {
-    f->task_->outcome = f->kill_requested_   ? TaskOutcome::killed
+    f->task_->outcome = f->kill_requested_     ? TaskOutcome::killed
                         : f->cancel_requested_ ? TaskOutcome::cancelled
                                                : TaskOutcome::finished;
   }
-  f->state_ = Fiber::State::finished;
-}
-
-WaitToken Scheduler::prepare_wait() {
-  Fiber* f = running_;
-  CASTLE_ASSERT(f != nullptr, "blocking outside a fiber");
-  if (f->interrupt_pending()) [[unlikely]] {
-    CASTLE_ASSERT(!f->kill_requested_ || std::uncaught_exceptions() == 0,
-                  "a fiber blocked while being unwound by a crash (blocking destructor?)");
-    deliver_interrupt(f);
-  }
-  f->state_ = Fiber::State::waiting;
-  f->wait_gen_ = next_wait_gen_++;
-  return WaitToken{f, f->wait_gen_};
 }
 
 void Scheduler::deliver_interrupt(Fiber* f) {
@@ -232,92 +187,17 @@ void Scheduler::deliver_interrupt(Fiber* f) {
   throw FiberCancelled{};
 }
 
-// The switch paths are forced inline: a context switch leaves the CPU's
-// return-address predictor holding the other stack's addresses, so every
-// extra return between switches is a misprediction. Flattening them halves
-// the cost of a round trip.
-__attribute__((always_inline)) inline void Scheduler::switch_out(Fiber* f) {
-  caller_ctx(f) = std::move(caller_ctx(f)).resume();
-  // Resumed by run_one() or kill_group().
-  if (f->interrupt_pending()) [[unlikely]] deliver_interrupt(f);
-}
-
-void Scheduler::suspend() {
-  Fiber* f = running_;
-  CASTLE_ASSERT(f != nullptr, "suspend outside a fiber");
-  CASTLE_ASSERT(f->state_ == Fiber::State::waiting || f->state_ == Fiber::State::ready,
-                "suspend without prepare_wait");
-  switch_out(f);
-}
-
-void Scheduler::yield() {
-  // The hot path of prepare_wait + wake + suspend, without the token.
-  Fiber* f = running_;
-  CASTLE_ASSERT(f != nullptr, "yield outside a fiber");
-  if (f->interrupt_pending()) [[unlikely]] deliver_interrupt(f);
-  f->state_ = Fiber::State::ready;
-  f->wait_gen_ = next_wait_gen_++;
-  if (f->group_->paused_) [[unlikely]] {
-    f->group_->parked_.push_back(f);
-  } else {
-    push_ready(f);
-  }
-  switch_out(f);
-}
-
-bool Scheduler::token_valid(WaitToken token) {
-  return token.fiber != nullptr && token.fiber->state_ == Fiber::State::waiting &&
-         token.fiber->wait_gen_ == token.gen;
-}
-
-bool Scheduler::wake(WaitToken token) {
-  if (!token_valid(token)) return false;
-  Fiber* f = token.fiber;
-  f->state_ = Fiber::State::ready;
-  if (f->group_->paused_) {
-    f->group_->parked_.push_back(f);
-  } else {
-    push_ready(f);
-  }
-  return true;
-}
-
-Fiber* Scheduler::pop_ready() {
-  const std::size_t n = ready_.size();
-  if (n == 0) return nullptr;
-  if (order_rng_ != nullptr && n > 1) ready_.bring_to_front(order_rng_->below(n));
-  return ready_.pop();
-}
-
-bool Scheduler::run_one() {
-  Fiber* f = pop_ready();
-  if (f == nullptr) return false;
-  if (f->group_->paused_) {
-    f->group_->parked_.push_back(f);
-    return true;
-  }
-  resume(f);
-  return true;
-}
-
-void Scheduler::run_ready() {
-  while (run_one()) {
-  }
-}
-
-__attribute__((always_inline)) inline void Scheduler::resume(Fiber* f) {
-  CASTLE_ASSERT(running_ == nullptr, "resume from inside a fiber");
-  running_ = f;
-  f->state_ = Fiber::State::running;
-  ++switches_;
-  if (hooks_ != nullptr) hooks_->on_resume(*f);
-  self_ctx(f) = std::move(self_ctx(f)).resume();
-  running_ = nullptr;
-  if (!self_ctx(f)) [[unlikely]] finish(f);
+void Scheduler::blocked_while_unwinding() {
+  CASTLE_UNREACHABLE("a fiber blocked while being unwound by a crash (blocking destructor?)");
 }
 
 void Scheduler::finish(Fiber* f) {
   CASTLE_ASSERT(f->state_ == Fiber::State::finished, "fiber context ended early");
+  ctx::stack_context sc;
+  sc.sp = f->stack_top_;
+  sc.size = f->stack_bytes_;
+  stacks_->deallocate(sc);
+  f->self_ = f->caller_ = nullptr;
   auto task = std::move(f->task_);
   task->fiber = nullptr;
   f->group_->fibers_.erase(f->id_);
@@ -333,6 +213,7 @@ void Scheduler::kill_group(FiberGroup& group) {
   CASTLE_ASSERT(running_ == nullptr, "kill_group from inside a fiber");
   group.dead_ = true;
   group.parked_.clear();
+  group.paused_ = false;
   // Fibers may be woken or even end while others unwind, so take one at a
   // time. Newest first: children usually borrow from the fibers that
   // spawned them, so they must unwind before their parents' frames go.
@@ -340,12 +221,9 @@ void Scheduler::kill_group(FiberGroup& group) {
     Fiber* f = std::prev(group.fibers_.end())->second;
     f->kill_requested_ = true;
     ready_.remove(f);
-    if (f->state_ == Fiber::State::fresh) f->state_ = Fiber::State::ready;
-    group.paused_ = false;
     resume(f);
     CASTLE_ASSERT(f->state_ == Fiber::State::free, "a killed fiber kept running");
   }
-  group.paused_ = false;
 }
 
 void Scheduler::revive(FiberGroup& group) {
@@ -358,7 +236,7 @@ void Scheduler::pause(FiberGroup& group) { group.paused_ = true; }
 
 void Scheduler::unpause(FiberGroup& group) {
   group.paused_ = false;
-  for (Fiber* f : group.parked_) push_ready(f);
+  for (Fiber* f : group.parked_) ready_.push(f);
   group.parked_.clear();
 }
 

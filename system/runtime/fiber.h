@@ -12,13 +12,22 @@
 // FiberKilled from its suspension point, so destructors run and nothing of
 // the node runs again. Pausing a group parks its ready fibers.
 
+#include <boost/context/detail/fcontext.hpp>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "system/runtime/assert.h"
 #include "system/runtime/callback.h"
+#include "system/runtime/random.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define CASTLE_ASAN_FIBERS 1
+#endif
 
 namespace castle {
 
@@ -104,7 +113,6 @@ class Fiber {
  private:
   friend class Scheduler;
   friend class Task;
-  friend struct FiberContexts;  // fiber.cpp's typed view of the context storage
   enum class State { free, fresh, ready, running, waiting, finished };
 
   std::uint64_t id_ = 0;
@@ -122,11 +130,15 @@ class Fiber {
   }
   Callback body_;
   std::shared_ptr<detail::TaskState> task_;
-  // Boost.Context fibers (the fiber's own context while it is not running,
-  // and its resumer's while it is), stored inline so a switch chases no
-  // pointer; their type stays out of this header.
-  alignas(16) unsigned char self_ctx_[16];
-  alignas(16) unsigned char caller_ctx_[16];
+  // Boost.Context's fcontext: the fiber's own context while it is
+  // suspended, and the scheduler's while the fiber runs.
+  boost::context::detail::fcontext_t self_ = nullptr;
+  boost::context::detail::fcontext_t caller_ = nullptr;
+  void* stack_top_ = nullptr;  // highest address; stacks grow down
+  std::size_t stack_bytes_ = 0;
+#if defined(CASTLE_ASAN_FIBERS)
+  void* asan_fake_stack_ = nullptr;
+#endif
 };
 
 // A FIFO of ready fibers in a power-of-two ring.
@@ -175,12 +187,18 @@ class Scheduler {
 
   // Makes a waiting fiber ready. Returns false for a stale token.
   bool wake(WaitToken token);
-  static bool token_valid(WaitToken token);
+  static bool token_valid(WaitToken token) {
+    return token.fiber != nullptr && token.fiber->state_ == Fiber::State::waiting &&
+           token.fiber->wait_gen_ == token.gen;
+  }
 
   // Runs one ready fiber until it suspends or ends. False if none was ready.
   bool run_one();
   // Runs ready fibers until none is ready.
-  void run_ready();
+  void run_ready() {
+    while (run_one()) {
+    }
+  }
   std::size_t ready_count() const { return ready_.size(); }
 
   Fiber* running() const { return running_; }
@@ -203,12 +221,13 @@ class Scheduler {
 
  private:
   Fiber* allocate_fiber();
-  Fiber* pop_ready();
-  void push_ready(Fiber* f) { ready_.push(f); }
+  void make_ready(Fiber* f);
   void resume(Fiber* f);
   void switch_out(Fiber* f);
   [[noreturn]] void deliver_interrupt(Fiber* f);
+  [[noreturn]] void blocked_while_unwinding();
   void finish(Fiber* f);
+  static void fiber_entry(boost::context::detail::transfer_t from);
   static void fiber_main(Fiber* f);
 
   std::unique_ptr<StackPool> stacks_;
@@ -223,6 +242,112 @@ class Scheduler {
   std::uint64_t next_wait_gen_ = 1;
   std::uint64_t switches_ = 0;
   std::size_t live_fibers_ = 0;
+#if defined(CASTLE_ASAN_FIBERS)
+  // ASan must be told of every stack switch: the scheduler's own stack
+  // (learned on the first switch into a fiber) and its fake-stack handle.
+  const void* asan_main_bottom_ = nullptr;
+  std::size_t asan_main_bytes_ = 0;
+  void* asan_main_fake_stack_ = nullptr;
+#endif
 };
+
+// The switch paths are defined here, inline: a context switch leaves the
+// CPU's return-address predictor holding the other stack's addresses, so
+// every function return between two switches is a misprediction. Inlined
+// into the run loop on one side and into the blocking call on the other,
+// a round trip costs little more than Boost.Context's raw switch.
+
+inline void Scheduler::make_ready(Fiber* f) {
+  f->state_ = Fiber::State::ready;
+  if (f->group_->paused_) [[unlikely]] {
+    f->group_->parked_.push_back(f);
+  } else {
+    ready_.push(f);
+  }
+}
+
+inline bool Scheduler::wake(WaitToken token) {
+  if (!token_valid(token)) return false;
+  make_ready(token.fiber);
+  return true;
+}
+
+inline WaitToken Scheduler::prepare_wait() {
+  Fiber* f = running_;
+  CASTLE_ASSERT(f != nullptr, "blocking outside a fiber");
+  if (f->interrupt_pending()) [[unlikely]] {
+    if (f->kill_requested_ && std::uncaught_exceptions() != 0) blocked_while_unwinding();
+    deliver_interrupt(f);
+  }
+  f->state_ = Fiber::State::waiting;
+  f->wait_gen_ = next_wait_gen_++;
+  return WaitToken{f, f->wait_gen_};
+}
+
+// From inside fiber f: back to the scheduler, until resumed.
+inline void Scheduler::switch_out(Fiber* f) {
+  namespace bcd = boost::context::detail;
+#if defined(CASTLE_ASAN_FIBERS)
+  __sanitizer_start_switch_fiber(&f->asan_fake_stack_, asan_main_bottom_, asan_main_bytes_);
+#endif
+  const bcd::transfer_t back = bcd::jump_fcontext(f->caller_, nullptr);
+#if defined(CASTLE_ASAN_FIBERS)
+  __sanitizer_finish_switch_fiber(f->asan_fake_stack_, nullptr, nullptr);
+#endif
+  f->caller_ = back.fctx;  // resumed by run_one() or kill_group()
+  if (f->interrupt_pending()) [[unlikely]] deliver_interrupt(f);
+}
+
+inline void Scheduler::suspend() {
+  Fiber* f = running_;
+  CASTLE_ASSERT(f != nullptr, "suspend outside a fiber");
+  CASTLE_ASSERT(f->state_ == Fiber::State::waiting || f->state_ == Fiber::State::ready,
+                "suspend without prepare_wait");
+  switch_out(f);
+}
+
+inline void Scheduler::yield() {
+  Fiber* f = running_;
+  CASTLE_ASSERT(f != nullptr, "yield outside a fiber");
+  if (f->interrupt_pending()) [[unlikely]] deliver_interrupt(f);
+  f->wait_gen_ = next_wait_gen_++;
+  make_ready(f);
+  switch_out(f);
+}
+
+// From the scheduler's stack: runs fiber f until it suspends or ends.
+inline void Scheduler::resume(Fiber* f) {
+  namespace bcd = boost::context::detail;
+  CASTLE_ASSERT(running_ == nullptr, "resume from inside a fiber");
+  running_ = f;
+  f->state_ = Fiber::State::running;
+  ++switches_;
+  if (hooks_ != nullptr) hooks_->on_resume(*f);
+#if defined(CASTLE_ASAN_FIBERS)
+  __sanitizer_start_switch_fiber(&asan_main_fake_stack_,
+                                 static_cast<char*>(f->stack_top_) - f->stack_bytes_,
+                                 f->stack_bytes_);
+#endif
+  const bcd::transfer_t back = bcd::jump_fcontext(f->self_, f);
+#if defined(CASTLE_ASAN_FIBERS)
+  __sanitizer_finish_switch_fiber(asan_main_fake_stack_, nullptr, nullptr);
+#endif
+  running_ = nullptr;
+  f->self_ = back.fctx;
+  if (f->state_ == Fiber::State::finished) [[unlikely]] finish(f);
+}
+
+inline bool Scheduler::run_one() {
+  const std::size_t n = ready_.size();
+  if (n == 0) return false;
+  if (order_rng_ != nullptr && n > 1) ready_.bring_to_front(order_rng_->below(n));
+  Fiber* f = ready_.pop();
+  if (f->group_->paused_) [[unlikely]] {
+    f->group_->parked_.push_back(f);
+    return true;
+  }
+  resume(f);
+  return true;
+}
 
 }  // namespace castle
