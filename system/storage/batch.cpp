@@ -1,0 +1,84 @@
+#include "system/storage/batch.h"
+
+#include "system/util/crc32c.h"
+
+namespace castle::storage {
+
+namespace {
+// A batch larger than this is framing garbage, not data.
+constexpr std::int64_t batch_bytes_max = std::int64_t{1} << 30;
+
+std::uint64_t load_be(const std::uint8_t* p, int n) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+void store_be(std::uint8_t* p, std::uint64_t v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    p[i] = static_cast<std::uint8_t>(v);
+    v >>= 8;
+  }
+}
+}  // namespace
+
+const char* to_string(BatchError e) {
+  switch (e) {
+    case BatchError::ok: return "ok";
+    case BatchError::truncated: return "truncated batch";
+    case BatchError::bad_length: return "bad batch length";
+    case BatchError::bad_magic: return "unsupported magic (not a v2 record batch)";
+    case BatchError::bad_crc: return "CRC-32C mismatch";
+    case BatchError::bad_count: return "record count disagrees with last offset delta";
+  }
+  return "?";
+}
+
+std::int64_t BatchView::i64(std::size_t at) const {
+  return static_cast<std::int64_t>(load_be(b_.data() + at, 8));
+}
+std::int32_t BatchView::i32(std::size_t at) const {
+  return static_cast<std::int32_t>(load_be(b_.data() + at, 4));
+}
+std::int16_t BatchView::i16(std::size_t at) const {
+  return static_cast<std::int16_t>(load_be(b_.data() + at, 2));
+}
+
+std::size_t BatchView::size_from_prefix(std::span<const std::uint8_t> prefix) {
+  if (prefix.size() < batch_length_prefix_bytes) return 0;
+  const auto len = static_cast<std::int32_t>(load_be(prefix.data() + 8, 4));
+  if (len < static_cast<std::int32_t>(batch_header_bytes - batch_length_prefix_bytes) ||
+      len > batch_bytes_max)
+    return 0;
+  return batch_length_prefix_bytes + static_cast<std::size_t>(len);
+}
+
+BatchError BatchView::validate(bool verify_crc) const {
+  if (b_.size() < batch_header_bytes) return BatchError::truncated;
+  const std::size_t size = size_from_prefix(b_);
+  if (size == 0) return BatchError::bad_length;
+  if (size > b_.size()) return BatchError::truncated;
+  if (magic() != batch_magic_v2) return BatchError::bad_magic;
+  if (verify_crc && compute_crc() != crc()) return BatchError::bad_crc;
+  if (record_count() < 0 || last_offset_delta() < 0 ||
+      (record_count() > 0 && last_offset_delta() < record_count() - 1))
+    return BatchError::bad_count;
+  return BatchError::ok;
+}
+
+std::uint32_t BatchView::compute_crc() const {
+  const std::size_t size = size_bytes();
+  return crc32c_extend(0, b_.data() + 21, size - 21);
+}
+
+void set_base_offset(std::span<std::uint8_t> batch, std::int64_t base_offset) {
+  CASTLE_ASSERT(batch.size() >= batch_header_bytes, "set_base_offset on a short batch");
+  store_be(batch.data(), static_cast<std::uint64_t>(base_offset), 8);
+}
+
+void set_leader_epoch(std::span<std::uint8_t> batch, std::int32_t epoch) {
+  CASTLE_ASSERT(batch.size() >= batch_header_bytes, "set_leader_epoch on a short batch");
+  store_be(batch.data() + 12, static_cast<std::uint32_t>(epoch), 4);
+}
+
+}  // namespace castle::storage

@@ -1,0 +1,94 @@
+#pragma once
+// Kafka RecordBatch v2, as it travels on the wire and sits in a segment.
+// A batch is a 61-byte header followed by its records (or their compressed
+// form); all integers are big-endian:
+//
+//   offset  size  field
+//        0     8  base offset              set by the broker (outside the CRC)
+//        8     4  batch length             bytes after this field
+//       12     4  partition leader epoch   set by the broker (outside the CRC)
+//       16     1  magic                    2
+//       17     4  crc                      CRC-32C of bytes 21 .. end
+//       21     2  attributes               bits 0-2 compression, 3 timestamp type,
+//                                          4 transactional, 5 control
+//       23     4  last offset delta
+//       27     8  base timestamp
+//       35     8  max timestamp
+//       43     8  producer id
+//       51     2  producer epoch
+//       53     4  base sequence
+//       57     4  record count
+//       61     .. records
+//
+// BatchView reads a header in place without copying; set_base_offset and
+// set_leader_epoch rewrite the two fields the broker owns, which the CRC
+// does not cover, so a batch stays valid through them.
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "system/runtime/result.h"
+
+namespace castle::storage {
+
+inline constexpr std::size_t batch_header_bytes = 61;
+inline constexpr std::size_t batch_length_prefix_bytes = 12;  // base offset + length
+inline constexpr std::int8_t batch_magic_v2 = 2;
+
+enum class BatchError {
+  ok = 0,
+  truncated,      // fewer bytes than the header or the stated length
+  bad_length,     // a length field smaller than a header or absurdly large
+  bad_magic,      // not magic 2
+  bad_crc,        // the checksum does not match
+  bad_count,      // record count and last offset delta disagree
+};
+const char* to_string(BatchError e);
+
+class BatchView {
+ public:
+  // The view does not own the bytes; they must outlive it.
+  explicit BatchView(std::span<const std::uint8_t> bytes) : b_(bytes) {}
+
+  // Checks the framing (length, magic) and, if verify_crc, the checksum.
+  // Every accessor below is valid only after validate() returned ok.
+  BatchError validate(bool verify_crc = true) const;
+  // The whole batch's size from its length field, or 0 if too short to say.
+  static std::size_t size_from_prefix(std::span<const std::uint8_t> prefix);
+
+  std::int64_t base_offset() const { return i64(0); }
+  std::int32_t batch_length() const { return i32(8); }
+  std::size_t size_bytes() const { return batch_length_prefix_bytes + static_cast<std::size_t>(batch_length()); }
+  std::int32_t leader_epoch() const { return i32(12); }
+  std::int8_t magic() const { return static_cast<std::int8_t>(b_[16]); }
+  std::uint32_t crc() const { return static_cast<std::uint32_t>(i32(17)); }
+  std::int16_t attributes() const { return i16(21); }
+  int compression() const { return attributes() & 0x7; }
+  bool log_append_time() const { return (attributes() & 0x8) != 0; }
+  bool transactional() const { return (attributes() & 0x10) != 0; }
+  bool control() const { return (attributes() & 0x20) != 0; }
+  std::int32_t last_offset_delta() const { return i32(23); }
+  std::int64_t base_timestamp() const { return i64(27); }
+  std::int64_t max_timestamp() const { return i64(35); }
+  std::int64_t producer_id() const { return i64(43); }
+  std::int16_t producer_epoch() const { return i16(51); }
+  std::int32_t base_sequence() const { return i32(53); }
+  std::int32_t record_count() const { return i32(57); }
+  std::int64_t last_offset() const { return base_offset() + last_offset_delta(); }
+  std::int64_t next_offset() const { return last_offset() + 1; }
+  std::uint32_t compute_crc() const;
+  std::span<const std::uint8_t> bytes() const { return b_.first(size_bytes()); }
+
+ private:
+  std::int64_t i64(std::size_t at) const;
+  std::int32_t i32(std::size_t at) const;
+  std::int16_t i16(std::size_t at) const;
+  std::span<const std::uint8_t> b_;
+};
+
+// Rewrites the broker-owned fields of a batch in place.
+void set_base_offset(std::span<std::uint8_t> batch, std::int64_t base_offset);
+void set_leader_epoch(std::span<std::uint8_t> batch, std::int32_t epoch);
+
+}  // namespace castle::storage
