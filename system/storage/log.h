@@ -1,0 +1,122 @@
+#pragma once
+// The partition log: a directory of segments holding RecordBatch v2 bytes
+// exactly as on the wire, with a sparse offset index and a time index per
+// segment, checkpoints written atomically, and recovery on open.
+//
+// Files in the partition directory (Kafka's names and layouts):
+//   00000000000000000000.log        segment: batches back to back
+//   00000000000000000000.index      offset index: {u32 relative offset, u32 position}
+//   00000000000000000000.timeindex  time index: {i64 timestamp, u32 relative offset}
+//   recovery-point-offset-checkpoint, replication-offset-checkpoint (high
+//   watermark), log-start-offset-checkpoint, leader-epoch-checkpoint:
+//   Kafka's text format ("0\n<count>\n<entries>\n"), written with
+//   write-temp, sync, rename, sync-directory.
+//
+// Durability: nothing is synced per append unless the flush policy says so
+// (Kafka's default); flush() syncs everything up to the log end and moves
+// the recovery point. On open, every batch after the recovery point is
+// validated (CRC, offsets) and a torn or corrupt tail is cut at the last
+// valid batch; indexes that are missing or disagree with the segment are
+// rebuilt. A batch before the recovery point that fails validation is an
+// error (data_corrupt), never silently dropped. A read never returns a
+// batch that fails its CRC.
+//
+// All I/O goes through the runtime's Disk; the Log is used from fibers of
+// one node and is not shared across nodes.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "system/runtime/runtime.h"
+#include "system/storage/log_config.h"
+
+namespace castle::storage {
+
+struct AppendResult {
+  std::int64_t base_offset = 0;   // first offset assigned to the appended batches
+  std::int64_t last_offset = 0;   // last offset assigned
+  std::int64_t log_append_time_ms = -1;
+  std::int32_t batches = 0;
+};
+
+struct ReadResult {
+  std::vector<std::uint8_t> bytes;  // whole batches, back to back
+  std::int64_t next_offset = 0;     // offset after the last batch returned
+  std::int64_t log_start_offset = 0;
+  std::int64_t log_end_offset = 0;
+};
+
+struct EpochEntry {
+  std::int32_t epoch = 0;
+  std::int64_t start_offset = 0;
+};
+
+class Log {
+ public:
+  // Opens (creating if needed) the log in directory `dir` and recovers it.
+  static Result<std::unique_ptr<Log>> open(Runtime& rt, std::string dir, LogConfig config);
+  ~Log();
+
+  // Leader path: `batches` holds one or more client batches (validated here:
+  // framing and CRC). The log assigns base offsets from the log end and sets
+  // the partition leader epoch, then appends. invalid_argument for a
+  // malformed batch (nothing appended); disk errors as they come.
+  Result<AppendResult> append_as_leader(std::span<const std::uint8_t> batches,
+                                        std::int32_t leader_epoch);
+  // Follower path: offsets and epochs already assigned; the first batch must
+  // start at the log end offset.
+  Result<AppendResult> append_as_follower(std::span<const std::uint8_t> batches);
+
+  // Whole batches starting with the one containing `offset`, up to
+  // max_bytes (but at least one batch, as Kafka does, so a consumer always
+  // progresses), and none at or beyond max_offset if given (the high
+  // watermark). offset_out_of_range semantics: an offset below the log
+  // start or above the log end is std::errc::result_out_of_range.
+  Result<ReadResult> read(std::int64_t offset, std::size_t max_bytes,
+                          std::optional<std::int64_t> max_offset = std::nullopt);
+
+  // The first offset whose batch has max timestamp >= ts (ListOffsets by
+  // time); nullopt if none.
+  Result<std::optional<std::int64_t>> offset_for_timestamp(std::int64_t ts);
+
+  // Removes every batch from offset on (replication's truncation). Offsets
+  // inside a batch truncate the whole batch.
+  Result<void> truncate_to(std::int64_t offset);
+  // Advances the log start offset; deletes whole segments wholly below it.
+  Result<void> delete_records_before(std::int64_t offset);
+  // Rolls to a new active segment now.
+  Result<void> roll();
+  // Syncs every segment up to the log end; the recovery point becomes the log end.
+  Result<void> flush();
+  // Deletes whole segments past log.retention.ms / log.retention.bytes
+  // (never the active one). Returns how many segments went.
+  Result<int> enforce_retention();
+
+  // Checkpointed state.
+  std::int64_t log_start_offset() const;
+  std::int64_t log_end_offset() const;
+  std::int64_t recovery_point() const;
+  std::int64_t high_watermark() const;
+  Result<void> set_high_watermark(std::int64_t hw);  // checkpointed on flush()
+  // Leader epoch cache: epoch -> start offset.
+  Result<void> assign_epoch(std::int32_t epoch, std::int64_t start_offset);
+  const std::vector<EpochEntry>& epochs() const;
+  // (epoch, end offset) for OffsetForLeaderEpoch: the largest epoch <= the
+  // requested one and the start offset of the next epoch (or the log end).
+  std::optional<std::pair<std::int32_t, std::int64_t>> end_offset_for_epoch(std::int32_t epoch) const;
+
+  std::size_t segment_count() const;
+  std::int64_t size_bytes() const;
+
+  struct Impl;
+
+ private:
+  explicit Log(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace castle::storage
