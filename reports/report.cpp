@@ -52,6 +52,7 @@ json report_json(const std::string& scenario_path, const scenarios::Scenario& s,
           {"anomalies", anomalies_json(r.check)},
           {"liveness_failure", r.liveness_failure},
           {"faults", faults},
+          {"buggify_points", r.buggify_points},
           {"reproduce", reproduce_command(scenario_path, r.seed, s)}};
 }
 

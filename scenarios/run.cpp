@@ -305,6 +305,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   for (std::size_t i = 0; i < hx.servers.size(); ++i)
     result.stats.server_restarts += static_cast<std::int64_t>(world.node(i).incarnation()) - 1;
   result.faults = nemesis.log();
+  for (const auto& [point, armed] : world.buggify_points()) result.buggify_points[point] = armed;
   result.trace_hash = world.trace_hash();
   result.sim_time_ns = world.now();
   result.events = world.events_processed();

@@ -2,6 +2,7 @@
 // Runs one scenario with one seed in the simulator and judges it.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ struct RunResult {
   std::string liveness_failure;
   std::vector<AppliedFault> faults;
   std::vector<FaultSpec> planned_faults;
+  std::map<std::string, bool> buggify_points;  // reached in this run: armed or not
   std::vector<sim::Step> steps;
   std::vector<std::string> trace_lines;
 };

@@ -30,6 +30,12 @@ void print_summary(const Scenario& s, const RunResult& r) {
               static_cast<long long>(r.stats.sends), static_cast<long long>(r.stats.acked),
               static_cast<long long>(r.stats.failed), static_cast<long long>(r.stats.unknown),
               static_cast<long long>(r.stats.server_restarts));
+  if (!r.buggify_points.empty()) {
+    std::printf("buggify:");
+    for (const auto& [point, armed] : r.buggify_points)
+      std::printf(" %s=%s", point.c_str(), armed ? "armed" : "off");
+    std::printf("\n");
+  }
   for (const auto& a : r.check.anomalies)
     std::printf("anomaly: %s key=%s %s\n", a.type.c_str(), a.key.c_str(), a.description.c_str());
   if (!r.liveness_failure.empty()) std::printf("liveness: %s\n", r.liveness_failure.c_str());

@@ -113,6 +113,13 @@ void Server::write_batch(std::vector<std::unique_ptr<Pending>>& batch) {
     auto rec = encode_record(base + i, batch[i]->payload);
     bytes.insert(bytes.end(), rec.begin(), rec.end());
   }
+  // A fault point: a batch written in two parts, so a crash between them
+  // leaves a torn record that recovery must cut.
+  if (bytes.size() > 1 && rt_.buggify("logsvc.split_write")) {
+    const std::size_t half = bytes.size() / 2;
+    if (!file_->pwrite(file_end_, std::span(bytes).first(half))) ++stats_.write_errors;
+    rt_.yield();
+  }
   Result<void> w = file_->pwrite(file_end_, bytes);
   const bool skip_sync = config_.bug("logsvc-ack-before-sync");
   Result<void> s = w && !skip_sync ? file_->datasync() : w;
@@ -163,6 +170,10 @@ void Server::serve_connection(std::unique_ptr<Connection> conn) {
     }
     Message reply = handle(*request);
     reply.request_id = request->request_id;
+    // Fault points for the simulator: a reply that is slow, or lost with its
+    // connection after the work was done (the client cannot tell which).
+    if (rt_.buggify("logsvc.slow_reply")) rt_.sleep_for(milliseconds(rt_.rng().between(1, 200)));
+    if (rt_.buggify("logsvc.drop_reply")) break;
     if (!conn->write(encode(reply))) break;
   }
   conn->close();

@@ -38,7 +38,7 @@ std::string describe(const RunResult& r) {
 // the workload really ran under faults (acks, failures and restarts seen).
 TEST(LogsvcSim, LibraryScenariosPassUnderFaults) {
   for (const char* name : {"logsvc-faults", "logsvc-crash-restart", "logsvc-partitions",
-                           "logsvc-disk-faults", "logsvc-clocks"}) {
+                           "logsvc-disk-faults", "logsvc-clocks", "logsvc-buggify"}) {
     Scenario s = load(name, 8000);
     std::int64_t acked = 0, faults = 0;
     for (std::uint64_t seed = 1; seed <= 4; ++seed) {

@@ -122,5 +122,50 @@ TEST(LogsvcProcess, BadFlagsExitTwo) {
   EXPECT_EQ(d.wait(), 2);
 }
 
+// Runs a shell command, returning its exit code and everything it printed.
+std::pair<int, std::string> run_shell(const std::string& cmd) {
+  std::FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// The contract of `castle sim`: a broken scenario file is exit 2 with an
+// error naming the field; a run's last line is the verdict line; a failing
+// run prints the command that reproduces it, and that command reproduces it.
+TEST(CastleSim, BrokenScenarioNamesTheFieldAndExitsTwo) {
+  TempDir dir;
+  const std::string path = dir.path() + "/broken.json";
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs(R"({"name":"b","cluster":{"servers":2,"clientz":3}})", f);
+  std::fclose(f);
+  auto [code, out] = run_shell(castle_binary + " sim " + path + " --seed 1");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("cluster.clientz: unknown field"), std::string::npos) << out;
+}
+
+TEST(CastleSim, FailingRunPrintsItsReproductionAndItReproduces) {
+  const std::string scenario = CASTLE_SOURCE_DIR "/scenarios/logsvc-planted-ack-before-sync.json";
+  auto [code, out] = run_shell(castle_binary + " sim " + scenario + " --seed 3");
+  EXPECT_EQ(code, 1) << out;
+  const auto at = out.find("reproduce: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string cmd = out.substr(at + 11, out.find('\n', at) - at - 11);
+  const std::string verdict = out.substr(out.rfind("verdict="));
+  EXPECT_EQ(verdict.rfind("verdict=safety seed=3 trace_hash=", 0), 0u) << verdict;
+  auto [code2, out2] = run_shell(CASTLE_BINARY_DIR "/" + cmd);
+  EXPECT_EQ(code2, 1);
+  EXPECT_EQ(out2.substr(out2.rfind("verdict=")), verdict);
+}
+
+TEST(CastleSim, CheckDeterminismPasses) {
+  auto [code, out] = run_shell(castle_binary + " sim " CASTLE_SOURCE_DIR
+                               "/scenarios/logsvc-faults.json --seed 5 --check-determinism");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("determinism: identical on a second run"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace castle::real::testing
