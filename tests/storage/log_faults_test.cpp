@@ -1,0 +1,236 @@
+// The partition log under the simulated disk's faults, each set up so that
+// the expected outcome is certain: a flipped bit before the recovery point
+// makes open fail and after it cuts the tail there, and no read returns the
+// damaged batch; EIO on write, read or sync comes back to the caller as an
+// error; ENOSPC fails an append whole and loses nothing acknowledged before
+// it; a torn last write is cut at reopen and the log carries on from there.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/storage/log_sim_rig.h"
+
+namespace castle::storage {
+namespace {
+
+using testing::LogRig;
+
+const std::string dir = "topic-0";
+const std::string segment0 = dir + "/00000000000000000000.log";
+
+LogConfig small_config() {
+  LogConfig c;
+  c.segment_bytes = 64 * 1024;
+  c.segment_index_bytes = 4096;
+  c.index_interval_bytes = 256;
+  return c;
+}
+
+// Appends `count` batches of 3 records x 200 bytes; returns them as stored.
+std::vector<Bytes> append_batches(Log& log, Rng& rng, int count) {
+  std::vector<Bytes> stored;
+  for (int i = 0; i < count; ++i) {
+    const Bytes b = testing::make_batch(rng, 3, 200, 1000 + i);
+    const std::int64_t base = log.log_end_offset();
+    auto r = log.append_as_leader(b, 1);
+    EXPECT_TRUE(r.ok()) << r.error().message();
+    if (!r.ok()) break;
+    stored.push_back(testing::as_stored(b, base, 1));
+  }
+  return stored;
+}
+
+// Byte position of batch i in a segment holding `batches` from position 0.
+std::uint64_t position_of(const std::vector<Bytes>& batches, std::size_t i) {
+  std::uint64_t at = 0;
+  for (std::size_t k = 0; k < i; ++k) at += batches[k].size();
+  return at;
+}
+
+// Makes the segment's current contents durable behind the log's back, so
+// that a crash keeps every byte while the recovery point stays put.
+void sync_segment_behind_the_log(Runtime& rt) {
+  auto f = rt.disk().open(segment0, OpenMode::read_write);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->datasync().ok());
+}
+
+// True if no batch in a read result fails its CRC or lies at `bad_base`.
+bool read_is_clean(const Result<ReadResult>& r, std::int64_t bad_base) {
+  if (!r.ok()) return true;
+  auto parts = split_batches(r.value().bytes);
+  if (!parts.ok()) return false;
+  for (auto p : *parts)
+    if (BatchView(p).base_offset() == bad_base) return false;
+  return true;
+}
+
+// Proves that a bit flipped in a flushed batch (before the recovery point)
+// is never returned by a read of the open log and makes reopening fail
+// instead of silently dropping data.
+TEST(LogFaults, BitFlipBeforeTheRecoveryPointIsAnError) {
+  LogRig rig(11);
+  std::vector<Bytes> batches;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    Rng rng(1);
+    batches = append_batches(*rig.log(), rng, 10);
+    ASSERT_TRUE(rig.log()->flush().ok());
+  }));
+  ASSERT_EQ(batches.size(), 10u);
+  const std::int64_t bad_base = BatchView(batches[4]).base_offset();
+  ASSERT_TRUE(rig.disk().flip_bit(segment0, position_of(batches, 4) + 100, 3));
+  ASSERT_TRUE(rig.run([&](Runtime&) {
+    EXPECT_TRUE(read_is_clean(rig.log()->read(bad_base, 1 << 20), bad_base));
+    EXPECT_TRUE(read_is_clean(rig.log()->read(0, 1 << 20), bad_base));
+    auto before = rig.log()->read(0, 1);
+    ASSERT_TRUE(before.ok()) << "batches before the damage stay readable";
+  }));
+  rig.crash();
+  Result<void> reopened;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) { reopened = rig.open(rt, dir, small_config()); }));
+  EXPECT_FALSE(reopened.ok()) << "corruption below the recovery point must fail the open";
+}
+
+// Proves that a bit flipped in a durable batch after the recovery point is
+// cut at reopen: the log ends at the damaged batch's base offset, keeping
+// every batch before it.
+TEST(LogFaults, BitFlipAfterTheRecoveryPointCutsTheTail) {
+  LogRig rig(12);
+  std::vector<Bytes> batches;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    Rng rng(2);
+    batches = append_batches(*rig.log(), rng, 4);
+    ASSERT_TRUE(rig.log()->flush().ok());
+    auto more = append_batches(*rig.log(), rng, 6);
+    batches.insert(batches.end(), more.begin(), more.end());
+    sync_segment_behind_the_log(rt);
+  }));
+  ASSERT_EQ(batches.size(), 10u);
+  ASSERT_TRUE(rig.disk().flip_bit(segment0, position_of(batches, 7) + 80, 5));
+  rig.crash();
+  testing::Scan scan;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    auto r = rig.open(rt, dir, small_config());
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    scan = testing::full_scan(*rig.log(), 1 << 20);
+  }));
+  ASSERT_EQ(scan.error, "");
+  EXPECT_EQ(scan.end, BatchView(batches[7]).base_offset());
+  EXPECT_EQ(scan.batches, std::vector<Bytes>(batches.begin(), batches.begin() + 7));
+}
+
+// Proves that a torn last write (the segment ends part-way through a batch)
+// is cut at reopen, and that appends continue at the cut.
+TEST(LogFaults, TornLastWriteIsCutAtReopen) {
+  LogRig rig(13);
+  std::vector<Bytes> batches;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    Rng rng(3);
+    batches = append_batches(*rig.log(), rng, 5);
+    ASSERT_TRUE(rig.log()->flush().ok());
+    const Bytes big = testing::make_batch(rng, 20, 400, 2000);  // ~8 KiB: several sectors
+    ASSERT_TRUE(rig.log()->append_as_leader(big, 1).ok());
+  }));
+  rig.crash();
+  testing::Scan scan;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    // The crash may have kept the whole batch; tear it for certain.
+    auto f = rt.disk().open(segment0, OpenMode::read_write);
+    ASSERT_TRUE(f.ok());
+    const std::uint64_t flushed = position_of(batches, batches.size());
+    ASSERT_TRUE((*f)->truncate(flushed + 5000).ok());
+    ASSERT_TRUE((*f)->datasync().ok());
+    (*f)->close();
+    auto r = rig.open(rt, dir, small_config());
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    scan = testing::full_scan(*rig.log(), 1 << 20);
+    Rng rng(4);
+    auto after = append_batches(*rig.log(), rng, 1);
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_EQ(BatchView(after[0]).base_offset(), scan.end);
+  }));
+  ASSERT_EQ(scan.error, "");
+  EXPECT_EQ(scan.end, BatchView(batches.back()).next_offset());
+  EXPECT_EQ(scan.batches, batches);
+}
+
+// Proves that EIO on write fails the append without moving the log end, EIO
+// on read fails the read, and EIO on sync fails the flush.
+TEST(LogFaults, EioSurfacesAsAnError) {
+  LogRig rig(14);
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    Rng rng(5);
+    ASSERT_EQ(append_batches(*rig.log(), rng, 3).size(), 3u);
+    sim::DiskConfig c = rig.disk().config();
+    c.write_eio_rate = 1.0;
+    rig.disk().set_config(c);
+    const std::int64_t end = rig.log()->log_end_offset();
+    EXPECT_FALSE(rig.log()->append_as_leader(testing::make_batch(rng, 2, 50, 1), 1).ok());
+    EXPECT_EQ(rig.log()->log_end_offset(), end) << "a failed append assigns no offsets";
+    c.write_eio_rate = 0;
+    c.read_eio_rate = 1.0;
+    rig.disk().set_config(c);
+    EXPECT_FALSE(rig.log()->read(0, 1 << 20).ok());
+    c.read_eio_rate = 0;
+    c.sync_eio_rate = 1.0;
+    rig.disk().set_config(c);
+    EXPECT_FALSE(rig.log()->flush().ok());
+  }));
+}
+
+// Proves that ENOSPC fails an append whole and cleanly: the log end stays,
+// what was acknowledged before stays readable, and once space is back the
+// log appends at the same offset and keeps everything across a crash after
+// a flush.
+TEST(LogFaults, EnospcFailsTheAppendAndLosesNothing) {
+  LogRig rig(15);
+  std::vector<Bytes> acked;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    Rng rng(6);
+    acked = append_batches(*rig.log(), rng, 5);
+    sim::DiskConfig c = rig.disk().config();
+    c.capacity_bytes = rig.disk().used_bytes() + 3000;
+    rig.disk().set_config(c);
+    bool failed = false;
+    for (int i = 0; i < 20 && !failed; ++i) {  // each ~700 bytes: fails within five
+      const Bytes b = testing::make_batch(rng, 3, 200, 5000 + i);
+      const std::int64_t end = rig.log()->log_end_offset();
+      auto r = rig.log()->append_as_leader(b, 1);
+      if (r.ok()) {
+        acked.push_back(testing::as_stored(b, end, 1));
+        continue;
+      }
+      failed = true;
+      EXPECT_EQ(r.error(), std::errc::no_space_on_device) << r.error().message();
+      EXPECT_EQ(rig.log()->log_end_offset(), end);
+    }
+    ASSERT_TRUE(failed) << "the capacity never ran out";
+    auto scan = testing::full_scan(*rig.log(), 1 << 20);
+    EXPECT_EQ(scan.error, "");
+    EXPECT_EQ(scan.batches, acked);
+    c.capacity_bytes = std::uint64_t{1} << 40;
+    rig.disk().set_config(c);
+    auto more = append_batches(*rig.log(), rng, 1);
+    ASSERT_EQ(more.size(), 1u);
+    EXPECT_EQ(BatchView(more[0]).base_offset(), BatchView(acked.back()).next_offset());
+    acked.push_back(more[0]);
+    ASSERT_TRUE(rig.log()->flush().ok());
+  }));
+  rig.crash();
+  testing::Scan scan;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    scan = testing::full_scan(*rig.log(), 1 << 20);
+  }));
+  EXPECT_EQ(scan.error, "");
+  EXPECT_EQ(scan.batches, acked);
+}
+
+}  // namespace
+}  // namespace castle::storage
