@@ -1,0 +1,39 @@
+#pragma once
+// Checkpoint files in Kafka's text format:
+//
+//   0            version
+//   <count>      number of entry lines
+//   <entry>...   one per line, fields separated by single spaces
+//
+// Files are replaced atomically (temp file, datasync, rename, directory
+// sync), so after a crash a checkpoint is either the old or the new one.
+// A file that does not parse is corruption, reported as
+// std::errc::illegal_byte_sequence (the log's data_corrupt), never guessed at.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "system/runtime/disk.h"
+
+namespace castle::storage {
+
+// Entry lines of at most this many fields, and files of at most this many
+// entries: anything larger is garbage, not a checkpoint.
+inline constexpr std::size_t checkpoint_fields_max = 4;
+inline constexpr std::size_t checkpoint_entries_max = 1 << 20;
+
+using CheckpointEntry = std::vector<std::int64_t>;
+
+Result<void> write_checkpoint(Disk& disk, const std::string& path,
+                              const std::vector<CheckpointEntry>& entries);
+// nullopt when the file does not exist.
+Result<std::optional<std::vector<CheckpointEntry>>> read_checkpoint(Disk& disk,
+                                                                    const std::string& path);
+
+// A checkpoint of one offset: a single entry line "<offset>".
+Result<void> write_offset_checkpoint(Disk& disk, const std::string& path, std::int64_t offset);
+Result<std::optional<std::int64_t>> read_offset_checkpoint(Disk& disk, const std::string& path);
+
+}  // namespace castle::storage
