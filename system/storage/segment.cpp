@@ -223,19 +223,31 @@ Result<bool> Segment::indexes_match(std::int64_t end_offset) {
       return false;
   }
   next_offset_ = end_offset;
-  auto tail = recompute_tail();
-  if (!tail) return tail.error() == segment_corrupt ? Result<bool>(false) : tail.error();
-  return next_offset_ == end_offset;
+  auto complete = recompute_tail();
+  if (!complete) return complete.error() == segment_corrupt ? Result<bool>(false) : complete.error();
+  return *complete && next_offset_ == end_offset;
 }
 
 // Rescans from the last offset index entry to the end of the file: the
 // segment's end offset, max timestamp and index spacing. Before that entry
 // the time index already holds the max timestamp (see time_index.h).
-Result<void> Segment::recompute_tail() {
-  const OffsetEntry last = index_.entries().empty() ? OffsetEntry{} : index_.entries().back();
+// Returns whether the index is complete: false if appends would have made
+// an entry in the scanned tail (a truncated or missing index file).
+Result<bool> Segment::recompute_tail() {
+  const bool has_entry = !index_.entries().empty();
+  const OffsetEntry last = has_entry ? index_.entries().back() : OffsetEntry{};
   std::int64_t max_ts = time_index_.entries().empty() ? -1 : time_index_.entries().back().timestamp;
+  std::uint64_t since = 0;
+  bool complete = true;
+  bool first = true;
+  const auto interval = static_cast<std::uint64_t>(options_.index_interval_bytes);
   auto out = scan(last.position, base_offset_ + last.relative_offset, false, scan_chunk_bytes,
-                  [&max_ts](const BatchInfo& b) {
+                  [&](const BatchInfo& b) {
+                    // Mirrors index_batch(): the entry's own batch restarts the count.
+                    if (!(first && has_entry) && since >= interval && !index_.full())
+                      complete = false;
+                    since = (first && has_entry) ? b.size_bytes : since + b.size_bytes;
+                    first = false;
                     max_ts = std::max(max_ts, b.max_timestamp);
                     return true;
                   });
@@ -244,7 +256,7 @@ Result<void> Segment::recompute_tail() {
   next_offset_ = out->next_offset;
   max_timestamp_ = max_ts;
   bytes_since_index_ = size_bytes_ - last.position;
-  return ok_result();
+  return complete;
 }
 
 Result<void> Segment::rebuild_indexes(std::int64_t end_offset) {
@@ -363,7 +375,7 @@ Result<void> Segment::truncate_to(std::int64_t offset) {
   index_.truncate_from(relative(cut.base_offset));
   time_index_.truncate_from(relative(cut.base_offset));
   indexes_dirty_ = true;
-  if (auto r = recompute_tail(); !r) return r;
+  if (auto r = recompute_tail(); !r) return r.error();
   return persist_indexes();
 }
 

@@ -122,7 +122,7 @@ class Segment {
                            const std::function<bool(const BatchInfo&)>& on_batch);
   Result<bool> indexes_match(std::int64_t end_offset);
   Result<void> rebuild_indexes(std::int64_t end_offset);
-  Result<void> recompute_tail();
+  Result<bool> recompute_tail();
 
   Disk& disk_;
   std::string dir_;

@@ -544,6 +544,12 @@ TEST(Log, MissingOrBadIndexesAreRebuilt) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(BatchView(r->bytes).base_offset(), 17);
     EXPECT_EQ(*log->offset_for_timestamp(1017), std::optional<std::int64_t>(17));
+    // A missing index (no file at all) is rebuilt whole, not taken as empty.
+    log.reset();
+    ASSERT_TRUE(rt.disk().remove(dir + "/00000000000000000000.index").ok());
+    log = open_log(rt, c);
+    ASSERT_TRUE(log);
+    EXPECT_EQ(file_size(rt, "00000000000000000000.index"), index_bytes);
   }));
 }
 
