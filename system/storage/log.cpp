@@ -20,7 +20,17 @@
 //   torn append past the cut is never mistaken for synced data.
 //
 // Corruption: data that must be intact (before the recovery point) and is
-// not is reported as data_corrupt == std::errc::illegal_byte_sequence.
+// not is reported as data_corrupt == std::errc::illegal_byte_sequence. At
+// open, segments wholly below the recovery point are checked through their
+// indexes and a header scan of their tail only (not CRC'd, which would read
+// the whole log); the segment holding the recovery point and all later ones
+// are CRC'd batch by batch. A bit flip in an older segment is therefore
+// found by the read that reaches it, which fails rather than return it.
+//
+// Errors of an append: invalid_argument for malformed input (nothing
+// appended), message_size for a batch larger than log.segment.bytes. If the
+// flush policy fires and the flush fails, the append's data is in the log
+// but the error is returned: the caller must treat the outcome as unknown.
 #include "system/storage/log.h"
 
 #include <algorithm>
@@ -543,6 +553,8 @@ Result<void> Log::Impl::truncate(std::int64_t offset) {
     dir_dirty = false;
   }
   if (auto r = active().truncate_to(offset); !r) return r;
+  // An emptied segment starts its age again with its next first append.
+  if (active().empty()) active().first_append_wall.reset();
   const std::int64_t end = log_end();
   high_watermark = std::min(high_watermark, end);
   if (recovery_point > end) {
