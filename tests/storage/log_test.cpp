@@ -513,6 +513,58 @@ TEST(Log, ReadDetectsCorruption) {
   }));
 }
 
+// Proves recovery stops at a gap: when a segment's unsynced tail is lost
+// but a later segment survived, the later segment is deleted rather than
+// leave a hole in the offsets.
+TEST(Log, RecoveryDeletesSegmentsAfterAGap) {
+  Rig rig(19);
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto log = open_log(rt, LogConfig{});
+    ASSERT_TRUE(log);
+    for (int i = 0; i < 5; ++i) append_ok(*log, make_batch(2, now_ms(rt)));
+    ASSERT_TRUE(log->flush().ok());
+    const std::uint64_t flushed_bytes = file_size(rt, "00000000000000000000.log");
+    for (int i = 0; i < 5; ++i) append_ok(*log, make_batch(2, now_ms(rt)));
+    ASSERT_TRUE(log->roll().ok());
+    for (int i = 0; i < 5; ++i) append_ok(*log, make_batch(2, now_ms(rt)));
+    ASSERT_EQ(log->segment_count(), 2u);
+    log.reset();
+    // The first segment lost its tail; the second one is whole.
+    auto f = rt.disk().open(dir + "/00000000000000000000.log", OpenMode::read_write);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE((*f)->truncate(flushed_bytes + 30).ok());
+    log = open_log(rt, LogConfig{});
+    ASSERT_TRUE(log);
+    EXPECT_EQ(log->segment_count(), 1u);
+    EXPECT_EQ(log->log_end_offset(), 10);
+    EXPECT_FALSE(rt.disk().exists(dir + "/00000000000000000020.log"));
+    EXPECT_EQ(read_all(*log).size(), 5u);
+  }));
+}
+
+// Proves a truncation below the log start empties the log and restarts it
+// at that offset (a follower told to start over).
+TEST(Log, TruncateBelowLogStartStartsOver) {
+  Rig rig(20);
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto log = open_log(rt, small_segments());
+    ASSERT_TRUE(log);
+    for (int i = 0; i < 50; ++i) append_ok(*log, make_batch(2, now_ms(rt), 50), 1);
+    ASSERT_TRUE(log->delete_records_before(40).ok());
+    ASSERT_TRUE(log->truncate_to(30).ok());
+    EXPECT_EQ(log->log_start_offset(), 30);
+    EXPECT_EQ(log->log_end_offset(), 30);
+    EXPECT_EQ(log->segment_count(), 1u);
+    EXPECT_TRUE(log->epochs().empty());
+    EXPECT_EQ(append_ok(*log, make_batch(1, now_ms(rt)), 2).base_offset, 30);
+    log.reset();
+    log = open_log(rt, small_segments());
+    ASSERT_TRUE(log);
+    EXPECT_EQ(log->log_start_offset(), 30);
+    EXPECT_EQ(log->log_end_offset(), 31);
+  }));
+}
+
 // Proves index files that are missing or garbage are rebuilt at open, and
 // lookups through them work.
 TEST(Log, MissingOrBadIndexesAreRebuilt) {
