@@ -38,6 +38,8 @@ inline Bytes as_stored(Bytes batch, std::int64_t base_offset, std::int32_t epoch
 // Every batch of the log from its start, read through Log::read.
 struct Scan {
   std::string error;  // empty if the scan went through
+  bool read_failed = false;     // a read returned an error (the scan stops there)
+  bool corrupt_served = false;  // a read returned a batch failing its CRC or framing
   std::int64_t start = 0;
   std::int64_t end = 0;
   std::vector<Bytes> batches;
@@ -55,9 +57,9 @@ inline Scan full_scan(Log& log, std::size_t max_bytes) {
   for (int i = 0; at < s.end; ++i) {
     if (i == reads_max) return s.error = "scan does not progress", s;
     auto r = log.read(at, max_bytes);
-    if (!r.ok()) return s.error = "read at " + std::to_string(at) + ": " + r.error().message(), s;
+    if (!r.ok()) return s.read_failed = true, s.error = "read at " + std::to_string(at) + ": " + r.error().message(), s;
     auto parts = split_batches(r->bytes);
-    if (!parts.ok()) return s.error = "read at " + std::to_string(at) + " returned a corrupt batch", s;
+    if (!parts.ok()) return s.corrupt_served = true, s.error = "read at " + std::to_string(at) + " returned a corrupt batch", s;
     if (parts->empty() || r->next_offset <= at)
       return s.error = "read at " + std::to_string(at) + " returned nothing below the end", s;
     for (auto p : *parts) s.batches.emplace_back(p.begin(), p.end());
