@@ -9,6 +9,7 @@ packages=(
   librange-v3-dev nlohmann-json3-dev librapidcheck-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   graphviz
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
