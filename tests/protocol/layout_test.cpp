@@ -5,14 +5,13 @@
 // names.
 #include <gtest/gtest.h>
 
-#include <cstring>
+#include <limits>
+#include <utility>
 
 #include "system/protocol/messages.h"
 
 namespace castle::protocol {
 namespace {
-
-Bytes encoded_frame_body(const Bytes& frame) { return Bytes(frame.begin() + 4, frame.end()); }
 
 TEST(ProtocolLayout, ApiVersionsV0Response) {
   ApiVersionsResponse m;
@@ -46,6 +45,19 @@ TEST(ProtocolLayout, MetadataV0RequestFrame) {
   auto parsed = decode_request(std::span<const std::uint8_t>(frame).subspan(4));
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(std::get<MetadataRequest>(parsed->body), m);
+}
+
+// v0 has no null topic array; "all topics" is the empty array there, so a
+// null (the v1+ spelling of "all topics") is written as empty.
+TEST(ProtocolLayout, MetadataV0WritesAllTopicsAsTheEmptyArray) {
+  MetadataRequest m;
+  m.topics = std::nullopt;
+  Writer w;
+  encode(m, 0, w);
+  EXPECT_EQ(w.bytes(), (Bytes{0x00, 0x00, 0x00, 0x00}));
+  Writer w1;
+  encode(m, 1, w1);
+  EXPECT_EQ(w1.bytes(), (Bytes{0xff, 0xff, 0xff, 0xff}));
 }
 
 TEST(ProtocolLayout, ProduceV3Request) {
