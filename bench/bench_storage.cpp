@@ -110,7 +110,9 @@ storage::LogConfig bench_config() {
 
 // The same batches appended to a fresh log, with a flush() after each if
 // `sync`. Returns seconds.
-double log_append(real::RealRuntime& rt, const std::string& dir, const std::vector<Bytes>& pool,
+// The broker's path: the log rewrites offsets in the caller's buffer, so
+// the pool is taken by value (each run gets its own buffers).
+double log_append(real::RealRuntime& rt, const std::string& dir, std::vector<Bytes> pool,
                   std::size_t batches, bool sync) {
   double s = 0;
   run_in_fiber(rt, [&] {
@@ -118,7 +120,7 @@ double log_append(real::RealRuntime& rt, const std::string& dir, const std::vect
     check(log.ok(), "Log::open");
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < batches; ++i) {
-      check((*log)->append_as_leader(pool[i % pool.size()], 1).ok(), "append");
+      check((*log)->append_as_leader_in_place(pool[i % pool.size()], 1).ok(), "append");
       if (sync) check((*log)->flush().ok(), "flush");
     }
     s = seconds_since(t0);
@@ -157,12 +159,13 @@ void append_row(real::RealRuntime& rt, const Options& o, const fs::path& root, s
 // `flush`. Returns the bytes written.
 std::size_t fill_log(real::RealRuntime& rt, const std::string& dir, std::size_t record_bytes,
                      int batch_records, std::size_t mib_total, bool flush) {
-  const auto pool = make_pool(record_bytes, batch_records);
+  auto pool = make_pool(record_bytes, batch_records);
   const std::size_t batches = std::max<std::size_t>(1, mib_total * (1 << 20) / pool[0].size());
   run_in_fiber(rt, [&] {
     auto log = storage::Log::open(rt, dir, bench_config());
     check(log.ok(), "Log::open");
-    for (std::size_t i = 0; i < batches; ++i) check((*log)->append_as_leader(pool[i % pool.size()], 1).ok(), "append");
+    for (std::size_t i = 0; i < batches; ++i)
+      check((*log)->append_as_leader_in_place(pool[i % pool.size()], 1).ok(), "append");
     if (flush) check((*log)->flush().ok(), "flush");
   });
   return pool_bytes_for(pool, batches);

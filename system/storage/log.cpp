@@ -351,6 +351,12 @@ void Log::Impl::assign_offsets(std::span<std::uint8_t> bytes, std::vector<BatchI
 
 Result<AppendResult> Log::append_as_leader(std::span<const std::uint8_t> batches,
                                            std::int32_t leader_epoch) {
+  std::vector<std::uint8_t> copy(batches.begin(), batches.end());
+  return append_as_leader_in_place(copy, leader_epoch);
+}
+
+Result<AppendResult> Log::append_as_leader_in_place(std::span<std::uint8_t> batches,
+                                                    std::int32_t leader_epoch) {
   auto guard = impl_->lock();
   auto infos = impl_->parse_batches(batches);
   if (!infos) return infos.error();
@@ -362,10 +368,9 @@ Result<AppendResult> Log::append_as_leader(std::span<const std::uint8_t> batches
     records += view.record_count();
   }
   if (leader_epoch < 0) return std::errc::invalid_argument;
-  std::vector<std::uint8_t> copy(batches.begin(), batches.end());
   AppendResult result;
-  impl_->assign_offsets(copy, *infos, leader_epoch, &result);
-  auto r = impl_->append(copy, std::move(*infos), records);
+  impl_->assign_offsets(batches, *infos, leader_epoch, &result);
+  auto r = impl_->append(batches, std::move(*infos), records);
   if (!r) return r;
   r->log_append_time_ms = result.log_append_time_ms;
   return r;

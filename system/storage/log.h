@@ -67,6 +67,12 @@ class Log {
   // malformed batch (nothing appended); disk errors as they come.
   Result<AppendResult> append_as_leader(std::span<const std::uint8_t> batches,
                                         std::int32_t leader_epoch);
+  // The same, rewriting the broker-owned fields in the caller's buffer
+  // instead of a copy (as Kafka does with the request buffer): the broker's
+  // produce path, where the bytes are its own. On an error the buffer may
+  // already carry assigned offsets; nothing was appended.
+  Result<AppendResult> append_as_leader_in_place(std::span<std::uint8_t> batches,
+                                                 std::int32_t leader_epoch);
   // Follower path: offsets and epochs already assigned; the first batch must
   // start at the log end offset.
   Result<AppendResult> append_as_follower(std::span<const std::uint8_t> batches);

@@ -151,6 +151,29 @@ TEST(Log, AppendReadRoundTripAcrossSegments) {
   }));
 }
 
+// Proves the in-place leader append (the broker's path) rewrites the
+// caller's buffer with the assigned offset and epoch and stores exactly
+// those bytes, and that the copying variant leaves the caller's bytes alone.
+TEST(Log, AppendInPlaceRewritesTheCallersBuffer) {
+  Rig rig(2);
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto log = open_log(rt, small_segments());
+    ASSERT_TRUE(log);
+    Bytes first = make_batch(3, now_ms(rt));
+    const Bytes untouched = first;
+    ASSERT_TRUE(log->append_as_leader(first, 4).ok());
+    EXPECT_EQ(first, untouched);
+    Bytes second = make_batch(2, now_ms(rt));
+    auto r = log->append_as_leader_in_place(second, 5);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(BatchView(second).base_offset(), 3);
+    EXPECT_EQ(BatchView(second).leader_epoch(), 5);
+    const auto got = read_all(*log);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[1], second);
+  }));
+}
+
 // Proves a read returns whole batches within max_bytes, but always at least
 // one batch even when it is larger than max_bytes; and stops before max_offset.
 TEST(Log, ReadLimits) {
