@@ -12,12 +12,12 @@
 #include "sim/disk.h"
 #include "sim/node.h"
 #include "sim/world.h"
+#include "tests/sim/node_rig.h"
 
 namespace castle::sim {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-using Body = std::function<void(Runtime&)>;
 
 Bytes filled(std::size_t n, std::uint8_t v) { return Bytes(n, v); }
 
@@ -30,39 +30,7 @@ Bytes pattern(std::size_t n, std::uint8_t salt) {
   return b;
 }
 
-// One world with one node; each step of a test runs as a fiber of the node.
-class Rig {
- public:
-  explicit Rig(std::uint64_t seed) : world_(seed), node_(world_.add_node("n1")) {}
-
-  World& world() { return world_; }
-  SimNode& node() { return node_; }
-  SimDisk& disk() { return node_.sim_disk(); }
-
-  // Runs body on the node (booting it if it is down) for up to limit of
-  // simulated time. Returns whether body ran to its end.
-  bool run(Body body, Duration limit = seconds(10)) {
-    auto done = std::make_shared<bool>(false);
-    auto step = [done, body = std::move(body)](Runtime& rt) {
-      body(rt);
-      *done = true;
-    };
-    if (node_.up()) {
-      node_.spawn("step", [this, step] { step(node_); });
-    } else {
-      node_.set_main(step);
-      node_.start();
-    }
-    world_.run_for(limit);
-    return *done;
-  }
-
-  void crash() { node_.crash(); }
-
- private:
-  World world_;
-  SimNode& node_;
-};
+using Rig = testing::NodeRig;
 
 std::unique_ptr<File> open_ok(Runtime& rt, const std::string& path, OpenMode mode) {
   auto f = rt.disk().open(path, mode);

@@ -14,39 +14,18 @@
 #include "sim/disk.h"
 #include "sim/node.h"
 #include "sim/world.h"
+#include "tests/sim/node_rig.h"
 #include "system/storage/log.h"
 #include "tests/storage/log_test_util.h"
 
 namespace castle::storage::testing {
 
-using Body = std::function<void(Runtime&)>;
+using Body = sim::testing::Body;
 
-// One world with one node. Steps run as fibers of the node; an exception
-// thrown by a step (a failed RC_ASSERT) is carried out of the fiber and
-// rethrown on the test's side, since it must not escape a fiber.
-class LogRig {
+// The node rig plus the log of the node's current incarnation.
+class LogRig : public sim::testing::NodeRig {
  public:
-  explicit LogRig(std::uint64_t seed) : world_(seed), node_(world_.add_node("n1")) {}
-
-  sim::World& world() { return world_; }
-  sim::SimNode& node() { return node_; }
-  sim::SimDisk& disk() { return node_.sim_disk(); }
-
-  // Runs body to its end (booting the node if it is down) within limit of
-  // simulated time. Returns whether it finished.
-  bool run(Body body, Duration limit = std::chrono::seconds(600)) {
-    return run_for(std::move(body), limit, false);
-  }
-
-  // Starts body, lets it run for `after` of simulated time, then crashes the
-  // node whether or not body finished. Returns whether it finished first.
-  bool run_then_crash(Body body, Duration after) {
-    const bool finished = run_for(std::move(body), after, true);
-    node_.crash();
-    return finished;
-  }
-
-  void crash() { node_.crash(); }
+  using NodeRig::NodeRig;
 
   // The log of the current incarnation, if open.
   Log* log() { return log_.get(); }
@@ -64,39 +43,6 @@ class LogRig {
   void close() { log_.reset(); }
 
  private:
-  bool run_for(Body body, Duration limit, bool stop_at_limit) {
-    auto done = std::make_shared<bool>(false);
-    auto error = std::make_shared<std::exception_ptr>();
-    auto step = [done, error, body = std::move(body)](Runtime& rt) {
-      try {
-        body(rt);
-      } catch (const FiberKilled&) {
-        throw;
-      } catch (const FiberCancelled&) {
-        throw;
-      } catch (...) {
-        *error = std::current_exception();
-      }
-      *done = true;
-    };
-    if (node_.up()) {
-      node_.spawn("step", [this, step] { step(node_); });
-    } else {
-      node_.set_main(step);
-      node_.start();
-    }
-    const sim::SimTime deadline = world_.now() + limit.count();
-    if (stop_at_limit) {
-      world_.run_until(deadline);
-    } else {
-      world_.run_until([&] { return *done; }, deadline);
-    }
-    if (*error) std::rethrow_exception(*error);
-    return *done;
-  }
-
-  sim::World world_;
-  sim::SimNode& node_;
   std::unique_ptr<Log> log_;
 };
 

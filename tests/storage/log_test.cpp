@@ -16,41 +16,14 @@
 #include "system/storage/batch.h"
 #include "system/storage/batch_builder.h"
 #include "system/storage/log.h"
+#include "tests/sim/node_rig.h"
 
 namespace castle::storage {
 namespace {
 
-using Body = std::function<void(Runtime&)>;
 const std::string dir = "topic-0";
 
-class Rig {
- public:
-  explicit Rig(std::uint64_t seed) : world_(seed), node_(world_.add_node("n1")) {}
-
-  sim::SimDisk& disk() { return node_.sim_disk(); }
-
-  // Runs body on the node (booting it if down). Returns whether it finished.
-  bool run(Body body, Duration limit = seconds(600)) {
-    auto done = std::make_shared<bool>(false);
-    auto step = [done, body = std::move(body)](Runtime& rt) {
-      body(rt);
-      *done = true;
-    };
-    if (node_.up()) {
-      node_.spawn("step", [this, step] { step(node_); });
-    } else {
-      node_.set_main(step);
-      node_.start();
-    }
-    world_.run_for(limit);
-    return *done;
-  }
-  void crash() { node_.crash(); }
-
- private:
-  sim::World world_;
-  sim::SimNode& node_;
-};
+using Rig = sim::testing::NodeRig;
 
 // A batch of `count` records of value_bytes each, all stamped ts_ms.
 Bytes make_batch(int count, std::int64_t ts_ms, std::size_t value_bytes = 20, bool append_time = false) {
