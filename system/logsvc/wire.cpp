@@ -1,6 +1,7 @@
 #include "system/logsvc/wire.h"
 
 #include "system/util/crc32c.h"
+#include "system/util/endian.h"
 
 namespace castle::logsvc {
 
@@ -55,12 +56,6 @@ class Reader {
   std::span<const std::uint8_t> in_;
   std::size_t pos_ = 0;
 };
-
-std::uint64_t load_be(const std::uint8_t* p, int n) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
-}
 
 void encode_body(Writer& w, const Message& m) {
   switch (m.kind) {

@@ -1,6 +1,7 @@
 #include "system/storage/batch.h"
 
 #include "system/util/crc32c.h"
+#include "system/util/endian.h"
 
 namespace castle::storage {
 
@@ -8,18 +9,6 @@ namespace {
 // A batch larger than this is framing garbage, not data.
 constexpr std::int64_t batch_bytes_max = std::int64_t{1} << 30;
 
-std::uint64_t load_be(const std::uint8_t* p, int n) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
-void store_be(std::uint8_t* p, std::uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    p[i] = static_cast<std::uint8_t>(v);
-    v >>= 8;
-  }
-}
 }  // namespace
 
 const char* to_string(BatchError e) {

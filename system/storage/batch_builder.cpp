@@ -5,6 +5,7 @@
 
 #include "system/storage/batch.h"
 #include "system/util/crc32c.h"
+#include "system/util/endian.h"
 
 namespace castle::storage {
 
@@ -38,13 +39,6 @@ class RecordCategory final : public std::error_category {
 
 void put_be(Bytes& out, std::uint64_t v, int n) {
   for (int i = n - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-
-void store_be(std::uint8_t* p, std::uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    p[i] = static_cast<std::uint8_t>(v);
-    v >>= 8;
-  }
 }
 
 void put_unsigned_varint(Bytes& out, std::uint64_t u) {

@@ -1,25 +1,16 @@
 #pragma once
-// Big-endian helpers and the shared file-sync step of the two indexes.
+// The shared file-sync step of the two indexes.
 
 #include <cstdint>
 #include <vector>
 
 #include "system/runtime/disk.h"
+#include "system/util/endian.h"
 
 namespace castle::storage::detail {
 
-inline std::uint64_t load_be(const std::uint8_t* p, int n) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
-inline void store_be(std::uint8_t* p, std::uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    p[i] = static_cast<std::uint8_t>(v);
-    v >>= 8;
-  }
-}
+using castle::load_be;
+using castle::store_be;
 
 // Makes an index file hold `count` entries: cuts it if it holds entries
 // dropped from memory (dirty), then writes `tail`, the encoded entries
