@@ -18,7 +18,9 @@ std::string hex64(std::uint64_t v) {
 std::string reproduce_command(const std::string& scenario_path, std::uint64_t seed,
                               const scenarios::Scenario& s) {
   std::string cmd = "castle sim " + scenario_path + " --seed " + std::to_string(seed);
-  (void)s;
+  // Planted bugs may have come from --bug flags rather than the file; naming
+  // them all again is harmless and keeps the command a faithful replay.
+  for (const auto& bug : s.bugs) cmd += " --bug " + bug;
   return cmd;
 }
 
