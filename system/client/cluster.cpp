@@ -1,0 +1,214 @@
+#include "system/client/cluster.h"
+
+#include <algorithm>
+
+namespace castle::client {
+
+using protocol::MetadataRequest;
+using protocol::MetadataResponse;
+using protocol::raw;
+
+namespace {
+
+Duration ms(std::int64_t n) { return std::chrono::milliseconds(n); }
+
+// Marks the flag for the life of the scope and wakes waiters when done.
+class Busy {
+ public:
+  Busy(bool& flag, WaitList& done) : flag_(flag), done_(done) { flag_ = true; }
+  ~Busy() {
+    flag_ = false;
+    done_.notify_all();
+  }
+  Busy(const Busy&) = delete;
+  Busy& operator=(const Busy&) = delete;
+
+ private:
+  bool& flag_;
+  WaitList& done_;
+};
+
+TopicInfo topic_from(const MetadataResponse::Topic& t) {
+  TopicInfo info;
+  info.name = t.name;
+  info.error = t.error_code;
+  info.is_internal = t.is_internal;
+  for (const auto& p : t.partitions) {
+    PartitionInfo pi;
+    pi.partition = raw(p.partition_index);
+    pi.leader = raw(p.leader_id);
+    pi.leader_epoch = raw(p.leader_epoch);
+    pi.error = p.error_code;
+    for (auto b : p.replica_nodes) pi.replicas.push_back(raw(b));
+    for (auto b : p.isr_nodes) pi.isr.push_back(raw(b));
+    info.partitions.push_back(std::move(pi));
+  }
+  std::sort(info.partitions.begin(), info.partitions.end(),
+            [](const PartitionInfo& a, const PartitionInfo& b) { return a.partition < b.partition; });
+  return info;
+}
+
+}  // namespace
+
+Cluster::Cluster(Runtime& rt, ClientConfig config) : rt_(rt), config_(std::move(config)) {
+  CASTLE_ASSERT(!config_.bootstrap_servers.empty(), "bootstrap.servers is required");
+}
+
+Cluster::~Cluster() { close(); }
+
+ConnectionOptions Cluster::connection_options() const {
+  ConnectionOptions o;
+  o.client_id = config_.client_id;
+  o.connect_timeout = ms(config_.socket_connection_setup_timeout_ms);
+  o.request_timeout = ms(config_.request_timeout_ms);
+  o.in_flight_max = static_cast<std::size_t>(config_.max_in_flight_requests_per_connection);
+  return o;
+}
+
+void Cluster::close() {
+  for (auto& [name, e] : endpoints_) {
+    if (e->conn) e->conn->close();
+    e->conn.reset();
+  }
+}
+
+Result<std::shared_ptr<BrokerConnection>> Cluster::connect_to(const Address& address) {
+  auto& slot = endpoints_[address.to_string()];
+  if (!slot) slot = std::make_unique<Endpoint>();
+  Endpoint& e = *slot;
+  while (e.connecting) e.connected.wait(rt_);
+  if (e.conn && !e.conn->broken()) return e.conn;
+  e.conn.reset();
+  if (e.failed_at) {
+    // Back off before hammering an address that just refused us.
+    const Instant retry_at = *e.failed_at + ms(config_.reconnect_backoff_ms);
+    if (rt_.now() < retry_at) rt_.sleep_until(retry_at);
+  }
+  Busy busy(e.connecting, e.connected);
+  auto opened = BrokerConnection::open(rt_, address, connection_options());
+  if (!opened) {
+    e.failed_at = rt_.now();
+    return opened.error();
+  }
+  e.failed_at.reset();
+  e.conn = *opened;
+  return e.conn;
+}
+
+Result<std::shared_ptr<BrokerConnection>> Cluster::connection(std::int32_t node_id) {
+  auto it = brokers_.find(node_id);
+  if (it == brokers_.end()) {
+    mark_stale();
+    return client_error(ClientError::metadata_unavailable);
+  }
+  auto c = connect_to(it->second.address);
+  if (!c) mark_stale();
+  return c;
+}
+
+Result<std::shared_ptr<BrokerConnection>> Cluster::any_connection() {
+  std::vector<Address> candidates;
+  for (const auto& [id, b] : brokers_) candidates.push_back(b.address);
+  for (const Address& a : config_.bootstrap_servers) candidates.push_back(a);
+  CASTLE_ASSERT(!candidates.empty(), "bootstrap.servers is never empty");
+  std::error_code last;
+  const std::size_t start = next_broker_++;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    auto c = connect_to(candidates[(start + i) % candidates.size()]);
+    if (c) return c;
+    last = c.error();
+  }
+  return last;
+}
+
+Result<void> Cluster::refresh(const std::vector<std::string>& topics, bool all_topics) {
+  for (const auto& t : topics) interesting_.insert(t);
+  while (refreshing_) refresh_done_.wait(rt_);
+  Busy busy(refreshing_, refresh_done_);
+  if (refresh_failed_at_) {
+    const Instant retry_at = *refresh_failed_at_ + ms(config_.retry_backoff_ms);
+    if (rt_.now() < retry_at) rt_.sleep_until(retry_at);
+  }
+  Result<void> r = refresh_once(all_topics);
+  if (r) {
+    refresh_failed_at_.reset();
+  } else {
+    refresh_failed_at_ = rt_.now();
+  }
+  return r;
+}
+
+Result<void> Cluster::refresh_once(bool all_topics) {
+  auto conn = any_connection();
+  if (!conn) return conn.error();
+  MetadataRequest req;
+  if (all_topics) {
+    req.topics = std::nullopt;
+  } else {
+    req.topics = std::vector<std::string>(interesting_.begin(), interesting_.end());
+  }
+  req.allow_auto_topic_creation = config_.allow_auto_create_topics;
+  auto resp = response_as<MetadataResponse>((*conn)->call(std::move(req)));
+  if (!resp) return resp.error();
+  apply(*resp, all_topics);
+  return {};
+}
+
+void Cluster::apply(const MetadataResponse& m, bool all_topics) {
+  brokers_.clear();
+  for (const auto& b : m.brokers) {
+    brokers_[raw(b.node_id)] =
+        BrokerInfo{raw(b.node_id), Address{b.host, static_cast<std::uint16_t>(b.port)}};
+  }
+  if (all_topics) topics_.clear();
+  for (const auto& t : m.topics) topics_[t.name] = topic_from(t);
+  stale_ = false;
+  refreshed_at_ = rt_.now();
+}
+
+Result<void> Cluster::refresh_if_stale() {
+  const bool old = !refreshed_at_ || rt_.now() >= *refreshed_at_ + ms(config_.metadata_max_age_ms);
+  if (!stale_ && !old) return {};
+  return refresh();
+}
+
+Result<const TopicInfo*> Cluster::wait_for_topic(const std::string& topic, Instant deadline) {
+  interesting_.insert(topic);
+  for (bool first = true;; first = false) {
+    const TopicInfo* t = this->topic(topic);
+    // Cached metadata will do: the sender refreshes it when it is stale.
+    if (t && t->error == ErrorCode::NONE && !t->partitions.empty()) return t;
+    if (t && t->error != ErrorCode::NONE && !is_retriable(t->error)) return kafka_error(t->error);
+    if (rt_.now() >= deadline) {
+      if (t && t->error != ErrorCode::NONE) return kafka_error(t->error);
+      return client_error(ClientError::metadata_unavailable);
+    }
+    // Known but not usable yet (being created, no leader): ask again soon.
+    if (!first) rt_.sleep_until(std::min(deadline, rt_.now() + ms(config_.retry_backoff_ms)));
+    (void)refresh({topic});
+  }
+}
+
+const TopicInfo* Cluster::topic(const std::string& name) const {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::int32_t> Cluster::leader(const TopicPartition& tp) const {
+  const TopicInfo* t = topic(tp.topic);
+  if (!t) return std::nullopt;
+  for (const PartitionInfo& p : t->partitions) {
+    if (p.partition == tp.partition) {
+      if (p.leader < 0 || p.error == ErrorCode::LEADER_NOT_AVAILABLE) return std::nullopt;
+      return p.leader;
+    }
+  }
+  return std::nullopt;
+}
+
+void Cluster::forget_topic(const std::string& name) {
+  interesting_.erase(name);
+  topics_.erase(name);
+}
+
+}  // namespace castle::client
