@@ -18,6 +18,8 @@ void usage(std::FILE* to) {
                "  logsvc serve --listen HOST:PORT --dir DIR\n"
                "  logsvc workload --servers H:P[,H:P...] --count N [--history FILE]\n"
                "                      the proof service as a real process, and a client for it\n"
+               "  broker --config server.properties [--override NAME=VALUE]...\n"
+               "                      a Kafka broker, configured with Kafka's property names\n"
                "exit codes: 0 checks hold, 1 safety violation, 2 bad input or usage,\n"
                "            3 liveness violation\n");
 }
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
     if (cmd == "check") return castle::cli::cmd_check(rest);
     if (cmd == "bugs") return castle::cli::cmd_bugs(rest);
     if (cmd == "logsvc") return castle::cli::cmd_logsvc(rest);
+    if (cmd == "broker") return castle::cli::cmd_broker(rest);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       usage(stdout);
       return 0;

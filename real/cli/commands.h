@@ -12,5 +12,6 @@ int cmd_sim(const std::vector<std::string>& args);
 int cmd_check(const std::vector<std::string>& args);
 int cmd_bugs(const std::vector<std::string>& args);
 int cmd_logsvc(const std::vector<std::string>& args);
+int cmd_broker(const std::vector<std::string>& args);
 
 }  // namespace castle::cli
