@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   graphviz
   clang-14 libclang-rt-14-dev
+  librdkafka-dev kcat python3-confluent-kafka python3-kafka
 )
 
 missing=()
