@@ -1,18 +1,106 @@
-// Skeleton: replaced by the broker implementation.
 #include "system/broker/broker.h"
 
+#include "system/broker/broker_core.h"
+#include "system/broker/connection.h"
+
 namespace castle::broker {
-struct Broker::Impl {
-  Runtime& rt;
-  BrokerConfig config;
-  BrokerStats stats;
-};
+
+using protocol::ErrorCode;
+
+ErrorCode check_leader_epoch(const Partition& p, protocol::LeaderEpoch client_epoch) {
+  const std::int32_t e = protocol::raw(client_epoch);
+  if (e < 0) return ErrorCode::NONE;
+  if (e < p.leader_epoch) return ErrorCode::FENCED_LEADER_EPOCH;
+  if (e > p.leader_epoch) return ErrorCode::UNKNOWN_LEADER_EPOCH;
+  return ErrorCode::NONE;
+}
+
+void Broker::Impl::accept_loop() {
+  while (!stopping) {
+    auto conn = listener->accept();
+    if (!conn) {
+      if (stopping) return;
+      // Out of descriptors or a transient error: back off, don't spin.
+      rt.sleep_for(milliseconds(100));
+      continue;
+    }
+    ++stats.connections_accepted;
+    const std::uint64_t id = next_connection_id++;
+    auto c = std::make_shared<ClientConnection>(self.lock(), id, std::move(*conn));
+    connections[id] = c;
+    c->start();
+  }
+}
+
+void Broker::Impl::maintenance_loop() {
+  const Duration every = milliseconds(std::max<std::int64_t>(1, config.retention_check_interval_ms));
+  while (!stopping) {
+    rt.sleep_for(every);
+    if (stopping) return;
+    topics.run_maintenance();
+  }
+}
+
 Broker::Broker(Runtime& rt, BrokerConfig config)
-    : impl_(std::make_unique<Impl>(Impl{rt, std::move(config), {}})) {}
-Broker::~Broker() = default;
-Result<void> Broker::start() { return std::errc::not_supported; }
-Address Broker::local_address() const { return impl_->config.listen; }
-Result<void> Broker::shutdown() { return {}; }
+    : impl_(std::make_shared<Impl>(rt, std::move(config))) {
+  impl_->self = impl_;
+}
+
+Broker::~Broker() {
+  // Without a shutdown (a crash unwinding, or a test dropping the broker),
+  // stop the fibers without waiting: they keep Impl alive until they end.
+  Impl& b = *impl_;
+  if (b.stopping) return;
+  b.stopping = true;
+  b.acceptor.cancel();
+  b.maintenance.cancel();
+  for (auto& [id, weak] : b.connections)
+    if (auto c = weak.lock()) c->close();
+  b.data_arrived.notify_all();
+}
+
+Result<void> Broker::start() {
+  Impl& b = *impl_;
+  CASTLE_ASSERT(!b.started, "Broker::start called twice");
+  b.started = true;
+  if (auto r = b.topics.load(); !r) return r;
+  if (auto r = b.producer_ids.load(); !r) return r;
+  auto listener = b.rt.net().listen(b.config.listen);
+  if (!listener) return listener.error();
+  b.listener = std::move(*listener);
+  b.bound = b.listener->local_address();
+  CASTLE_TRACE(b.rt.tracer(), "broker.started",
+               {{"node_id", std::int64_t{b.config.node_id}}, {"address", b.bound.to_string()},
+                {"topics", static_cast<std::uint64_t>(b.topics.topics().size())}});
+  auto core = impl_;
+  b.acceptor = b.rt.spawn("broker.accept", [core] { core->accept_loop(); });
+  b.maintenance = b.rt.spawn("broker.maintenance", [core] { core->maintenance_loop(); });
+  return {};
+}
+
+Address Broker::local_address() const { return impl_->bound; }
+
+Result<void> Broker::shutdown() {
+  Impl& b = *impl_;
+  if (b.stopping) return {};
+  b.stopping = true;
+  if (b.listener) b.listener->close();
+  b.acceptor.cancel();
+  b.maintenance.cancel();
+  std::vector<std::shared_ptr<ClientConnection>> open;
+  for (auto& [id, weak] : b.connections)
+    if (auto c = weak.lock()) open.push_back(std::move(c));
+  for (auto& c : open) c->close();
+  b.data_arrived.notify_all();
+  for (auto& c : open) c->join();
+  b.acceptor.join();
+  b.maintenance.join();
+  auto flushed = b.topics.flush_all();
+  CASTLE_TRACE(b.rt.tracer(), "broker.stopped", {{"flushed", static_cast<bool>(flushed)}});
+  return flushed;
+}
+
 const BrokerStats& Broker::stats() const { return impl_->stats; }
 const BrokerConfig& Broker::config() const { return impl_->config; }
+
 }  // namespace castle::broker

@@ -53,7 +53,9 @@ class Broker {
   struct Impl;
 
  private:
-  std::unique_ptr<Impl> impl_;
+  // Shared with every fiber of the broker, so a fiber unwinding after the
+  // Broker object (a crash kills fibers in id order) still finds it.
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace castle::broker

@@ -53,6 +53,11 @@ Result<std::map<std::string, std::string>> parse_properties(std::string_view tex
 bool apply_broker_properties(const std::map<std::string, std::string>& props,
                              BrokerConfig* config, PropertyError* error);
 
+// Kafka properties that mean nothing to one Castle broker (thread counts,
+// ZooKeeper and KRaft controller settings, ...): accepted, and reported as
+// ignored so that Kafka's stock server.properties still starts a broker.
+bool is_ignored_broker_property(const std::string& name);
+
 // (name, value) of every broker property as configured, sorted by name: what
 // DescribeConfigs answers for the broker resource.
 std::vector<std::pair<std::string, std::string>> describe_broker_config(const BrokerConfig& c);

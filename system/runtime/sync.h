@@ -51,6 +51,41 @@ class Event {
   WaitList waiters_;
 };
 
+// A fiber mutex. Waiters are all woken on unlock and race for the lock, so
+// a waiter cancelled or killed while queued never strands the others.
+class Mutex {
+ public:
+  void lock(Runtime& rt) {
+    while (locked_) waiters_.wait(rt);
+    locked_ = true;
+  }
+  bool try_lock() {
+    if (locked_) return false;
+    locked_ = true;
+    return true;
+  }
+  void unlock() {
+    locked_ = false;
+    waiters_.notify_all();
+  }
+  bool locked() const { return locked_; }
+
+ private:
+  bool locked_ = false;
+  WaitList waiters_;
+};
+
+class MutexLock {
+ public:
+  MutexLock(Runtime& rt, Mutex& m) : m_(m) { m_.lock(rt); }
+  ~MutexLock() { m_.unlock(); }
+  MutexLock(const MutexLock&) = delete;
+  MutexLock& operator=(const MutexLock&) = delete;
+
+ private:
+  Mutex& m_;
+};
+
 enum class ChannelStatus { ok, closed, timed_out };
 
 // A bounded multi-producer multi-consumer channel. Senders block while it is

@@ -1,0 +1,77 @@
+#pragma once
+// The broker's shared state, seen by the connection code and by every
+// request handler. Internal to system/broker.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "system/broker/broker.h"
+#include "system/broker/producer_ids.h"
+#include "system/broker/topics.h"
+#include "system/protocol/messages.h"
+#include "system/runtime/sync.h"
+
+namespace castle::broker {
+
+class ClientConnection;
+
+struct Broker::Impl {
+  Impl(Runtime& r, BrokerConfig c)
+      : rt(r), config(std::move(c)), topics(rt, config),
+        producer_ids(rt, join_path(config.log_dir, "castle-producer-ids")) {}
+
+  Runtime& rt;
+  BrokerConfig config;
+  BrokerStats stats;
+  TopicTable topics;
+  ProducerIdAllocator producer_ids;
+  // Fetches long-polling for data wait here; every append notifies.
+  WaitList data_arrived;
+  std::unique_ptr<Listener> listener;
+  Address bound;
+  // Weak: a connection lives as long as its fibers do.
+  std::map<std::uint64_t, std::weak_ptr<ClientConnection>> connections;
+  std::uint64_t next_connection_id = 1;
+  Task acceptor;
+  Task maintenance;
+  std::weak_ptr<Impl> self;  // for the fibers this broker spawns
+  bool started = false;
+  bool stopping = false;
+
+  void accept_loop();
+  void maintenance_loop();
+};
+
+// What a handler sees of the request it answers.
+struct RequestContext {
+  Broker::Impl& broker;
+  const protocol::RequestHeader& header;
+  // Set by a handler that must close the connection after it (Kafka closes
+  // it when an acks=0 produce fails, the only way to tell that client).
+  bool close_connection = false;
+  std::int16_t version() const { return header.api_version; }
+};
+
+// One handler per API, each in handle_<api>.cpp with the versions it
+// serves. A handler returns nullopt when no response is to be sent
+// (Produce with acks=0).
+std::optional<protocol::Response> handle(RequestContext& ctx, protocol::ProduceRequest& req);
+std::optional<protocol::Response> handle(RequestContext& ctx, protocol::FetchRequest& req);
+std::optional<protocol::Response> handle(RequestContext& ctx, protocol::ListOffsetsRequest& req);
+std::optional<protocol::Response> handle(RequestContext& ctx, protocol::MetadataRequest& req);
+std::optional<protocol::Response> handle(RequestContext& ctx, protocol::ApiVersionsRequest& req);
+std::optional<protocol::Response> handle(RequestContext& ctx, protocol::CreateTopicsRequest& req);
+std::optional<protocol::Response> handle(RequestContext& ctx, protocol::DeleteTopicsRequest& req);
+std::optional<protocol::Response> handle(RequestContext& ctx, protocol::InitProducerIdRequest& req);
+std::optional<protocol::Response> handle(RequestContext& ctx,
+                                         protocol::OffsetForLeaderEpochRequest& req);
+std::optional<protocol::Response> handle(RequestContext& ctx,
+                                         protocol::DescribeConfigsRequest& req);
+
+// Checks a client's current leader epoch (-1: the client doesn't say)
+// against ours: FENCED_LEADER_EPOCH if older, UNKNOWN_LEADER_EPOCH if newer.
+protocol::ErrorCode check_leader_epoch(const Partition& p, protocol::LeaderEpoch client_epoch);
+
+}  // namespace castle::broker

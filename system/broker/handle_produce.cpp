@@ -1,0 +1,159 @@
+// Produce (API key 0), versions 0-8. v0-2 carry the old message formats,
+// which are refused with UNSUPPORTED_FOR_MESSAGE_FORMAT, as Kafka 4 does;
+// v3+ carry RecordBatch v2, stored as it came (compressed or not) with the
+// broker's base offset and leader epoch written in.
+//
+// acks=0 gets no response (and a failure closes the connection); acks=1
+// and acks=-1 are answered once the batches are in the log. With one
+// replica the ISR is this broker alone, so acks=-1 needs only
+// min.insync.replicas <= 1. Durability on disk is the flush policy's.
+
+#include "system/broker/broker_core.h"
+#include "system/storage/batch.h"
+
+namespace castle::broker {
+
+using protocol::ErrorCode;
+using protocol::ProduceRequest;
+using protocol::ProduceResponse;
+
+namespace {
+
+struct ValidatedRecords {
+  ErrorCode error = ErrorCode::NONE;
+  std::string message;
+  std::vector<BatchSequence> sequences;  // idempotent batches, in order
+};
+
+ValidatedRecords validate_records(std::span<const std::uint8_t> bytes, std::int32_t max_bytes) {
+  ValidatedRecords v;
+  if (bytes.empty()) return {ErrorCode::CORRUPT_MESSAGE, "no record batch in the request", {}};
+  while (!bytes.empty()) {
+    storage::BatchView b(bytes);
+    if (const auto e = b.validate(true); e != storage::BatchError::ok) {
+      if (e == storage::BatchError::bad_magic)
+        return {ErrorCode::UNSUPPORTED_FOR_MESSAGE_FORMAT, "only RecordBatch v2 (magic 2)", {}};
+      return {ErrorCode::CORRUPT_MESSAGE, std::string("bad record batch: ") + storage::to_string(e), {}};
+    }
+    if (b.size_bytes() > static_cast<std::size_t>(max_bytes))
+      return {ErrorCode::MESSAGE_TOO_LARGE, "batch larger than max.message.bytes", {}};
+    if (b.transactional() || b.control())
+      return {ErrorCode::INVALID_TXN_STATE, "transactions are not supported", {}};
+    if (b.producer_id() >= 0) {
+      const BatchSequence seq{b.producer_id(), b.producer_epoch(), b.base_sequence(),
+                              static_cast<std::int32_t>(b.base_sequence() + b.last_offset_delta())};
+      if (!v.sequences.empty() && (seq.producer_id != v.sequences.back().producer_id ||
+                                   seq.first_seq != next_sequence(v.sequences.back().last_seq)))
+        return {ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, "batches out of sequence", {}};
+      v.sequences.push_back(seq);
+    }
+    bytes = bytes.subspan(b.size_bytes());
+  }
+  return v;
+}
+
+ErrorCode append_error(std::error_code e) {
+  return e == std::errc::invalid_argument ? ErrorCode::CORRUPT_MESSAGE
+                                          : ErrorCode::KAFKA_STORAGE_ERROR;
+}
+
+// Appends to one partition and fills `out`.
+void append(RequestContext& ctx, Partition& p, std::vector<std::uint8_t>& records,
+            const ValidatedRecords& v, ProduceResponse::Partition& out) {
+  Broker::Impl& b = ctx.broker;
+  MutexLock lock(b.rt, p.lock);
+  if (p.deleted) {
+    out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
+    return;
+  }
+  if (!v.sequences.empty()) {
+    const SequenceCheck c = p.producers.check(v.sequences.front());
+    if (c.duplicate_of) {
+      // A retry of a batch already in the log: its original offsets.
+      ++b.stats.duplicate_batches;
+      out.base_offset = protocol::Offset{c.duplicate_of->first_offset};
+      out.log_start_offset = protocol::Offset{p.log->log_start_offset()};
+      return;
+    }
+    if (c.error != ErrorCode::NONE) {
+      out.error_code = c.error;
+      return;
+    }
+  }
+  auto appended = p.log->append_as_leader_in_place(records, p.leader_epoch);
+  if (!appended) {
+    out.error_code = append_error(appended.error());
+    out.error_message = appended.error().message();
+    return;
+  }
+  // The batches now carry their offsets: remember the idempotent ones.
+  std::span<const std::uint8_t> rest(records);
+  std::size_t i = 0;
+  while (!rest.empty()) {
+    storage::BatchView batch(rest);
+    if (batch.producer_id() >= 0)
+      p.producers.record(v.sequences[i++], batch.base_offset(), batch.last_offset());
+    rest = rest.subspan(batch.size_bytes());
+  }
+  ++b.stats.produced_batches;
+  // One replica: the high watermark follows the log end at once.
+  (void)p.log->set_high_watermark(p.log->log_end_offset());
+  b.data_arrived.notify_all();
+  out.base_offset = protocol::Offset{appended->base_offset};
+  out.log_append_time_ms = appended->log_append_time_ms;
+  out.log_start_offset = protocol::Offset{p.log->log_start_offset()};
+}
+
+ProduceResponse::Partition produce_partition(RequestContext& ctx, const ProduceRequest& req,
+                                             const std::string& topic,
+                                             ProduceRequest::Partition& in) {
+  Broker::Impl& b = ctx.broker;
+  ProduceResponse::Partition out;
+  out.index = in.index;
+  out.base_offset = protocol::Offset{-1};
+  auto fail = [&](ErrorCode e, std::string msg) {
+    out.error_code = e;
+    out.error_message = std::move(msg);
+    return out;
+  };
+  if (req.acks != 0 && req.acks != 1 && req.acks != -1)
+    return fail(ErrorCode::INVALID_REQUIRED_ACKS, "acks must be -1, 0 or 1");
+  if (ctx.version() < 3)
+    return fail(ErrorCode::UNSUPPORTED_FOR_MESSAGE_FORMAT, "produce v0-2 (message format v0/v1)");
+  if (req.transactional_id)
+    return fail(ErrorCode::INVALID_TXN_STATE, "transactions are not supported");
+  const Topic* t = b.topics.find(topic);
+  PartitionPtr p = b.topics.partition(topic, protocol::raw(in.index));
+  if (t == nullptr || !p) return fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "");
+  if (!in.records) return fail(ErrorCode::CORRUPT_MESSAGE, "null records");
+  const ValidatedRecords v = validate_records(*in.records, topic_max_message_bytes(b.config, t->overrides));
+  if (v.error != ErrorCode::NONE) return fail(v.error, v.message);
+  if (req.acks == -1) {
+    const auto min_isr = topic_log_min_insync(b.config, t->overrides);
+    if (min_isr > 1) return fail(ErrorCode::NOT_ENOUGH_REPLICAS, "ISR is 1 < min.insync.replicas");
+  }
+  append(ctx, *p, *in.records, v, out);
+  return out;
+}
+
+}  // namespace
+
+std::optional<protocol::Response> handle(RequestContext& ctx, ProduceRequest& req) {
+  ProduceResponse resp;
+  bool failed = false;
+  for (auto& topic : req.topics) {
+    ProduceResponse::Topic rt{topic.name, {}};
+    for (auto& part : topic.partitions) {
+      rt.partitions.push_back(produce_partition(ctx, req, topic.name, part));
+      failed = failed || rt.partitions.back().error_code != ErrorCode::NONE;
+    }
+    resp.topics.push_back(std::move(rt));
+  }
+  if (req.acks == 0) {
+    ctx.close_connection = failed;
+    return std::nullopt;
+  }
+  return resp;
+}
+
+}  // namespace castle::broker

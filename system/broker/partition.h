@@ -1,0 +1,31 @@
+#pragma once
+// One partition this broker leads: its log, leader epoch and idempotent
+// producer state. Every log operation holds `lock`, because an append or a
+// read may suspend in the disk and the Log is not re-entrant. Handlers hold
+// a shared_ptr while they work, so a topic deleted meanwhile is freed only
+// when the last of them lets go (`deleted` tells them to stop).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "system/broker/producer_state.h"
+#include "system/runtime/sync.h"
+#include "system/storage/log.h"
+
+namespace castle::broker {
+
+struct Partition {
+  std::string topic;
+  std::int32_t index = 0;
+  std::string dir;  // <log.dirs>/<topic>-<index>
+  std::unique_ptr<storage::Log> log;
+  std::int32_t leader_epoch = 0;
+  ProducerStateTable producers;
+  Mutex lock;
+  bool deleted = false;
+};
+
+using PartitionPtr = std::shared_ptr<Partition>;
+
+}  // namespace castle::broker

@@ -1,0 +1,300 @@
+#include "system/broker/topics.h"
+
+#include <charconv>
+#include <string_view>
+
+#include "system/runtime/trace.h"
+#include "system/storage/batch.h"
+
+namespace castle::broker {
+
+namespace {
+
+constexpr const char* metadata_file = "partition.metadata";
+
+struct PartitionMetadata {
+  std::string topic;
+  std::int32_t partition_count = 0;
+  TopicOverrides overrides;
+};
+
+std::string encode_metadata(const PartitionMetadata& m) {
+  std::string s = "version: 0\ntopic_name: " + m.topic +
+                  "\npartition_count: " + std::to_string(m.partition_count) + "\n";
+  for (const auto& [k, v] : m.overrides) s += "config." + k + ": " + v + "\n";
+  return s;
+}
+
+bool decode_metadata(std::string_view text, PartitionMetadata* m) {
+  bool versioned = false;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    const auto colon = line.find(": ");
+    if (colon == std::string_view::npos) return false;
+    const std::string key(line.substr(0, colon));
+    const std::string value(line.substr(colon + 2));
+    if (key == "version") {
+      versioned = value == "0";
+    } else if (key == "topic_name") {
+      m->topic = value;
+    } else if (key == "partition_count") {
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), m->partition_count);
+      if (ec != std::errc{} || p != value.data() + value.size()) return false;
+    } else if (key.rfind("config.", 0) == 0) {
+      m->overrides[key.substr(7)] = value;
+    }
+  }
+  return versioned && !m->topic.empty() && m->partition_count > 0;
+}
+
+// Splits "<topic>-<index>"; false if the name is not of that shape.
+bool split_partition_dir(const std::string& name, std::string* topic, std::int32_t* index) {
+  const auto dash = name.rfind('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 == name.size()) return false;
+  const char* b = name.data() + dash + 1;
+  const char* e = name.data() + name.size();
+  auto [p, ec] = std::from_chars(b, e, *index);
+  if (ec != std::errc{} || p != e || *index < 0) return false;
+  *topic = name.substr(0, dash);
+  std::string why;
+  return valid_topic_name(*topic, &why);
+}
+
+std::string partition_dir_name(const std::string& topic, std::int32_t index) {
+  return topic + "-" + std::to_string(index);
+}
+
+}  // namespace
+
+bool valid_topic_name(const std::string& name, std::string* why) {
+  if (name.empty() || name.size() > 249) {
+    *why = "a topic name must be 1 to 249 characters";
+    return false;
+  }
+  if (name == "." || name == "..") {
+    *why = "a topic name cannot be '.' or '..'";
+    return false;
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      *why = "a topic name may hold only ASCII letters, digits, '.', '_' and '-'";
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<void> rebuild_producer_state(Partition& p) {
+  p.producers.clear();
+  constexpr std::size_t chunk = 1 << 20;
+  std::int64_t offset = p.log->log_start_offset();
+  while (offset < p.log->log_end_offset()) {
+    auto r = p.log->read(offset, chunk);
+    if (!r) return r.error();
+    std::span<const std::uint8_t> rest(r->bytes);
+    while (rest.size() >= storage::batch_header_bytes) {
+      storage::BatchView b(rest);
+      if (b.producer_id() >= 0 && b.base_sequence() >= 0) {
+        const BatchSequence seq{b.producer_id(), b.producer_epoch(), b.base_sequence(),
+                                b.base_sequence() + b.last_offset_delta()};
+        p.producers.record(seq, b.base_offset(), b.last_offset());
+      }
+      rest = rest.subspan(b.size_bytes());
+    }
+    if (r->next_offset <= offset) break;
+    offset = r->next_offset;
+  }
+  return {};
+}
+
+Result<PartitionPtr> TopicTable::open_partition(const std::string& topic, std::int32_t index,
+                                                const TopicOverrides& overrides) {
+  auto p = std::make_shared<Partition>();
+  p->topic = topic;
+  p->index = index;
+  p->dir = join_path(config_.log_dir, partition_dir_name(topic, index));
+  if (auto r = rt_.disk().make_dirs(p->dir); !r) return r.error();
+  auto log = storage::Log::open(rt_, p->dir, topic_log_config(config_, overrides));
+  if (!log) return log.error();
+  p->log = std::move(*log);
+  // Every start of a leader is a new leader epoch, as a controller's
+  // election would make it; followers use it to find divergence.
+  const auto& epochs = p->log->epochs();
+  p->leader_epoch = epochs.empty() ? 0 : epochs.back().epoch + 1;
+  if (auto r = p->log->assign_epoch(p->leader_epoch, p->log->log_end_offset()); !r)
+    return r.error();
+  // A single replica is its own ISR: everything in the log is committed.
+  if (auto r = p->log->set_high_watermark(p->log->log_end_offset()); !r) return r.error();
+  if (auto r = rebuild_producer_state(*p); !r) return r.error();
+  return p;
+}
+
+Result<void> TopicTable::remove_partition_dir(const std::string& dir) {
+  Disk& disk = rt_.disk();
+  // The metadata goes first and durably: from then on the directory is a
+  // leftover that the next start removes, whatever happens below.
+  if (disk.exists(join_path(dir, metadata_file))) {
+    if (auto r = disk.remove(join_path(dir, metadata_file)); !r) return r.error();
+    if (auto r = disk.sync_dir(dir); !r) return r.error();
+  }
+  auto names = disk.list(dir);
+  if (!names) return names.error();
+  for (const auto& n : *names) {
+    if (auto r = disk.remove(join_path(dir, n)); !r) return r.error();
+  }
+  if (auto r = disk.remove(dir); !r) return r.error();
+  return disk.sync_dir(config_.log_dir);
+}
+
+Result<void> TopicTable::load_partition_dir(const std::string& name) {
+  std::string topic;
+  std::int32_t index = 0;
+  if (!split_partition_dir(name, &topic, &index)) return {};  // not ours
+  const std::string dir = join_path(config_.log_dir, name);
+  auto bytes = read_whole_file(rt_.disk(), join_path(dir, metadata_file));
+  if (!bytes) {
+    if (!rt_.disk().list(dir)) return {};  // a file, not a partition directory
+    CASTLE_TRACE(rt_.tracer(), "broker.leftover_dir", {{"dir", dir}});
+    return remove_partition_dir(dir);
+  }
+  PartitionMetadata m;
+  if (!decode_metadata(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), &m) ||
+      m.topic != topic || index >= m.partition_count) {
+    return std::errc::illegal_byte_sequence;  // damaged metadata: refuse to guess
+  }
+  auto p = open_partition(topic, index, m.overrides);
+  if (!p) return p.error();
+  Topic& t = topics_[topic];
+  t.name = topic;
+  t.overrides = m.overrides;
+  if (t.partitions.size() < static_cast<std::size_t>(m.partition_count))
+    t.partitions.resize(static_cast<std::size_t>(m.partition_count));
+  t.partitions[static_cast<std::size_t>(index)] = std::move(*p);
+  return {};
+}
+
+Result<void> TopicTable::load() {
+  if (auto r = rt_.disk().make_dirs(config_.log_dir); !r) return r.error();
+  // The log directory's own entry must be durable before anything in it is.
+  if (auto r = rt_.disk().sync_dir(parent_dir(config_.log_dir)); !r) return r.error();
+  auto names = rt_.disk().list(config_.log_dir);
+  if (!names) return names.error();
+  for (const auto& name : *names) {
+    if (auto r = load_partition_dir(name); !r) return r.error();
+  }
+  // A creation cut short leaves some partitions without metadata (removed
+  // above as leftovers): finish it, so the topic has the count it declares.
+  for (auto& [name, t] : topics_) {
+    for (std::size_t i = 0; i < t.partitions.size(); ++i) {
+      if (t.partitions[i]) continue;
+      auto p = open_partition(name, static_cast<std::int32_t>(i), t.overrides);
+      if (!p) return p.error();
+      const PartitionMetadata m{name, static_cast<std::int32_t>(t.partitions.size()), t.overrides};
+      const std::string text = encode_metadata(m);
+      if (auto r = write_file_atomic(rt_.disk(), join_path((*p)->dir, metadata_file),
+                                     std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+          !r)
+        return r.error();
+      t.partitions[i] = std::move(*p);
+    }
+  }
+  return rt_.disk().sync_dir(config_.log_dir);
+}
+
+const Topic* TopicTable::find(const std::string& name) const {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
+}
+
+PartitionPtr TopicTable::partition(const std::string& topic, std::int32_t index) const {
+  const Topic* t = find(topic);
+  if (t == nullptr || index < 0 || static_cast<std::size_t>(index) >= t->partitions.size())
+    return nullptr;
+  return t->partitions[static_cast<std::size_t>(index)];
+}
+
+CreateError TopicTable::create(const std::string& name, std::int32_t partitions,
+                               const TopicOverrides& overrides) {
+  std::string why;
+  if (!valid_topic_name(name, &why)) return CreateError::invalid_name;
+  if (topics_.count(name) != 0) return CreateError::already_exists;
+  if (deleting_.count(name) != 0) return CreateError::being_deleted;
+  // Reserve the name before the first suspension, so a concurrent create
+  // of the same topic sees it.
+  Topic& t = topics_[name];
+  t.name = name;
+  t.overrides = overrides;
+  const PartitionMetadata m{name, partitions, overrides};
+  const std::string text = encode_metadata(m);
+  for (std::int32_t i = 0; i < partitions; ++i) {
+    auto p = open_partition(name, i, overrides);
+    Result<void> written = p ? write_file_atomic(rt_.disk(), join_path((*p)->dir, metadata_file),
+                                                 std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()))
+                             : Result<void>(p.error());
+    if (!written) {
+      CASTLE_TRACE(rt_.tracer(), "broker.create_failed",
+                   {{"topic", name}, {"error", written.error().message()}});
+      for (auto& done : t.partitions) done->deleted = true;
+      topics_.erase(name);
+      return CreateError::disk;
+    }
+    t.partitions.push_back(std::move(*p));
+  }
+  if (!rt_.disk().sync_dir(config_.log_dir)) return CreateError::disk;
+  return CreateError::none;
+}
+
+Result<bool> TopicTable::remove(const std::string& name) {
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return false;
+  Topic t = std::move(it->second);
+  topics_.erase(it);
+  deleting_.insert(name);
+  Result<void> status;
+  for (auto& p : t.partitions) {
+    MutexLock lock(rt_, p->lock);
+    p->deleted = true;
+    p->log.reset();
+    if (auto r = remove_partition_dir(p->dir); !r && status) status = r;
+  }
+  deleting_.erase(name);
+  if (!status) return status.error();
+  return true;
+}
+
+// A copy: the table may change while a log operation suspends.
+std::vector<PartitionPtr> TopicTable::all_partitions() const {
+  std::vector<PartitionPtr> all;
+  for (const auto& [name, t] : topics_)
+    for (const auto& p : t.partitions) all.push_back(p);
+  return all;
+}
+
+Result<void> TopicTable::flush_all() {
+  Result<void> status;
+  for (auto& p : all_partitions()) {
+    {
+      MutexLock lock(rt_, p->lock);
+      if (p->deleted || !p->log) continue;
+      if (auto r = p->log->flush(); !r && status) status = r;
+    }
+  }
+  return status;
+}
+
+void TopicTable::run_maintenance() {
+  for (auto& p : all_partitions()) {
+    MutexLock lock(rt_, p->lock);
+    if (p->deleted || !p->log) continue;
+    if (auto r = p->log->enforce_retention(); !r) {
+      CASTLE_TRACE(rt_.tracer(), "broker.retention_failed",
+                   {{"dir", p->dir}, {"error", r.error().message()}});
+    }
+  }
+}
+
+}  // namespace castle::broker

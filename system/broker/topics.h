@@ -1,0 +1,75 @@
+#pragma once
+// The topics this broker hosts and their partition logs on disk.
+//
+// Layout under log.dirs, as Kafka's: one directory per partition named
+// `<topic>-<partition>`, holding the partition log and a
+// `partition.metadata` file (topic name, partition count, topic config
+// overrides). A partition directory counts only once its metadata file is
+// durable: creation writes it last, deletion removes it first, and a
+// directory without one (a creation or deletion cut short by a crash) is
+// removed when the broker starts.
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "system/broker/broker_config.h"
+#include "system/broker/partition.h"
+#include "system/broker/topic_config.h"
+#include "system/runtime/runtime.h"
+
+namespace castle::broker {
+
+struct Topic {
+  std::string name;
+  TopicOverrides overrides;
+  std::vector<PartitionPtr> partitions;
+};
+
+// Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+bool valid_topic_name(const std::string& name, std::string* why);
+
+enum class CreateError { none, already_exists, being_deleted, invalid_name, disk };
+
+class TopicTable {
+ public:
+  TopicTable(Runtime& rt, const BrokerConfig& config) : rt_(rt), config_(config) {}
+
+  // Opens and recovers every partition under log.dirs; finishes deletions
+  // and creations that a crash cut short.
+  Result<void> load();
+
+  const Topic* find(const std::string& name) const;
+  PartitionPtr partition(const std::string& topic, std::int32_t index) const;
+  const std::map<std::string, Topic>& topics() const { return topics_; }
+
+  // Creates the topic's partition logs; they are durable when it returns.
+  CreateError create(const std::string& name, std::int32_t partitions,
+                     const TopicOverrides& overrides);
+  // Deletes the topic's logs. False if no such topic.
+  Result<bool> remove(const std::string& name);
+
+  // Flushes every log (clean shutdown).
+  Result<void> flush_all();
+  // Retention, for the broker's maintenance fiber.
+  void run_maintenance();
+  std::vector<PartitionPtr> all_partitions() const;
+
+ private:
+  Result<PartitionPtr> open_partition(const std::string& topic, std::int32_t index,
+                                      const TopicOverrides& overrides);
+  Result<void> remove_partition_dir(const std::string& dir);
+  Result<void> load_partition_dir(const std::string& name);
+
+  Runtime& rt_;
+  const BrokerConfig& config_;
+  std::map<std::string, Topic> topics_;
+  std::set<std::string> deleting_;
+};
+
+// Rebuilds a partition's producer state from its log's batch headers.
+Result<void> rebuild_producer_state(Partition& p);
+
+}  // namespace castle::broker
