@@ -69,6 +69,9 @@ Result<void> Broker::start() {
   if (!listener) return listener.error();
   b.listener = std::move(*listener);
   b.bound = b.listener->local_address();
+  // Port 0 asked the OS for a free port: advertise the one we got, or
+  // clients would reconnect to port 0 after their first Metadata.
+  if (b.config.advertised.port == 0) b.config.advertised.port = b.bound.port;
   CASTLE_TRACE(b.rt.tracer(), "broker.started",
                {{"node_id", std::int64_t{b.config.node_id}}, {"address", b.bound.to_string()},
                 {"topics", static_cast<std::uint64_t>(b.topics.topics().size())}});
