@@ -75,6 +75,13 @@ class RecordAccumulator {
   void reenqueue(BatchPtr batch);
   // Removes queued batches whose deadline (created + timeout) has passed.
   std::vector<BatchPtr> expire(Instant now, Duration timeout);
+  // Visits every queued batch (the producer renumbers them after it took a
+  // new producer id).
+  template <class F>
+  void for_each(F f) {
+    for (auto& [tp, q] : queues_)
+      for (BatchPtr& b : q) f(*b);
+  }
   // Removes everything queued (close without flushing).
   std::vector<BatchPtr> drain_all();
 

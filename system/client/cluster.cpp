@@ -206,6 +206,12 @@ std::optional<std::int32_t> Cluster::leader(const TopicPartition& tp) const {
   return std::nullopt;
 }
 
+std::vector<std::string> Cluster::topic_names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, t] : topics_) out.push_back(name);
+  return out;
+}
+
 void Cluster::forget_topic(const std::string& name) {
   interesting_.erase(name);
   topics_.erase(name);

@@ -76,6 +76,7 @@ class Cluster {
   const TopicInfo* topic(const std::string& name) const;
   std::optional<std::int32_t> leader(const TopicPartition& tp) const;
   const std::map<std::int32_t, BrokerInfo>& brokers() const { return brokers_; }
+  std::vector<std::string> topic_names() const;
   void forget_topic(const std::string& name);
 
   // A live connection to the broker, opened if needed (blocks).
