@@ -38,9 +38,9 @@
 
 #include "system/runtime/sync.h"
 #include "system/storage/checkpoint.h"
-#include "system/storage/index_codec.h"
 #include "system/storage/segment.h"
 #include "system/util/crc32c.h"
+#include "system/util/endian.h"
 
 namespace castle::storage {
 
@@ -337,9 +337,9 @@ void Log::Impl::assign_offsets(std::span<std::uint8_t> bytes, std::vector<BatchI
     set_leader_epoch(batch, epoch);
     const BatchView view(batch);
     if (view.log_append_time()) {
-      detail::store_be(batch.data() + 27, static_cast<std::uint64_t>(now_ms), 8);
-      detail::store_be(batch.data() + 35, static_cast<std::uint64_t>(now_ms), 8);
-      detail::store_be(batch.data() + 17, view.compute_crc(), 4);
+      store_be(batch.data() + 27, static_cast<std::uint64_t>(now_ms), 8);
+      store_be(batch.data() + 35, static_cast<std::uint64_t>(now_ms), 8);
+      store_be(batch.data() + 17, view.compute_crc(), 4);
       result->log_append_time_ms = now_ms;
     }
     b.base_offset = next;
