@@ -18,11 +18,6 @@
 #include "real/real_runtime.h"
 #include "system/broker/broker.h"
 
-namespace castle::broker {
-// Defined in broker_config.cpp; declared here until broker_config.h does.
-bool is_ignored_broker_property(const std::string& name);
-}  // namespace castle::broker
-
 namespace castle::cli {
 
 namespace {

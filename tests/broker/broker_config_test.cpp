@@ -12,9 +12,6 @@
 
 namespace castle::broker {
 
-// Declared here until broker_config.h declares it (see broker_config.cpp).
-bool is_ignored_broker_property(const std::string& name);
-
 namespace {
 
 using Props = std::map<std::string, std::string>;
