@@ -1,5 +1,6 @@
 #include "real/cli/args.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace castle::cli {
@@ -8,11 +9,13 @@ Args::Args(const std::vector<std::string>& argv, std::set<std::string> value_fla
            std::set<std::string> bool_flags, std::set<std::string> multi_flags) {
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
-    if (a.rfind("--", 0) != 0 || a == "--") {
+    // A one-letter flag may also be spelled with one dash (-j 2).
+    const bool short_flag = a.size() == 2 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]));
+    if (!short_flag && (a.rfind("--", 0) != 0 || a == "--")) {
       positional_.push_back(a);
       continue;
     }
-    std::string name = a.substr(2);
+    std::string name = a.substr(short_flag ? 1 : 2);
     std::optional<std::string> inline_value;
     if (auto eq = name.find('='); eq != std::string::npos) {
       inline_value = name.substr(eq + 1);

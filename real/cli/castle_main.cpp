@@ -13,6 +13,11 @@ void usage(std::FILE* to) {
                "usage: castle COMMAND [ARGS]\n"
                "  sim SCENARIO.json --seed N [--check-determinism] [--out DIR] [--bug NAME]...\n"
                "                      run one seed of a scenario in the simulator\n"
+               "  sweep SCENARIO.json... --seeds A..B [-j N] [--shard i/n] [--bug NAME]...\n"
+               "                      run many seeds, N in parallel; summary table\n"
+               "  shrink SCENARIO.json --seed N [--out FILE] [--max-runs K]\n"
+               "                      shrink a failing seed to a minimal replayable scenario\n"
+               "  replay DIR           re-run a report folder's run and check it is identical\n"
                "  check HISTORY.jsonl  run the checkers over a history file\n"
                "  bugs                 list the planted bugs\n"
                "  logsvc serve --listen HOST:PORT --dir DIR\n"
@@ -36,6 +41,9 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "sim") return castle::cli::cmd_sim(rest);
     if (cmd == "check") return castle::cli::cmd_check(rest);
+    if (cmd == "sweep") return castle::cli::cmd_sweep(rest);
+    if (cmd == "shrink") return castle::cli::cmd_shrink(rest);
+    if (cmd == "replay") return castle::cli::cmd_replay(rest);
     if (cmd == "bugs") return castle::cli::cmd_bugs(rest);
     if (cmd == "logsvc") return castle::cli::cmd_logsvc(rest);
     if (cmd == "broker") return castle::cli::cmd_broker(rest);

@@ -4,6 +4,7 @@
 
 #include "real/cli/args.h"
 #include "real/cli/commands.h"
+#include "real/cli/sim_common.h"
 #include "reports/report.h"
 #include "scenarios/run.h"
 #include "system/logsvc/server.h"
@@ -14,14 +15,6 @@ namespace {
 
 using scenarios::RunResult;
 using scenarios::Scenario;
-
-void check_bugs(const Scenario& s) {
-  for (const auto& b : s.bugs) {
-    bool known = false;
-    for (const auto& [name, why] : logsvc::planted_bugs()) known |= name == b;
-    if (!known) throw UsageError("unknown planted bug '" + b + "' (castle bugs lists them)");
-  }
-}
 
 void print_summary(const Scenario& s, const RunResult& r) {
   std::printf("scenario=%s servers=%d clients=%d duration_ms=%lld faults=%zu\n", s.name.c_str(),
@@ -57,14 +50,13 @@ int cmd_sim(const std::vector<std::string>& argv) {
   if (args.positional().size() != 1) throw UsageError("castle sim needs one SCENARIO.json");
   const std::string path = args.positional()[0];
   const std::uint64_t seed = args.u64("seed", 1);
-  scenarios::ParseError err;
-  auto s = scenarios::load_scenario(path, &err);
-  if (!s || !scenarios::validate_targets(*s, &err)) {
-    std::fprintf(stderr, "castle sim: bad scenario %s: %s\n", path.c_str(), err.to_string().c_str());
+  std::optional<Scenario> s;
+  try {
+    s = load_checked(path, args.values("bug"));
+  } catch (const BadScenario& e) {
+    std::fprintf(stderr, "castle sim: %s\n", e.what());
     return 2;
   }
-  for (const auto& b : args.values("bug")) s->bugs.insert(b);
-  check_bugs(*s);
   scenarios::RunOptions opt;
   opt.seed = seed;
   opt.record_steps = args.has("check-determinism");
@@ -81,6 +73,12 @@ int cmd_sim(const std::vector<std::string>& argv) {
     std::string error;
     if (!reports::write_run_folder(*out, path, *s, r, &error)) {
       std::fprintf(stderr, "castle sim: %s\n", error.c_str());
+      return 2;
+    }
+    // The effective scenario (planted bugs included) beside the report, so
+    // `castle replay DIR` needs nothing else.
+    if (!write_text_file(*out + "/scenario.json", scenarios::scenario_to_json(*s))) {
+      std::fprintf(stderr, "castle sim: cannot write %s/scenario.json\n", out->c_str());
       return 2;
     }
     std::printf("report: %s/report.json\n", out->c_str());

@@ -122,16 +122,6 @@ TEST(LogsvcProcess, BadFlagsExitTwo) {
   EXPECT_EQ(d.wait(), 2);
 }
 
-// Runs a shell command, returning its exit code and everything it printed.
-std::pair<int, std::string> run_shell(const std::string& cmd) {
-  std::FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 // The contract of `castle sim`: a broken scenario file is exit 2 with an
 // error naming the field; a run's last line is the verdict line; a failing
 // run prints the command that reproduces it, and that command reproduces it.

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -41,6 +44,17 @@ inline RealConfig config_for(const TempDir& dir) {
   c.data_dir = dir.path();
   c.seed = 42;
   return c;
+}
+
+// Runs a shell command, returning its exit code and everything it printed
+// (stdout and stderr).
+inline std::pair<int, std::string> run_shell(const std::string& cmd) {
+  std::FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 // Runs body in a fiber until every fiber has ended. If that takes longer
