@@ -12,6 +12,14 @@ namespace {
 constexpr std::size_t scan_chunk_bytes = 1 << 20;
 constexpr std::size_t lookup_chunk_bytes_min = 16 << 10;
 
+// How far past an offset index entry a read looks for the batch it wants
+// within its one pread: the batch holding an offset starts at most an
+// index interval plus one batch after the entry below it.
+std::size_t skip_bytes(std::int64_t index_interval_bytes) {
+  return std::max<std::size_t>(lookup_chunk_bytes_min,
+                               2 * static_cast<std::size_t>(index_interval_bytes));
+}
+
 // A read window over a file, so that a scan of many small batches costs one
 // read per chunk rather than one per batch.
 class ChunkReader {
@@ -59,7 +67,9 @@ Segment::Segment(Disk& disk, std::string dir, std::int64_t base_offset, SegmentO
       base_offset_(base_offset),
       options_(options),
       next_offset_(base_offset),
-      index_(options.index_entries_max) {}
+      index_(options.index_entries_max) {
+  forget_read_ends();
+}
 
 Segment::~Segment() {
   if (log_) log_->close();
@@ -111,6 +121,7 @@ Result<std::unique_ptr<Segment>> Segment::open(Disk& disk, const std::string& di
 }
 
 void Segment::reset_indexes() {
+  forget_read_ends();
   index_.clear();
   time_index_.clear();
   index_.mark_file_empty();
@@ -192,6 +203,7 @@ Result<void> Segment::cut_tail(const ScanOutcome& outcome) {
   if (auto r = log_->datasync(); !r) return r;
   size_bytes_ = outcome.end_position;
   next_offset_ = outcome.next_offset;
+  forget_read_ends();
   index_.truncate_from_position(size_bytes_);
   return persist_indexes();
 }
@@ -295,8 +307,7 @@ Result<std::optional<BatchInfo>> Segment::locate(std::int64_t offset) {
   if (offset >= next_offset_) return std::optional<BatchInfo>();
   const OffsetEntry e = index_.lookup(relative(std::max(offset, base_offset_)));
   std::optional<BatchInfo> found;
-  const std::size_t chunk = std::max<std::size_t>(
-      lookup_chunk_bytes_min, 2 * static_cast<std::size_t>(options_.index_interval_bytes));
+  const std::size_t chunk = skip_bytes(options_.index_interval_bytes);
   auto out = scan(e.position, base_offset_ + e.relative_offset, false, chunk,
                   [&found, offset](const BatchInfo& b) {
                     if (b.next_offset <= offset) return true;
@@ -308,29 +319,96 @@ Result<std::optional<BatchInfo>> Segment::locate(std::int64_t offset) {
   return found;
 }
 
-Result<std::vector<std::uint8_t>> Segment::read(std::int64_t offset, std::size_t max_bytes,
-                                                std::optional<std::int64_t> max_offset,
-                                                std::int64_t* next_offset) {
-  *next_offset = offset;
-  std::vector<std::uint8_t> buf;
-  auto first = locate(offset);
-  if (!first) return first.error();
-  if (!*first || (max_offset && (*first)->next_offset > *max_offset)) return buf;
-  const BatchInfo b = **first;
-  buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(
-      std::max<std::size_t>(max_bytes, b.size_bytes), size_bytes_ - b.position)));
-  auto got = log_->pread(b.position, buf);
+// The nearest batch start at or below offset known without reading: the
+// end of a recent read (a consumer reading on from there) or the offset
+// index entry.
+Segment::BatchStart Segment::nearest_start(std::int64_t offset) const {
+  const OffsetEntry e = index_.lookup(relative(std::max(offset, base_offset_)));
+  BatchStart best{base_offset_ + e.relative_offset, e.position};
+  for (const BatchStart& h : read_ends_)
+    if (h.offset <= offset && h.offset > best.offset) best = h;
+  return best;
+}
+
+void Segment::note_read_end(BatchStart end) {
+  read_ends_[next_read_end_] = end;
+  next_read_end_ = (next_read_end_ + 1) % read_ends_.size();
+}
+
+void Segment::forget_read_ends() { read_ends_.fill(BatchStart{-1, 0}); }
+
+// buf := up to n bytes of the file at pos (fewer only past the segment end).
+Result<void> Segment::pread_into(std::vector<std::uint8_t>& buf, std::uint64_t pos, std::size_t n) {
+  buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(n, size_bytes_ - pos)));
+  auto got = log_->pread(pos, buf);
   if (!got) return got.error();
-  if (*got != buf.size()) return std::errc::io_error;
+  if (*got != buf.size()) return std::errc::io_error;  // the file is shorter than tracked
+  return ok_result();
+}
+
+// Fills buf with the bytes from the batch holding `offset` on: that whole
+// batch and up to max_bytes in all. The pread starts at `from`, a known
+// batch start at or below offset, reading a little more when it is not the
+// batch itself (the index is sparse) so that one pread both finds the batch
+// and reads the data; the batches before it are then dropped. A batch
+// further away than that, or larger than max_bytes, costs another pread.
+// Returns where the batch starts.
+Result<Segment::BatchStart> Segment::read_from(BatchStart from, std::int64_t offset,
+                                               std::size_t max_bytes,
+                                               std::vector<std::uint8_t>& buf) {
+  const std::size_t want = std::max(max_bytes, batch_header_bytes);
+  for (;;) {
+    const std::size_t slack =
+        from.offset == offset ? 0 : skip_bytes(options_.index_interval_bytes);
+    if (auto r = pread_into(buf, from.position, slack + want); !r) return r.error();
+    std::size_t at = 0;
+    std::int64_t at_offset = from.offset;
+    // Step over the batches wholly before offset, by their headers.
+    while (buf.size() - at >= batch_header_bytes) {
+      const std::span<const std::uint8_t> rest = std::span<const std::uint8_t>(buf).subspan(at);
+      const BatchView head(rest);
+      const std::size_t size = BatchView::size_from_prefix(rest);
+      if (size == 0 || head.magic() != batch_magic_v2 || head.base_offset() != at_offset)
+        return segment_corrupt;
+      if (head.next_offset() > offset) break;
+      at += size;
+      at_offset = head.next_offset();
+    }
+    const BatchStart found{at_offset, from.position + at};
+    if (buf.size() - at < batch_header_bytes) {
+      // The window ended first: go on from the last batch start seen.
+      if (found.position + batch_header_bytes > size_bytes_) return segment_corrupt;
+      from = found;
+      continue;
+    }
+    const std::size_t size = BatchView::size_from_prefix(std::span(buf).subspan(at));
+    if (found.position + size > size_bytes_) return segment_corrupt;
+    if (at + size > buf.size()) {
+      // Larger than planned: read it whole from its start.
+      if (auto r = pread_into(buf, found.position, std::max(want, size)); !r) return r.error();
+      return found;
+    }
+    buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(at));
+    return found;
+  }
+}
+
+// How much of buf (which begins with the batch at first_offset) a read
+// returns: whole batches, the first always (unless it reaches max_offset),
+// the rest while within max_bytes and below max_offset. Every batch kept
+// passed its CRC: a bad first batch is segment_corrupt; a bad later one
+// ends the read, and the next read, starting at it, reports it.
+Result<std::size_t> Segment::valid_prefix(std::span<const std::uint8_t> buf,
+                                          std::int64_t first_offset, std::size_t max_bytes,
+                                          std::optional<std::int64_t> max_offset,
+                                          std::int64_t* next_offset) {
   std::size_t at = 0;
-  std::int64_t expected = b.base_offset;
+  std::int64_t expected = first_offset;
   while (at < buf.size()) {
-    const std::span<const std::uint8_t> rest = std::span(buf).subspan(at);
+    const std::span<const std::uint8_t> rest = buf.subspan(at);
     const std::size_t size = BatchView::size_from_prefix(rest);
     if (size == 0 || size > rest.size() || (at > 0 && at + size > max_bytes)) break;
     const BatchView view(rest.first(size));
-    // A batch that fails its CRC is never returned: the next read starts at
-    // it and reports the corruption.
     if (view.validate(true) != BatchError::ok || view.base_offset() != expected) {
       if (at == 0) return segment_corrupt;
       break;
@@ -339,8 +417,23 @@ Result<std::vector<std::uint8_t>> Segment::read(std::int64_t offset, std::size_t
     at += size;
     expected = view.next_offset();
   }
-  buf.resize(at);
   *next_offset = expected;
+  return at;
+}
+
+Result<std::vector<std::uint8_t>> Segment::read(std::int64_t offset, std::size_t max_bytes,
+                                                std::optional<std::int64_t> max_offset,
+                                                std::int64_t* next_offset) {
+  *next_offset = offset;
+  std::vector<std::uint8_t> buf;
+  if (offset >= next_offset_) return buf;
+  auto first = read_from(nearest_start(offset), offset, max_bytes, buf);
+  if (!first) return first.error();
+  auto kept = valid_prefix(buf, first->offset, max_bytes, max_offset, next_offset);
+  if (!kept) return kept.error();
+  buf.resize(*kept);
+  if (*kept == 0) *next_offset = offset;  // the first batch reaches max_offset
+  else note_read_end({*next_offset, first->position + *kept});
   return buf;
 }
 
@@ -351,8 +444,7 @@ Result<std::optional<std::int64_t>> Segment::find_timestamp(std::int64_t ts) {
   if (!start) return start.error();
   if (!*start) return segment_corrupt;
   std::optional<std::int64_t> found;
-  const std::size_t chunk = std::max<std::size_t>(
-      lookup_chunk_bytes_min, 2 * static_cast<std::size_t>(options_.index_interval_bytes));
+  const std::size_t chunk = skip_bytes(options_.index_interval_bytes);
   auto out = scan((*start)->position, (*start)->base_offset, false, chunk,
                   [&found, ts](const BatchInfo& b) {
                     if (b.max_timestamp < ts) return true;
@@ -372,6 +464,7 @@ Result<void> Segment::truncate_to(std::int64_t offset) {
   if (auto r = log_->datasync(); !r) return r;
   size_bytes_ = cut.position;
   next_offset_ = cut.base_offset;
+  forget_read_ends();
   index_.truncate_from(relative(cut.base_offset));
   time_index_.truncate_from(relative(cut.base_offset));
   indexes_dirty_ = true;

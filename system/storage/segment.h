@@ -9,6 +9,7 @@
 // Index entries are kept in memory and written to their files by sync()
 // (or by persist_indexes()); an append costs exactly one write.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -111,6 +112,12 @@ class Segment {
   std::optional<WallTime> first_append_wall;
 
  private:
+  // A batch's base offset and its position in the segment.
+  struct BatchStart {
+    std::int64_t offset = 0;
+    std::uint64_t position = 0;
+  };
+
   Segment(Disk& disk, std::string dir, std::int64_t base_offset, SegmentOptions options);
   Result<void> open_files(OpenMode mode);
   std::string path(const char* suffix) const;
@@ -123,6 +130,16 @@ class Segment {
   Result<bool> indexes_match(std::int64_t end_offset);
   Result<void> rebuild_indexes(std::int64_t end_offset);
   Result<bool> recompute_tail();
+  BatchStart nearest_start(std::int64_t offset) const;
+  void note_read_end(BatchStart end);
+  void forget_read_ends();
+  Result<void> pread_into(std::vector<std::uint8_t>& buf, std::uint64_t pos, std::size_t n);
+  Result<BatchStart> read_from(BatchStart from, std::int64_t offset, std::size_t max_bytes,
+                               std::vector<std::uint8_t>& buf);
+  static Result<std::size_t> valid_prefix(std::span<const std::uint8_t> buf,
+                                          std::int64_t first_offset, std::size_t max_bytes,
+                                          std::optional<std::int64_t> max_offset,
+                                          std::int64_t* next_offset);
 
   Disk& disk_;
   std::string dir_;
@@ -139,6 +156,11 @@ class Segment {
   TimeIndex time_index_;
   bool log_dirty_ = false;      // data written since the last sync
   bool indexes_dirty_ = false;  // index entries changed since the last sync
+  // Where the last few reads ended: batch starts that the next reads of
+  // consumers reading on begin at, found without the index or a scan.
+  // Forgotten whenever positions change (truncation, recovery).
+  std::array<BatchStart, 4> read_ends_;
+  std::size_t next_read_end_ = 0;
 };
 
 }  // namespace castle::storage

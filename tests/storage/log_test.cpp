@@ -203,6 +203,77 @@ TEST(Log, OffsetIndexAvoidsScanning) {
   }));
 }
 
+// Proves reads find their batch when it lies far from any index entry (an
+// index interval larger than the segment leaves no entries, so a read looks
+// past its first window) or is larger than both max_bytes and that window,
+// and that a consumer reading on costs one disk read per read.
+TEST(Log, ReadsFarFromIndexEntriesAndOfLargeBatches) {
+  Rig rig(21);
+  ASSERT_TRUE(rig.run([&rig](Runtime& rt) {
+    LogConfig c;
+    c.index_interval_bytes = 1 << 30;
+    auto log = open_log(rt, c);
+    ASSERT_TRUE(log);
+    std::vector<Bytes> sent;
+    for (int i = 0; i < 400; ++i) {
+      const bool large = i % 97 == 96;  // a 60 KiB batch now and then
+      sent.push_back(make_batch(2, now_ms(rt), large ? 30000 : 100));
+      append_ok(*log, sent.back());
+    }
+    for (std::int64_t offset : {0, 1, 99, 100, 101, 499, 798, 799}) {
+      for (std::size_t max_bytes : {std::size_t{1}, std::size_t{5000}, std::size_t{1} << 20}) {
+        auto r = log->read(offset, max_bytes);
+        ASSERT_TRUE(r.ok()) << offset;
+        auto parts = split_batches(r->bytes);
+        ASSERT_TRUE(parts.ok());
+        ASSERT_FALSE(parts->empty()) << offset;
+        const std::size_t first = static_cast<std::size_t>(offset / 2);
+        EXPECT_EQ(BatchView((*parts)[0]).base_offset(), offset / 2 * 2);
+        for (std::size_t i = 0; i < parts->size(); ++i)
+          EXPECT_TRUE(same_batch(Bytes((*parts)[i].begin(), (*parts)[i].end()), sent[first + i]));
+        EXPECT_TRUE(parts->size() == 1 || r->bytes.size() <= max_bytes);
+      }
+    }
+    // Reads of about 14 small batches each, all before the first large one.
+    auto r = log->read(0, 4000);
+    ASSERT_TRUE(r.ok());
+    const auto reads_before = rig.disk().stats().reads;
+    for (int i = 0; i < 5; ++i) {
+      r = log->read(r->next_offset, 4000);
+      ASSERT_TRUE(r.ok());
+    }
+    ASSERT_LT(r->next_offset, 2 * 96);
+    EXPECT_EQ(rig.disk().stats().reads - reads_before, 5u);
+  }));
+}
+
+// Proves a truncation forgets where earlier reads ended: a read at an
+// offset that a read ended at before the truncation returns the batch
+// appended there since, not bytes from the old position.
+TEST(Log, ReadAfterTruncationDoesNotReuseOldPositions) {
+  Rig rig(22);
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto log = open_log(rt, LogConfig{});
+    ASSERT_TRUE(log);
+    const Bytes small = make_batch(1, now_ms(rt), 50);
+    for (int i = 0; i < 10; ++i) append_ok(*log, small);
+    auto r = log->read(0, 4 * small.size());  // ends at offset 4
+    ASSERT_TRUE(r.ok());
+    const std::int64_t end = r->next_offset;
+    ASSERT_EQ(end, 4);
+    ASSERT_TRUE(log->truncate_to(2).ok());
+    const Bytes big = make_batch(3, now_ms(rt), 200);
+    append_ok(*log, big);  // offsets 2..4
+    for (int i = 0; i < 10; ++i) append_ok(*log, make_batch(1, now_ms(rt), 10));
+    auto again = log->read(end, 1);
+    ASSERT_TRUE(again.ok());
+    const BatchView v(again->bytes);
+    EXPECT_LE(v.base_offset(), end);
+    EXPECT_GT(v.next_offset(), end);
+    EXPECT_TRUE(same_batch(again->bytes, big));
+  }));
+}
+
 // Proves lookups by timestamp find the first batch whose max timestamp
 // reaches the target, using the time index (few disk reads).
 TEST(Log, OffsetForTimestamp) {
