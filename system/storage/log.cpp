@@ -126,6 +126,8 @@ struct Log::Impl {
   bool dir_dirty = false;  // a segment file was created and the directory not synced
   bool lock_held = false;
   WaitList lock_waiters;
+  // The batches of the append in progress (reused: no allocation per append).
+  std::vector<BatchInfo> infos;
 
   LockGuard lock() { return LockGuard(rt, lock_held, lock_waiters); }
   std::string path(const char* name) const { return join_path(dir, name); }
@@ -147,12 +149,12 @@ struct Log::Impl {
   Result<void> reconcile_after_open();
 
   // Appends.
-  Result<std::vector<BatchInfo>> parse_batches(std::span<const std::uint8_t> bytes);
-  void assign_offsets(std::span<std::uint8_t> bytes, std::vector<BatchInfo>& infos,
-                      std::int32_t epoch, AppendResult* result);
-  Result<AppendResult> append(std::span<const std::uint8_t> bytes,
-                              std::vector<BatchInfo> infos, std::int64_t records);
-  Result<void> maybe_roll(std::uint64_t bytes, std::int64_t next_offset);
+  Result<void> parse_batches(std::span<const std::uint8_t> bytes);
+  void assign_offsets(std::span<std::uint8_t> bytes, std::int32_t epoch, WallTime now,
+                      AppendResult* result);
+  Result<AppendResult> append(std::span<const std::uint8_t> bytes, std::int64_t records,
+                              WallTime now);
+  Result<void> maybe_roll(std::uint64_t bytes, std::int64_t next_offset, WallTime now);
   Result<void> roll_at(std::int64_t base);
   Result<void> maybe_flush();
 
@@ -305,10 +307,11 @@ Log::~Log() = default;
 
 // ---------------------------------------------------------------- append
 
-// Splits the input into batches and validates each (framing and CRC).
-// Positions in the infos are within `bytes`.
-Result<std::vector<BatchInfo>> Log::Impl::parse_batches(std::span<const std::uint8_t> bytes) {
-  std::vector<BatchInfo> infos;
+// Splits the input into batches (into `infos`) and validates each:
+// framing and CRC, the one CRC pass an append makes. Positions in the
+// infos are within `bytes`.
+Result<void> Log::Impl::parse_batches(std::span<const std::uint8_t> bytes) {
+  infos.clear();
   std::size_t at = 0;
   while (at < bytes.size()) {
     if (infos.size() >= append_batches_max) return std::errc::invalid_argument;
@@ -321,22 +324,22 @@ Result<std::vector<BatchInfo>> Log::Impl::parse_batches(std::span<const std::uin
     at += size;
   }
   if (infos.empty()) return std::errc::invalid_argument;
-  return infos;
+  return ok_result();
 }
 
 // The leader's part: offsets from the log end, its epoch, and the broker's
 // time for batches that ask for log-append time (which, unlike offset and
 // epoch, lies inside the CRC, so the CRC is recomputed).
-void Log::Impl::assign_offsets(std::span<std::uint8_t> bytes, std::vector<BatchInfo>& infos,
-                               std::int32_t epoch, AppendResult* result) {
+void Log::Impl::assign_offsets(std::span<std::uint8_t> bytes, std::int32_t epoch, WallTime now,
+                               AppendResult* result) {
   std::int64_t next = log_end();
-  const std::int64_t now_ms = to_ms(rt.wall_now());
   for (BatchInfo& b : infos) {
     const auto batch = bytes.subspan(static_cast<std::size_t>(b.position), b.size_bytes);
     set_base_offset(batch, next);
     set_leader_epoch(batch, epoch);
     const BatchView view(batch);
     if (view.log_append_time()) {
+      const std::int64_t now_ms = to_ms(now);
       store_be(batch.data() + 27, static_cast<std::uint64_t>(now_ms), 8);
       store_be(batch.data() + 35, static_cast<std::uint64_t>(now_ms), 8);
       store_be(batch.data() + 17, view.compute_crc(), 4);
@@ -358,19 +361,21 @@ Result<AppendResult> Log::append_as_leader(std::span<const std::uint8_t> batches
 Result<AppendResult> Log::append_as_leader_in_place(std::span<std::uint8_t> batches,
                                                     std::int32_t leader_epoch) {
   auto guard = impl_->lock();
-  auto infos = impl_->parse_batches(batches);
-  if (!infos) return infos.error();
+  if (auto r = impl_->parse_batches(batches); !r) return r.error();
   std::int64_t records = 0;
-  for (const BatchInfo& b : *infos) {
+  for (const BatchInfo& b : impl_->infos) {
     const BatchView view(batches.subspan(static_cast<std::size_t>(b.position), b.size_bytes));
     // A producer batch without records carries nothing and has no offsets.
     if (view.record_count() == 0) return std::errc::invalid_argument;
     records += view.record_count();
   }
   if (leader_epoch < 0) return std::errc::invalid_argument;
+  // One clock read serves the append's log-append time, roll check and
+  // segment age.
+  const WallTime now = impl_->rt.wall_now();
   AppendResult result;
-  impl_->assign_offsets(batches, *infos, leader_epoch, &result);
-  auto r = impl_->append(batches, std::move(*infos), records);
+  impl_->assign_offsets(batches, leader_epoch, now, &result);
+  auto r = impl_->append(batches, records, now);
   if (!r) return r;
   r->log_append_time_ms = result.log_append_time_ms;
   return r;
@@ -378,21 +383,21 @@ Result<AppendResult> Log::append_as_leader_in_place(std::span<std::uint8_t> batc
 
 Result<AppendResult> Log::append_as_follower(std::span<const std::uint8_t> batches) {
   auto guard = impl_->lock();
-  auto infos = impl_->parse_batches(batches);
-  if (!infos) return infos.error();
+  if (auto r = impl_->parse_batches(batches); !r) return r.error();
   std::int64_t expected = impl_->log_end();
   std::int64_t records = 0;
-  for (const BatchInfo& b : *infos) {
+  for (const BatchInfo& b : impl_->infos) {
     // Followers copy the leader's log: offsets continue the log end densely.
     if (b.base_offset != expected) return std::errc::invalid_argument;
     expected = b.next_offset;
     records += b.next_offset - b.base_offset;
   }
-  return impl_->append(batches, std::move(*infos), records);
+  return impl_->append(batches, records, impl_->rt.wall_now());
 }
 
-Result<AppendResult> Log::Impl::append(std::span<const std::uint8_t> bytes,
-                                       std::vector<BatchInfo> infos, std::int64_t records) {
+// Appends the batches described by `infos` (offsets assigned).
+Result<AppendResult> Log::Impl::append(std::span<const std::uint8_t> bytes, std::int64_t records,
+                                       WallTime now) {
   CASTLE_ASSERT(!infos.empty() && infos.front().base_offset == log_end(),
                 "appends continue the log end");
   // The epoch cache first: a crash after it but before the data leaves an
@@ -401,9 +406,9 @@ Result<AppendResult> Log::Impl::append(std::span<const std::uint8_t> bytes,
     const BatchView view(bytes.subspan(static_cast<std::size_t>(b.position), b.size_bytes));
     if (auto r = maybe_assign_epoch(view.leader_epoch(), b.base_offset); !r) return r.error();
   }
-  if (auto r = maybe_roll(bytes.size(), infos.back().next_offset); !r) return r.error();
+  if (auto r = maybe_roll(bytes.size(), infos.back().next_offset, now); !r) return r.error();
   if (auto r = active().append(bytes, infos); !r) return r.error();
-  if (!active().first_append_wall) active().first_append_wall = rt.wall_now();
+  if (!active().first_append_wall) active().first_append_wall = now;
   AppendResult result;
   result.base_offset = infos.front().base_offset;
   result.last_offset = infos.back().next_offset - 1;
@@ -418,13 +423,13 @@ Result<AppendResult> Log::Impl::append(std::span<const std::uint8_t> bytes,
 // from the segment's first append in this process, not from record
 // timestamps, which clients set), by a full offset index, or when relative
 // offsets or positions would not fit 32 bits.
-Result<void> Log::Impl::maybe_roll(std::uint64_t bytes, std::int64_t next_offset) {
+Result<void> Log::Impl::maybe_roll(std::uint64_t bytes, std::int64_t next_offset, WallTime now) {
   Segment& s = active();
   if (s.empty()) return ok_result();
   const bool by_size = s.size_bytes() + bytes > static_cast<std::uint64_t>(config.segment_bytes);
   const bool by_age =
       s.first_append_wall &&
-      to_ms(rt.wall_now()) - to_ms(*s.first_append_wall) >= config.roll_ms;
+      to_ms(now) - to_ms(*s.first_append_wall) >= config.roll_ms;
   const bool by_range = next_offset - s.base_offset() > static_cast<std::int64_t>(UINT32_MAX) ||
                         s.size_bytes() + bytes > UINT32_MAX;
   if (!(by_size || by_age || by_range || s.index_full())) return ok_result();
@@ -446,9 +451,11 @@ Result<void> Log::Impl::roll_at(std::int64_t base) {
 
 Result<void> Log::Impl::maybe_flush() {
   const bool by_count = unflushed_messages >= config.flush_interval_messages;
+  // Kafka's default interval (the largest value) means never: no clock read.
   const bool by_time =
+      config.flush_interval_ms != INT64_MAX &&
       std::chrono::duration_cast<milliseconds>(rt.now() - last_flush).count() >=
-      config.flush_interval_ms;
+          config.flush_interval_ms;
   if (!by_count && !by_time) return ok_result();
   return flush();
 }
