@@ -5,12 +5,6 @@
 
 namespace castle::storage {
 
-namespace {
-// A batch larger than this is framing garbage, not data.
-constexpr std::int64_t batch_bytes_max = std::int64_t{1} << 30;
-
-}  // namespace
-
 const char* to_string(BatchError e) {
   switch (e) {
     case BatchError::ok: return "ok";
@@ -21,25 +15,6 @@ const char* to_string(BatchError e) {
     case BatchError::bad_count: return "record count disagrees with last offset delta";
   }
   return "?";
-}
-
-std::int64_t BatchView::i64(std::size_t at) const {
-  return static_cast<std::int64_t>(load_be(b_.data() + at, 8));
-}
-std::int32_t BatchView::i32(std::size_t at) const {
-  return static_cast<std::int32_t>(load_be(b_.data() + at, 4));
-}
-std::int16_t BatchView::i16(std::size_t at) const {
-  return static_cast<std::int16_t>(load_be(b_.data() + at, 2));
-}
-
-std::size_t BatchView::size_from_prefix(std::span<const std::uint8_t> prefix) {
-  if (prefix.size() < batch_length_prefix_bytes) return 0;
-  const auto len = static_cast<std::int32_t>(load_be(prefix.data() + 8, 4));
-  if (len < static_cast<std::int32_t>(batch_header_bytes - batch_length_prefix_bytes) ||
-      len > batch_bytes_max)
-    return 0;
-  return batch_length_prefix_bytes + static_cast<std::size_t>(len);
 }
 
 BatchError BatchView::validate(bool verify_crc) const {

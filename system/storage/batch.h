@@ -24,7 +24,9 @@
 // set_leader_epoch rewrite the two fields the broker owns, which the CRC
 // does not cover, so a batch stays valid through them.
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 
@@ -35,6 +37,8 @@ namespace castle::storage {
 inline constexpr std::size_t batch_header_bytes = 61;
 inline constexpr std::size_t batch_length_prefix_bytes = 12;  // base offset + length
 inline constexpr std::int8_t batch_magic_v2 = 2;
+// A batch larger than this is framing garbage, not data.
+inline constexpr std::int64_t batch_bytes_max = std::int64_t{1} << 30;
 
 enum class BatchError {
   ok = 0,
@@ -54,8 +58,16 @@ class BatchView {
   // Checks the framing (length, magic) and, if verify_crc, the checksum.
   // Every accessor below is valid only after validate() returned ok.
   BatchError validate(bool verify_crc = true) const;
-  // The whole batch's size from its length field, or 0 if too short to say.
-  static std::size_t size_from_prefix(std::span<const std::uint8_t> prefix);
+  // The whole batch's size from its length field, or 0 if too short to say
+  // or if the length is out of range.
+  static std::size_t size_from_prefix(std::span<const std::uint8_t> prefix) {
+    if (prefix.size() < batch_length_prefix_bytes) return 0;
+    const auto len = static_cast<std::int32_t>(load<std::uint32_t>(prefix.data() + 8));
+    if (len < static_cast<std::int32_t>(batch_header_bytes - batch_length_prefix_bytes) ||
+        len > batch_bytes_max)
+      return 0;
+    return batch_length_prefix_bytes + static_cast<std::size_t>(len);
+  }
 
   std::int64_t base_offset() const { return i64(0); }
   std::int32_t batch_length() const { return i32(8); }
@@ -81,9 +93,29 @@ class BatchView {
   std::span<const std::uint8_t> bytes() const { return b_.first(size_bytes()); }
 
  private:
-  std::int64_t i64(std::size_t at) const;
-  std::int32_t i32(std::size_t at) const;
-  std::int16_t i16(std::size_t at) const;
+  // Fixed-width big-endian loads, inline: reads and appends run them several
+  // times per batch, and a byte loop there costs as much as the CRC of a
+  // small batch.
+  template <typename U>
+  static U load(const std::uint8_t* p) {
+    U v;
+    std::memcpy(&v, p, sizeof v);
+    if constexpr (std::endian::native == std::endian::little) {
+      if constexpr (sizeof v == 8) v = __builtin_bswap64(v);
+      if constexpr (sizeof v == 4) v = __builtin_bswap32(v);
+      if constexpr (sizeof v == 2) v = __builtin_bswap16(v);
+    }
+    return v;
+  }
+  std::int64_t i64(std::size_t at) const {
+    return static_cast<std::int64_t>(load<std::uint64_t>(b_.data() + at));
+  }
+  std::int32_t i32(std::size_t at) const {
+    return static_cast<std::int32_t>(load<std::uint32_t>(b_.data() + at));
+  }
+  std::int16_t i16(std::size_t at) const {
+    return static_cast<std::int16_t>(load<std::uint16_t>(b_.data() + at));
+  }
   std::span<const std::uint8_t> b_;
 };
 
