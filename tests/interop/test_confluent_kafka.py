@@ -18,7 +18,7 @@ import unittest
 
 from confluent_kafka import (OFFSET_BEGINNING, Consumer, KafkaException, Producer,
                              TopicPartition)
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from castle_broker import BrokerTestCase
 from messages import check_consumed, make_messages
@@ -29,7 +29,8 @@ TIMEOUT_S = 30
 
 
 class ConfluentKafkaTest(BrokerTestCase):
-    broker_props = {"auto.create.topics.enable": "false"}
+    broker_props = {"auto.create.topics.enable": "false", "num.partitions": "3",
+                    "log.segment.bytes": "1048576"}
 
     def admin(self):
         # One client per test: a future's handle must outlive the future
@@ -146,6 +147,19 @@ class ConfluentKafkaTest(BrokerTestCase):
         with self.assertRaises(KafkaException) as e:
             futures["ck-twice"].result(TIMEOUT_S)
         self.assertIn("TOPIC_ALREADY_EXISTS", str(e.exception))
+
+    def test_describe_configs(self):
+        """DescribeConfigs answers the broker's properties and a topic's."""
+        self.create_topic("ck-described", 1)
+        resources = [ConfigResource(ConfigResource.Type.BROKER, "1"),
+                     ConfigResource(ConfigResource.Type.TOPIC, "ck-described")]
+        futures = self.admin().describe_configs(resources, request_timeout=TIMEOUT_S)
+        broker, topic = (futures[r].result(TIMEOUT_S) for r in resources)
+        self.assertEqual(broker["num.partitions"].value, "3")
+        self.assertEqual(broker["log.segment.bytes"].value, "1048576")
+        self.assertEqual(broker["auto.create.topics.enable"].value, "false")
+        self.assertIn("segment.bytes", topic)
+        self.assertIn("retention.ms", topic)
 
 
 if __name__ == "__main__":
