@@ -44,6 +44,17 @@ Instant Admin::deadline(std::optional<Duration> timeout) {
          timeout.value_or(std::chrono::milliseconds(cluster_.config().request_timeout_ms));
 }
 
+Result<protocol::Response> Admin::call_any(const protocol::Request& req, Instant until) {
+  // A broker that is down or still starting is retried until the deadline,
+  // as the Java admin client does.
+  for (;;) {
+    auto conn = cluster_.any_connection();
+    Result<protocol::Response> r = conn ? (*conn)->call(req) : Result<protocol::Response>(conn.error());
+    if (r || !is_network_error(r.error()) || rt_.now() >= until) return r;
+    rt_.sleep_until(std::min(until, rt_.now() + std::chrono::milliseconds(cluster_.config().retry_backoff_ms)));
+  }
+}
+
 void Admin::await_leaders(const std::vector<std::string>& topics, Instant until) {
   for (const std::string& t : topics) (void)cluster_.wait_for_topic(t, until);
 }
@@ -51,11 +62,9 @@ void Admin::await_leaders(const std::vector<std::string>& topics, Instant until)
 Result<TopicErrors> Admin::create_topics(const std::vector<NewTopic>& topics,
                                          std::optional<Duration> timeout) {
   const Instant until = deadline(timeout);
-  auto conn = cluster_.any_connection();
-  if (!conn) return conn.error();
   const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - rt_.now());
   auto resp = response_as<CreateTopicsResponse>(
-      (*conn)->call(make_create(topics, static_cast<std::int32_t>(timeout_ms.count()))));
+      call_any(make_create(topics, static_cast<std::int32_t>(timeout_ms.count())), until));
   if (!resp) return resp.error();
   TopicErrors out;
   std::vector<std::string> created;
@@ -71,13 +80,11 @@ Result<TopicErrors> Admin::create_topics(const std::vector<NewTopic>& topics,
 Result<TopicErrors> Admin::delete_topics(const std::vector<std::string>& topics,
                                          std::optional<Duration> timeout) {
   const Instant until = deadline(timeout);
-  auto conn = cluster_.any_connection();
-  if (!conn) return conn.error();
   DeleteTopicsRequest req;
   req.topic_names = topics;
   req.timeout_ms = static_cast<std::int32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(until - rt_.now()).count());
-  auto resp = response_as<DeleteTopicsResponse>((*conn)->call(std::move(req)));
+  auto resp = response_as<DeleteTopicsResponse>(call_any(req, until));
   if (!resp) return resp.error();
   TopicErrors out;
   for (const auto& r : resp->responses) {
@@ -88,7 +95,11 @@ Result<TopicErrors> Admin::delete_topics(const std::vector<std::string>& topics,
 }
 
 Result<std::vector<TopicInfo>> Admin::describe_topics(const std::vector<std::string>& topics) {
-  if (auto r = cluster_.refresh(topics, topics.empty()); !r) return r.error();
+  const Instant until = deadline(std::nullopt);
+  Result<void> refreshed = cluster_.refresh(topics, topics.empty());
+  while (!refreshed && is_network_error(refreshed.error()) && rt_.now() < until)
+    refreshed = cluster_.refresh(topics, topics.empty());  // refresh() backs off itself
+  if (!refreshed) return refreshed.error();
   std::vector<TopicInfo> out;
   // With no names, every topic the broker reported, in name order.
   for (const std::string& name : topics.empty() ? cluster_.topic_names() : topics) {

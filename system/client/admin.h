@@ -20,6 +20,7 @@
 #include "system/client/config.h"
 #include "system/client/offsets.h"
 #include "system/client/types.h"
+#include "system/protocol/messages.h"
 
 namespace castle::client {
 
@@ -54,6 +55,7 @@ class Admin {
  private:
   Admin(Runtime& rt, ClientConfig config) : rt_(rt), cluster_(rt, std::move(config)) {}
   Instant deadline(std::optional<Duration> timeout);
+  Result<protocol::Response> call_any(const protocol::Request& req, Instant until);
   void await_leaders(const std::vector<std::string>& topics, Instant deadline);
 
   Runtime& rt_;

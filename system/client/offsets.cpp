@@ -34,8 +34,9 @@ ListOffsetsRequest make_request(const Query& query) {
 // One request to one broker; every partition of it gets an answer.
 void ask_broker(Cluster& cluster, std::int32_t node, const Query& query, Answers& out) {
   auto conn = cluster.connection(node);
-  Result<ListOffsetsResponse> resp = conn.error();
-  if (conn) resp = response_as<ListOffsetsResponse>((*conn)->call(make_request(query)));
+  Result<ListOffsetsResponse> resp =
+      conn ? response_as<ListOffsetsResponse>((*conn)->call(make_request(query)))
+           : Result<ListOffsetsResponse>(conn.error());
   for (const auto& [tp, ts] : query) out[tp].error = resp ? kafka_error(ErrorCode::UNKNOWN_SERVER_ERROR) : resp.error();
   if (!resp) return;
   for (const auto& t : resp->topics) {

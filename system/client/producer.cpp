@@ -224,8 +224,9 @@ bool Producer::Impl::ensure_producer_id() {
     return false;
   }
   auto conn = cluster.any_connection();
-  Result<protocol::InitProducerIdResponse> r = conn.error();
-  if (conn) r = response_as<protocol::InitProducerIdResponse>((*conn)->call(protocol::InitProducerIdRequest{}));
+  using InitResponse = protocol::InitProducerIdResponse;
+  Result<InitResponse> r = conn ? response_as<InitResponse>((*conn)->call(protocol::InitProducerIdRequest{}))
+                                : Result<InitResponse>(conn.error());
   if (!r || r->error_code != ErrorCode::NONE) {
     rt.sleep_for(ms(config.client.retry_backoff_ms));
     return false;
