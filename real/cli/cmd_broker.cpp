@@ -140,9 +140,13 @@ int cmd_broker(const std::vector<std::string>& argv) {
   real::RealConfig rc;
   rc.node_name = "broker-" + std::to_string(config.node_id);
   rc.data_dir = root_log_dir(&config);
+  // Port 0 is advertised as the port the listener is given.
+  const std::string advertised = config.advertised.port != 0
+                                     ? config.advertised.to_string()
+                                     : config.advertised.host + ":(the bound port)";
   std::fprintf(stderr, "castle broker: node.id=%d log.dirs=%s/%s advertised=%s\n",
                static_cast<int>(config.node_id), rc.data_dir.c_str(), config.log_dir.c_str(),
-               config.advertised.to_string().c_str());
+               advertised.c_str());
   real::RealRuntime rt(rc);
   stop_signals = 0;
   signal_target = &rt;
