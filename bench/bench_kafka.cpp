@@ -318,6 +318,19 @@ void print_ratio(std::size_t size, const char* acks, const Row& c, const Row& m)
               "", c.latency.p50_us / m.latency.p50_us, c.latency.p99_us / m.latency.p99_us);
 }
 
+// The 1-minute load average: a busy machine makes every row slower, and
+// the ratios only hold if both sides ran under the same load.
+std::string load_average() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return "?";
+  char buf[64] = {};
+  const bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
+  std::fclose(f);
+  if (!ok) return "?";
+  std::string s(buf);
+  return s.substr(0, s.find(' '));
+}
+
 Options parse_options(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -373,9 +386,9 @@ int main(int argc, char** argv) {
                         create_topic_by_admin(castle_bootstrap, topic, partitions);
                       }};
   std::printf("librdkafka %s, %d partitions, %lld messages at 100 B, %lld at 1 KiB, "
-              "latency over %d sequential produces\n\n",
+              "latency over %d sequential produces; load average (1 min) %s\n\n",
               rd_kafka_version_str(), o.partitions, static_cast<long long>(o.count),
-              static_cast<long long>(o.count / 4), o.latency_count);
+              static_cast<long long>(o.count / 4), o.latency_count, load_average().c_str());
   std::printf("%-6s %5s %4s %12s %8s %12s %8s %10s %9s %9s\n", "target", "bytes", "acks",
               "produce/s", "MB/s", "consume/s", "MB/s", "consumed", "p50 us", "p99 us");
   std::vector<std::pair<Row, Row>> rows;
@@ -392,5 +405,6 @@ int main(int argc, char** argv) {
     }
   }
   print_targets(rows);
+  std::printf("load average (1 min) at the end: %s\n", load_average().c_str());
   return 0;
 }
