@@ -128,6 +128,20 @@ class ConfluentKafkaTest(BrokerTestCase):
             self.assertEqual((low, high), (0, n), f"partition {p}")
         c.close()
 
+    def test_list_offsets_by_timestamp(self):
+        self.create_topic("ck-times", 1)
+        t0 = int(time.time() * 1000) - 60000
+        p = Producer({"bootstrap.servers": self.bootstrap})
+        for i in range(10):
+            p.produce("ck-times", value=b"v%d" % i, partition=0, timestamp=t0 + i * 1000)
+        self.assertEqual(p.flush(TIMEOUT_S), 0)
+        c = self.consumer()
+        for ts, expect in ((t0 - 1, 0), (t0, 0), (t0 + 4500, 5), (t0 + 9000, 9),
+                           (t0 + 9001, -1)):
+            got = c.offsets_for_times([TopicPartition("ck-times", 0, ts)], TIMEOUT_S)[0]
+            self.assertEqual(got.offset, expect, f"first offset at or after {ts - t0} ms")
+        c.close()
+
     def test_delete_topic(self):
         self.create_topic("ck-doomed", 2)
         self.produce("ck-doomed", make_messages("ck-doomed", 100))
