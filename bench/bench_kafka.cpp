@@ -12,8 +12,9 @@
 //   one consumer with every partition assigned (no group), from the first
 //   message received to the last.
 // The mock cluster keeps only a few MB per partition (older message sets
-// are dropped), so against it fewer messages are consumed; the rate is
-// still messages per second and the table prints how many were read.
+// are dropped), so against it the retained messages are read in several
+// passes until as many were read as were produced; the table prints how
+// many messages each side read.
 //
 // Usage: bench_kafka [--castle HOST:PORT] [--count N] [--partitions N]
 //                    [--latency-count N]
@@ -221,9 +222,54 @@ struct Consumed {
   double seconds = 0;
 };
 
+struct ConsumeClock {
+  std::optional<Clock::time_point> first;  // the first message of the first pass
+  Clock::time_point last;                  // the latest message so far
+};
+
+// One pass over every partition from its low watermark: `expected`
+// messages through one queue.
+void consume_pass(const Target& t, rd_kafka_topic_t* rkt, rd_kafka_queue_t* q,
+                  const std::vector<std::int64_t>& lows, std::int64_t expected, Consumed* c,
+                  ConsumeClock* clock) {
+  for (std::size_t p = 0; p < lows.size(); ++p) {
+    if (rd_kafka_consume_start_queue(rkt, static_cast<std::int32_t>(p), lows[p], q) != 0)
+      die(t.name + ": consume_start failed");
+  }
+  std::vector<rd_kafka_message_t*> batch(consume_batch_max);
+  auto progress = Clock::now();
+  for (std::int64_t got = 0; got < expected;) {
+    // A batch call waits for a full batch or its timeout, so the timeout is
+    // short and the clock stops at the last message, not at the last wait.
+    const ssize_t n = rd_kafka_consume_batch_queue(q, consume_poll_ms, batch.data(), batch.size());
+    if (n <= 0) {
+      if (seconds_since(progress) * 1000 > consume_idle_timeout_ms)
+        die(t.name + ": consume stalled at " + std::to_string(got) + " of " +
+            std::to_string(expected));
+      continue;
+    }
+    progress = clock->last = Clock::now();
+    if (!clock->first) clock->first = clock->last;
+    for (ssize_t i = 0; i < n; ++i) {
+      const rd_kafka_message_t* m = batch[static_cast<std::size_t>(i)];
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ++got;
+        ++c->messages;
+        c->bytes += static_cast<std::int64_t>(m->len);
+      }
+      rd_kafka_message_destroy(batch[static_cast<std::size_t>(i)]);
+    }
+  }
+  for (std::size_t p = 0; p < lows.size(); ++p) rd_kafka_consume_stop(rkt, static_cast<std::int32_t>(p));
+}
+
 // The legacy per-partition consumer: assigns without a consumer group, as
-// the interop tests do.
-Consumed consume_all(const Target& t, const std::string& topic, int partitions) {
+// the interop tests do. Reads the topic from its low watermarks, in passes,
+// until at least `messages_min` were read: the mock cluster keeps only the
+// newest few MB per partition, so it is read several times over to time as
+// many messages as castle serves in one pass.
+Consumed consume_all(const Target& t, const std::string& topic, int partitions,
+                     std::int64_t messages_min) {
   Kafka rk = make_client(RD_KAFKA_CONSUMER, make_conf({{"bootstrap.servers", t.bootstrap},
                                                        {"queued.min.messages", "1000000"}}));
   std::int64_t expected = 0;
@@ -236,39 +282,13 @@ Consumed consume_all(const Target& t, const std::string& topic, int partitions) 
     lows[static_cast<std::size_t>(p)] = low;
     expected += high - low;
   }
+  if (expected == 0) die(t.name + ": nothing to consume in " + topic);
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk.get());
-  for (int p = 0; p < partitions; ++p) {
-    if (rd_kafka_consume_start_queue(rkt, p, lows[static_cast<std::size_t>(p)], q) != 0)
-      die(t.name + ": consume_start failed");
-  }
   Consumed c;
-  std::vector<rd_kafka_message_t*> batch(consume_batch_max);
-  std::optional<Clock::time_point> first;
-  auto last = Clock::now();
-  while (c.messages < expected) {
-    // A batch call waits for a full batch or its timeout, so the timeout is
-    // short and the clock stops at the last message, not at the last wait.
-    const ssize_t n = rd_kafka_consume_batch_queue(q, consume_poll_ms, batch.data(), batch.size());
-    if (n <= 0) {
-      if (seconds_since(last) * 1000 > consume_idle_timeout_ms)
-        die(t.name + ": consume stalled at " + std::to_string(c.messages) + " of " +
-            std::to_string(expected));
-      continue;
-    }
-    last = Clock::now();
-    if (!first) first = last;
-    for (ssize_t i = 0; i < n; ++i) {
-      const rd_kafka_message_t* m = batch[static_cast<std::size_t>(i)];
-      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ++c.messages;
-        c.bytes += static_cast<std::int64_t>(m->len);
-      }
-      rd_kafka_message_destroy(batch[static_cast<std::size_t>(i)]);
-    }
-  }
-  c.seconds = std::chrono::duration<double>(last - *first).count();
-  for (int p = 0; p < partitions; ++p) rd_kafka_consume_stop(rkt, p);
+  ConsumeClock clock;
+  while (c.messages < messages_min) consume_pass(t, rkt, q, lows, expected, &c, &clock);
+  c.seconds = std::chrono::duration<double>(clock.last - *clock.first).count();
   rd_kafka_queue_destroy(q);
   rd_kafka_topic_destroy(rkt);
   return c;
@@ -295,7 +315,7 @@ Row measure(const Target& t, const Options& o, std::size_t size, const char* ack
   const double secs = produce_throughput(t, topic, acks, size, count);
   r.produce_msgs_per_s = static_cast<double>(count) / secs;
   r.produce_mb_per_s = static_cast<double>(count) * static_cast<double>(size) / secs / mb;
-  const Consumed c = consume_all(t, topic, o.partitions);
+  const Consumed c = consume_all(t, topic, o.partitions, count);
   r.consumed = c.messages;
   r.consume_msgs_per_s = static_cast<double>(c.messages) / c.seconds;
   r.consume_mb_per_s = static_cast<double>(c.bytes) / c.seconds / mb;
