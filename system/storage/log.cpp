@@ -597,6 +597,7 @@ Result<int> Log::Impl::enforce_retention() {
   std::size_t n = 0;
   for (; n + 1 < segments.size(); ++n) {
     const Segment& s = *segments[n];
+    if (segments[n + 1]->base_offset() > high_watermark) break;  // holds uncommitted records
     // A segment without timestamps (-1) is never old by time: its age is unknown.
     const bool by_time = config.retention_ms >= 0 && s.max_timestamp() >= 0 &&
                          s.max_timestamp() < now_ms - config.retention_ms;
@@ -726,6 +727,14 @@ std::optional<std::pair<std::int32_t, std::int64_t>> Log::end_offset_for_epoch(
 }
 
 std::size_t Log::segment_count() const { return impl_->segments.size(); }
+
+std::vector<SegmentInfo> Log::segment_infos() const {
+  std::vector<SegmentInfo> out;
+  for (const auto& s : impl_->segments)
+    out.push_back({s->base_offset(), s->next_offset(), static_cast<std::int64_t>(s->size_bytes()),
+                   s->max_timestamp()});
+  return out;
+}
 
 std::int64_t Log::size_bytes() const {
   std::int64_t total = 0;

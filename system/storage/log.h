@@ -55,6 +55,14 @@ struct EpochEntry {
   std::int64_t start_offset = 0;
 };
 
+// One segment as the log tracks it (for tests, tools and metrics).
+struct SegmentInfo {
+  std::int64_t base_offset = 0;
+  std::int64_t next_offset = 0;    // after its last batch
+  std::int64_t size_bytes = 0;
+  std::int64_t max_timestamp = -1;  // -1: empty, or no batch carries a timestamp
+};
+
 class Log {
  public:
   // Opens (creating if needed) the log in directory `dir` and recovers it.
@@ -98,8 +106,10 @@ class Log {
   Result<void> roll();
   // Syncs every segment up to the log end; the recovery point becomes the log end.
   Result<void> flush();
-  // Deletes whole segments past log.retention.ms / log.retention.bytes
-  // (never the active one). Returns how many segments went.
+  // Deletes whole segments past log.retention.ms / log.retention.bytes,
+  // oldest first, never the active one, and (as Kafka) only segments wholly
+  // below the high watermark: retention never deletes uncommitted records.
+  // Returns how many segments went.
   Result<int> enforce_retention();
 
   // Checkpointed state.
@@ -116,6 +126,7 @@ class Log {
   std::optional<std::pair<std::int32_t, std::int64_t>> end_offset_for_epoch(std::int32_t epoch) const;
 
   std::size_t segment_count() const;
+  std::vector<SegmentInfo> segment_infos() const;
   std::int64_t size_bytes() const;
 
   struct Impl;

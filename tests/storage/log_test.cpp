@@ -328,7 +328,8 @@ TEST(Log, RollBySizeAgeAndDemand) {
 }
 
 // Proves retention by time deletes whole old segments (by their largest
-// timestamp) but never the active one, and advances the log start.
+// timestamp) but never the active one nor one reaching the high watermark,
+// and advances the log start.
 TEST(Log, RetentionByTime) {
   Rig rig(6);
   ASSERT_TRUE(rig.run([](Runtime& rt) {
@@ -344,9 +345,15 @@ TEST(Log, RetentionByTime) {
     append_ok(*log, make_batch(3, now_ms(rt)));
     ASSERT_TRUE(log->roll().ok());
     append_ok(*log, make_batch(3, old_ts));  // old, but in the active segment
+    ASSERT_TRUE(log->set_high_watermark(3).ok());  // the second segment is uncommitted
     auto n = log->enforce_retention();
     ASSERT_TRUE(n.ok());
-    EXPECT_EQ(*n, 2);
+    EXPECT_EQ(*n, 1);
+    EXPECT_EQ(log->log_start_offset(), 3);
+    ASSERT_TRUE(log->set_high_watermark(log->log_end_offset()).ok());
+    n = log->enforce_retention();
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 1);
     EXPECT_EQ(log->segment_count(), 2u);
     EXPECT_EQ(log->log_start_offset(), 6);
     EXPECT_EQ(log->read(0, 100).error(), std::errc::result_out_of_range);
@@ -365,6 +372,8 @@ TEST(Log, RetentionByBytes) {
     ASSERT_TRUE(log);
     const Bytes b = make_batch(1, now_ms(rt), 400);  // one batch per segment... nearly
     for (int i = 0; i < 10; ++i) append_ok(*log, b);
+    ASSERT_TRUE(log->set_high_watermark(10).ok());
+    ASSERT_TRUE(log->flush().ok());  // the high watermark is checkpointed by a flush
     const auto segments = log->segment_count();
     const std::int64_t per_segment = log->size_bytes() / static_cast<std::int64_t>(segments);
     auto c2 = c;
