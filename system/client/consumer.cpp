@@ -315,7 +315,11 @@ Result<std::vector<ConsumerRecord>> Consumer::poll(Duration timeout) {
     if (c.anything_buffered()) return c.drain_buffers();
     if (auto r = c.collect_answers(); !r) return r.error();
     if (c.anything_buffered()) return c.drain_buffers();
-    if (c.cluster.stale()) (void)c.cluster.refresh(c.topics());
+    if (c.cluster.stale()) {
+      (void)c.cluster.refresh(c.topics());
+    } else {
+      (void)c.cluster.refresh_if_stale();  // metadata.max.age.ms
+    }
     if (auto r = c.resolve_positions(deadline); !r) return r.error();
     c.send_fetches();
     if (c.rt.now() >= deadline) return std::vector<ConsumerRecord>{};

@@ -334,7 +334,7 @@ void Producer::Impl::run_sender() {
     if (closing && acc.empty() && batches_in_flight == 0) return;
     expire_queued();
     if (!ensure_producer_id()) continue;
-    if (cluster.stale()) (void)cluster.refresh();
+    (void)cluster.refresh_if_stale();  // also after metadata.max.age.ms
     bool blocked = false;
     if (send_ready(&blocked)) continue;
     std::optional<Instant> until = acc.next_ready_time(rt.now());

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "system/client/accumulator.h"
+#include "system/client/config.h"
 #include "system/client/errors.h"
 #include "system/client/fetched_records.h"
 #include "system/client/partitioner.h"
@@ -207,6 +208,27 @@ TEST(Errors, KafkaCodesRoundTripAndClassify) {
   EXPECT_FALSE(is_retriable(ErrorCode::TOPIC_AUTHORIZATION_FAILED));
   EXPECT_EQ(as_kafka_error(std::make_error_code(std::errc::connection_reset)), std::nullopt);
   EXPECT_TRUE(is_network_error(std::make_error_code(std::errc::connection_reset)));
+}
+
+// Kafka's construction-time rules: idempotence needs acks=all, retries and
+// at most five requests in flight.
+TEST(Config, IdempotenceRulesAreEnforced) {
+  ProducerConfig c;
+  c.client.bootstrap_servers = {Address{"b", 9092}};
+  c.enable_idempotence = true;
+  EXPECT_TRUE(validate(c).ok());
+  c.acks = 1;
+  EXPECT_FALSE(validate(c).ok());
+  c.acks = -1;
+  c.client.max_in_flight_requests_per_connection = 6;
+  EXPECT_FALSE(validate(c).ok());
+  c.client.max_in_flight_requests_per_connection = 5;
+  c.retries = 0;
+  EXPECT_FALSE(validate(c).ok());
+  c.enable_idempotence = false;
+  EXPECT_TRUE(validate(c).ok());
+  c.client.bootstrap_servers.clear();
+  EXPECT_FALSE(validate(c).ok());
 }
 
 }  // namespace
