@@ -5,6 +5,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "reports/index_html.h"
+#include "reports/pictures.h"
+#include "reports/run_view.h"
+
 namespace castle::reports {
 
 using nlohmann::json;
@@ -58,6 +62,21 @@ json report_json(const std::string& scenario_path, const scenarios::Scenario& s,
           {"reproduce", reproduce_command(scenario_path, r.seed, s)}};
 }
 
+// The pictures and index.html that shows them with the numbers above.
+bool write_pages(const std::string& dir, const std::string& scenario_path,
+                 const scenarios::Scenario& s, const scenarios::RunResult& r, std::string* error) {
+  const RunView view = make_run_view(s, r);
+  std::vector<Picture> pictures;
+  if (!write_pictures(dir, view, &pictures, error)) return false;
+  std::ofstream page(dir + "/index.html");
+  page << index_html({scenario_path, s, r, view, pictures, reproduce_command(scenario_path, r.seed, s)});
+  if (!page) {
+    *error = "cannot write " + dir + "/index.html";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool write_run_folder(const std::string& dir, const std::string& scenario_path,
@@ -79,7 +98,7 @@ bool write_run_folder(const std::string& dir, const std::string& scenario_path,
     *error = "cannot write the run folder " + dir;
     return false;
   }
-  return true;
+  return write_pages(dir, scenario_path, s, r, error);
 }
 
 }  // namespace castle::reports

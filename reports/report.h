@@ -1,6 +1,8 @@
 #pragma once
 // Writes a run's folder: report.json (the verdict, numbers, faults and
-// anomalies), history.jsonl and trace.jsonl.
+// anomalies), history.jsonl, trace.jsonl, the pictures (timeline.dot/.svg,
+// sequence.dot/.svg, cluster.dot/.svg, throughput.svg, latency.svg) and
+// index.html, which shows them all and opens from file:// with no server.
 
 #include <string>
 
