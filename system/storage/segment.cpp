@@ -8,13 +8,13 @@ namespace castle::storage {
 namespace {
 
 // Recovery and rebuild scans read the segment sequentially in chunks of
-// this size; lookups read a smaller window (see locate_chunk_bytes).
+// this size; lookups and reads read a smaller window (see skip_bytes).
 constexpr std::size_t scan_chunk_bytes = 1 << 20;
 constexpr std::size_t lookup_chunk_bytes_min = 16 << 10;
 
-// How far past an offset index entry a read looks for the batch it wants
-// within its one pread: the batch holding an offset starts at most an
-// index interval plus one batch after the entry below it.
+// How far past an offset index entry a lookup, or a read within its one
+// pread, looks for the batch it wants: the batch holding an offset starts
+// at most an index interval plus one batch after the entry below it.
 std::size_t skip_bytes(std::int64_t index_interval_bytes) {
   return std::max<std::size_t>(lookup_chunk_bytes_min,
                                2 * static_cast<std::size_t>(index_interval_bytes));

@@ -84,7 +84,9 @@ class Segment {
   // nullopt if the segment ends at or before offset.
   Result<std::optional<BatchInfo>> locate(std::int64_t offset);
   // Whole batches from the one holding offset: at most max_bytes but at
-  // least one, none reaching max_offset. Every batch returned passed its CRC.
+  // least one, none reaching max_offset. Every batch returned passed its CRC
+  // (checked on every read: the disk may have rotted since the append).
+  // Usually one pread (see read_from).
   Result<std::vector<std::uint8_t>> read(std::int64_t offset, std::size_t max_bytes,
                                          std::optional<std::int64_t> max_offset,
                                          std::int64_t* next_offset);
