@@ -8,7 +8,8 @@ packages=(
   libboost-context-dev libboost-dev
   librange-v3-dev nlohmann-json3-dev librapidcheck-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  graphviz
+  graphviz   # dot renders the run reports' pictures
+  chromium   # tests/reports/chromium_test.sh opens a report headless
   clang-14 libclang-rt-14-dev
   librdkafka-dev kcat python3-confluent-kafka python3-kafka
 )
