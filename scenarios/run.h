@@ -40,7 +40,9 @@ struct RunResult {
   std::uint64_t events = 0;
   RunStats stats;
   history::History history;
-  checkers::CheckResult check;
+  checkers::CheckResult check;            // anomalies that fail the run
+  std::vector<checkers::Anomaly> allowed;  // reported, but the durability contract allows them
+  std::string contract;                    // the contract applied, in one line
   std::string liveness_failure;
   std::vector<AppliedFault> faults;
   std::vector<FaultSpec> planned_faults;

@@ -159,7 +159,40 @@ void parse_faults(const json& j, Scenario& s) {
   f.finish();
 }
 
+void parse_kafka(const json& j, KafkaSpec* k) {
+  Fields f(j, "kafka");
+  f.integer("partitions", &k->partitions, 1, 1000);
+  std::string acks = "all";
+  f.string("acks", &acks);
+  if (acks == "all" || acks == "-1") {
+    k->acks = -1;
+  } else if (acks == "1" || acks == "0") {
+    k->acks = acks == "1" ? 1 : 0;
+  } else {
+    fail("kafka.acks", "must be \"all\", \"1\" or \"0\"");
+  }
+  f.boolean("idempotence", &k->idempotence);
+  f.integer("linger_ms", &k->linger_ms, 0, 1LL << 30);
+  f.number("poll_fraction", &k->poll_fraction, 0.0, 1.0);
+  f.number("assign_fraction", &k->assign_fraction, 0.0, 1.0);
+  if (k->poll_fraction + k->assign_fraction > 1.0)
+    fail("kafka.poll_fraction", "poll_fraction + assign_fraction must not exceed 1");
+  if (const json* b = f.object("broker")) {
+    for (const auto& [name, v] : b->items()) {
+      if (!v.is_string()) fail("kafka.broker." + name, "must be a string (a property value)");
+      k->broker[name] = v.get<std::string>();
+    }
+  }
+  f.string("durability", &k->durability);
+  if (k->durability != "auto" && k->durability != "strict")
+    fail("kafka.durability", "must be auto or strict");
+  if (k->idempotence && k->acks != -1)
+    fail("kafka.idempotence", "needs acks \"all\", as Kafka's producer requires");
+  f.finish();
+}
+
 void parse_sections(Fields& f, Scenario& s) {
+  if (const json* k = f.object("kafka")) parse_kafka(*k, &s.kafka);
   if (const json* c = f.object("cluster")) {
     Fields cf(*c, "cluster");
     cf.integer("servers", &s.servers, 1, 64);
@@ -199,7 +232,8 @@ Scenario parse_root(const json& j) {
   f.string("name", &s.name);
   f.string("purpose", &s.purpose);
   f.string("system", &s.system);
-  if (s.system != "logsvc") fail("system", "unknown system '" + s.system + "' (known: logsvc)");
+  if (s.system != "logsvc" && s.system != "kafka")
+    fail("system", "unknown system '" + s.system + "' (known: logsvc, kafka)");
   f.integer("duration_ms", &s.duration_ms, 1, 1LL << 40);
   f.integer("liveness_window_ms", &s.liveness_window_ms, 1, 1LL << 40);
   f.boolean("buggify", &s.buggify);
@@ -211,6 +245,8 @@ Scenario parse_root(const json& j) {
     fail("expect", "must be pass, safety or liveness");
   parse_sections(f, s);
   f.finish();
+  if (s.system == "kafka" && s.servers != 1)
+    fail("cluster.servers", "the kafka system runs one broker until replication lands (issue 6)");
   return s;
 }
 
@@ -272,6 +308,17 @@ std::string scenario_to_json(const Scenario& s) {
             {"disk",
              {{"sync_latency_min_us", s.sync_latency_min_us},
               {"sync_latency_max_us", s.sync_latency_max_us}}}};
+  if (s.system == "kafka") {
+    const auto& k = s.kafka;
+    j["kafka"] = {{"partitions", k.partitions},
+                  {"acks", k.acks == -1 ? "all" : std::to_string(k.acks)},
+                  {"idempotence", k.idempotence},
+                  {"linger_ms", k.linger_ms},
+                  {"poll_fraction", k.poll_fraction},
+                  {"assign_fraction", k.assign_fraction},
+                  {"broker", k.broker},
+                  {"durability", k.durability}};
+  }
   if (!s.bugs.empty()) j["bugs"] = std::vector<std::string>(s.bugs.begin(), s.bugs.end());
   json faults = json::object();
   json timeline = json::array();

@@ -5,6 +5,7 @@
 // into a default.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,6 +36,20 @@ struct RandomFaults {
   std::vector<std::string> kinds;  // empty: every kind
 };
 
+// The Kafka system's workload and configuration ("kafka" section).
+struct KafkaSpec {
+  int partitions = 4;            // of the one topic "t"; keys are "t-0", "t-1", ...
+  int acks = -1;                 // "all" (-1), "1" or "0"
+  bool idempotence = true;       // enable.idempotence
+  std::int64_t linger_ms = 0;    // linger.ms
+  double poll_fraction = 0.4;    // of operations that are polls (the rest are sends)
+  double assign_fraction = 0.02; // of operations that reassign the consumer
+  std::map<std::string, std::string> broker;  // broker properties, Kafka's names
+  // "auto": the durability contract (README) decides which losses the
+  // configuration and faults allow; "strict": no loss is allowed at all.
+  std::string durability = "auto";
+};
+
 struct Scenario {
   std::string name;
   std::string purpose;
@@ -58,6 +73,7 @@ struct Scenario {
   bool buggify = false;
   std::set<std::string> bugs;  // planted bugs switched on
   std::string expect = "pass";  // pass, safety or liveness
+  KafkaSpec kafka;              // system == "kafka"
 };
 
 // Every fault kind the nemesis knows.

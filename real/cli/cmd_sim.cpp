@@ -7,6 +7,7 @@
 #include "real/cli/sim_common.h"
 #include "reports/report.h"
 #include "scenarios/run.h"
+#include "system/broker/broker.h"
 #include "system/logsvc/server.h"
 
 namespace castle::cli {
@@ -94,6 +95,8 @@ int cmd_sim(const std::vector<std::string>& argv) {
 int cmd_bugs(const std::vector<std::string>& argv) {
   Args args(argv, {}, {});
   for (const auto& [name, why] : logsvc::planted_bugs())
+    std::printf("%s\t%s\n", name.c_str(), why.c_str());
+  for (const auto& [name, why] : broker::planted_bugs())
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "real/cli/args.h"
 #include "scenarios/run.h"
+#include "system/broker/broker.h"
 #include "system/logsvc/server.h"
 
 namespace castle::cli {
@@ -14,6 +15,7 @@ void check_bugs(const scenarios::Scenario& s) {
   for (const auto& b : s.bugs) {
     bool known = false;
     for (const auto& [name, why] : logsvc::planted_bugs()) known |= name == b;
+    for (const auto& [name, why] : broker::planted_bugs()) known |= name == b;
     if (!known) throw UsageError("unknown planted bug '" + b + "' (castle bugs lists them)");
   }
 }

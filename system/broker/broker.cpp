@@ -7,6 +7,22 @@ namespace castle::broker {
 
 using protocol::ErrorCode;
 
+const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
+  static const std::vector<std::pair<std::string, std::string>> bugs = {
+      {"broker-ack-before-sync",
+       "ignores log.flush.interval.*: acknowledges writes that a crash then loses"},
+      {"broker-offset-reuse-after-restart",
+       "drops the last batch when a log is reopened, handing its offsets out again"},
+      {"broker-no-idempotence",
+       "skips the idempotent producer's duplicate check: a retried batch is stored twice"},
+      {"broker-fetch-drops-batch",
+       "a fetch that returns several batches leaves out the first one"},
+      {"broker-wrong-ack-offset",
+       "acknowledges a produce with the offset after the one the batch got"},
+  };
+  return bugs;
+}
+
 ErrorCode check_leader_epoch(const Partition& p, protocol::LeaderEpoch client_epoch) {
   const std::int32_t e = protocol::raw(client_epoch);
   if (e < 0) return ErrorCode::NONE;

@@ -16,6 +16,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "system/broker/broker_config.h"
 #include "system/runtime/runtime.h"
@@ -30,6 +33,11 @@ struct BrokerStats {
   std::uint64_t duplicate_batches = 0;  // idempotent retries answered from the cache
   std::uint64_t fetches = 0;
 };
+
+// The planted bugs the broker knows (name, what it breaks), for proving
+// that the simulator's checkers catch them. Off unless named in
+// BrokerConfig::bugs; `castle bugs` lists them.
+const std::vector<std::pair<std::string, std::string>>& planted_bugs();
 
 class Broker {
  public:

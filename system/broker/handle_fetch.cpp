@@ -9,6 +9,7 @@
 // session id 0, which tells the client to keep sending full fetches.
 
 #include "system/broker/broker_core.h"
+#include "system/storage/batch.h"
 
 namespace castle::broker {
 
@@ -25,6 +26,14 @@ struct FetchBudget {
   bool error = false;          // some partition answered with an error
 };
 
+// The planted bug broker-fetch-drops-batch: of several batches, the first
+// goes missing.
+void drop_first_batch(std::vector<std::uint8_t>& bytes) {
+  if (bytes.size() < storage::batch_header_bytes) return;
+  const std::size_t first = storage::BatchView(bytes).size_bytes();
+  if (first < bytes.size()) bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(first));
+}
+
 void read_partition(RequestContext& ctx, const std::string& topic, const FetchRequest::Partition& in,
                     FetchBudget& budget, FetchResponse::Partition& out) {
   Broker::Impl& b = ctx.broker;
@@ -40,6 +49,7 @@ void read_partition(RequestContext& ctx, const std::string& topic, const FetchRe
   if (!p) return fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
   MutexLock lock(b.rt, p->lock);
   if (p->deleted) return fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+  if (p->offline) return fail(ErrorCode::KAFKA_STORAGE_ERROR);
   if (const auto e = check_leader_epoch(*p, in.current_leader_epoch); e != ErrorCode::NONE)
     return fail(e);
   storage::Log& log = *p->log;
@@ -65,6 +75,7 @@ void read_partition(RequestContext& ctx, const std::string& topic, const FetchRe
   // Past the first partition with data, a batch that does not fit waits
   // for the next fetch.
   if (size > limit && budget.total > 0) return;
+  if (b.config.bug("broker-fetch-drops-batch")) drop_first_batch(r->bytes);
   budget.total += size;
   budget.remaining -= size;
   out.records = std::move(r->bytes);

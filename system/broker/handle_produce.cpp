@@ -57,6 +57,21 @@ ErrorCode append_error(std::error_code e) {
                                           : ErrorCode::KAFKA_STORAGE_ERROR;
 }
 
+// An append that failed may still have left its batches in the log (the
+// write went through, the flush the policy asked for did not). They were
+// answered with an error, so they must go: a retry would otherwise be
+// appended a second time, or be acknowledged without having been synced.
+// If even that fails, the partition goes offline until a restart.
+void undo_failed_append(Broker::Impl& b, Partition& p, std::int64_t end_before) {
+  if (p.log->log_end_offset() == end_before) return;
+  if (auto r = p.log->truncate_to(end_before); !r) {
+    p.offline = true;
+    CASTLE_TRACE(b.rt.tracer(), "broker.partition_offline",
+                 {{"dir", p.dir}, {"error", r.error().message()}});
+  }
+  (void)p.log->set_high_watermark(p.log->log_end_offset());
+}
+
 // Appends to one partition and fills `out`.
 void append(RequestContext& ctx, Partition& p, std::vector<std::uint8_t>& records,
             const ValidatedRecords& v, ProduceResponse::Partition& out) {
@@ -66,7 +81,11 @@ void append(RequestContext& ctx, Partition& p, std::vector<std::uint8_t>& record
     out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
     return;
   }
-  if (!v.sequences.empty()) {
+  if (p.offline) {
+    out.error_code = ErrorCode::KAFKA_STORAGE_ERROR;
+    return;
+  }
+  if (!v.sequences.empty() && !b.config.bug("broker-no-idempotence")) {
     const SequenceCheck c = p.producers.check(v.sequences.front());
     if (c.duplicate_of) {
       // A retry of a batch already in the log: its original offsets.
@@ -80,10 +99,12 @@ void append(RequestContext& ctx, Partition& p, std::vector<std::uint8_t>& record
       return;
     }
   }
+  const std::int64_t end_before = p.log->log_end_offset();
   auto appended = p.log->append_as_leader_in_place(records, p.leader_epoch);
   if (!appended) {
     out.error_code = append_error(appended.error());
     out.error_message = appended.error().message();
+    undo_failed_append(b, p, end_before);
     return;
   }
   // The batches now carry their offsets: remember the idempotent ones.
@@ -99,7 +120,8 @@ void append(RequestContext& ctx, Partition& p, std::vector<std::uint8_t>& record
   // One replica: the high watermark follows the log end at once.
   (void)p.log->set_high_watermark(p.log->log_end_offset());
   b.data_arrived.notify_all();
-  out.base_offset = protocol::Offset{appended->base_offset};
+  out.base_offset = protocol::Offset{appended->base_offset +
+                                     (b.config.bug("broker-wrong-ack-offset") ? 1 : 0)};
   out.log_append_time_ms = appended->log_append_time_ms;
   out.log_start_offset = protocol::Offset{p.log->log_start_offset()};
 }

@@ -24,6 +24,10 @@ struct Partition {
   ProducerStateTable producers;
   Mutex lock;
   bool deleted = false;
+  // A disk error left the log in a state we could not undo: the partition
+  // answers KAFKA_STORAGE_ERROR until the broker restarts and recovers it,
+  // as Kafka takes a failed log directory offline.
+  bool offline = false;
 };
 
 using PartitionPtr = std::shared_ptr<Partition>;

@@ -1,6 +1,7 @@
 #include "system/broker/topics.h"
 
 #include <charconv>
+#include <limits>
 #include <string_view>
 
 #include "system/runtime/trace.h"
@@ -118,9 +119,17 @@ Result<PartitionPtr> TopicTable::open_partition(const std::string& topic, std::i
   p->index = index;
   p->dir = join_path(config_.log_dir, partition_dir_name(topic, index));
   if (auto r = rt_.disk().make_dirs(p->dir); !r) return r.error();
-  auto log = storage::Log::open(rt_, p->dir, topic_log_config(config_, overrides));
+  storage::LogConfig log_config = topic_log_config(config_, overrides);
+  if (config_.bug("broker-ack-before-sync")) {
+    log_config.flush_interval_messages = std::numeric_limits<std::int64_t>::max();
+    log_config.flush_interval_ms = std::numeric_limits<std::int64_t>::max();
+  }
+  auto log = storage::Log::open(rt_, p->dir, log_config);
   if (!log) return log.error();
   p->log = std::move(*log);
+  if (config_.bug("broker-offset-reuse-after-restart") && p->log->log_end_offset() > 0) {
+    if (auto r = p->log->truncate_to(p->log->log_end_offset() - 1); !r) return r.error();
+  }
   // Every start of a leader is a new leader epoch, as a controller's
   // election would make it; followers use it to find divergence.
   const auto& epochs = p->log->epochs();

@@ -1,0 +1,310 @@
+// The Kafka system under a scenario: one broker node ("s0") serving the
+// topic "t", client nodes that each run a producer and a consumer from
+// system/client and record every operation in the Jepsen Kafka history
+// shape (send, poll, assign), a final reader that assigns every partition,
+// seeks to the beginning and reads to the end, and the checkers judged
+// under the durability contract (scenarios/contract.h).
+#include <algorithm>
+
+#include "scenarios/contract.h"
+#include "scenarios/harness.h"
+#include "system/broker/broker.h"
+#include "system/client/admin.h"
+#include "system/client/consumer.h"
+#include "system/client/producer.h"
+#include "system/runtime/sync.h"
+
+namespace castle::scenarios {
+
+namespace {
+
+constexpr std::uint16_t kafka_port = 9092;
+constexpr const char* topic = "t";
+constexpr std::int64_t reader_process = 100000;
+
+std::string key_of(std::int32_t partition) { return std::string(topic) + "-" + std::to_string(partition); }
+
+client::Bytes make_value(std::int64_t v, int bytes) {
+  std::string s = std::to_string(v) + ":";
+  if (static_cast<int>(s.size()) < bytes) s.append(static_cast<std::size_t>(bytes) - s.size(), 'x');
+  return client::to_bytes(s);
+}
+
+// The value a record carries, or -1 if it is not one this workload wrote.
+std::int64_t parse_value(const std::optional<client::Bytes>& b) {
+  if (!b) return -1;
+  std::int64_t v = 0;
+  std::size_t i = 0;
+  for (; i < b->size() && (*b)[i] >= '0' && (*b)[i] <= '9'; ++i) v = v * 10 + ((*b)[i] - '0');
+  return i > 0 && i < b->size() && (*b)[i] == ':' ? v : -1;
+}
+
+struct KafkaHarness {
+  KafkaHarness(sim::World& w, const Scenario& sc, RunResult& r) : world(w), s(sc), result(r) {}
+  sim::World& world;
+  const Scenario& s;
+  RunResult& result;
+  std::int64_t next_value = 0;
+  sim::SimTime faults_end_ns = 0;
+  bool workload_on = true;
+  int clients_running = 0;
+  std::vector<bool> healed_ok;
+  bool read_done = false;
+
+  void record(history::Op op) {
+    op.time_ns = world.now();
+    result.history.add(std::move(op));
+  }
+  client::ClientConfig client_config() const {
+    client::ClientConfig c;
+    c.bootstrap_servers = {Address{"s0", kafka_port}};
+    c.request_timeout_ms = s.timeout_ms;
+    c.socket_connection_setup_timeout_ms = s.timeout_ms;
+    return c;
+  }
+  std::vector<client::TopicPartition> all_partitions() const {
+    std::vector<client::TopicPartition> v;
+    for (int p = 0; p < s.kafka.partitions; ++p) v.push_back({topic, p});
+    return v;
+  }
+};
+
+broker::BrokerConfig broker_config(const Scenario& s, const std::string& name) {
+  broker::BrokerConfig cfg;
+  cfg.num_partitions = s.kafka.partitions;
+  broker::PropertyError err;
+  const bool ok = broker::apply_broker_properties(s.kafka.broker, &cfg, &err);
+  CASTLE_ASSERT(ok, "kafka.broker properties are validated when the scenario is loaded");
+  cfg.node_id = 0;
+  cfg.listen = Address{name, kafka_port};
+  cfg.advertised = cfg.listen;
+  cfg.log_dir = "kafka-logs";
+  cfg.bugs = s.bugs;
+  return cfg;
+}
+
+// The broker node: start (recovering the logs) and serve until killed; if
+// the start fails (a disk fault), try again a little later.
+void broker_main(const broker::BrokerConfig& cfg, Runtime& rt) {
+  for (;;) {
+    broker::Broker b(rt, cfg);
+    auto r = b.start();
+    if (r) {
+      Event forever;
+      forever.wait(rt);
+    }
+    CASTLE_TRACE(rt.tracer(), "broker.start_failed", {{"error", r.error().message()}});
+    rt.sleep_for(seconds(1));
+  }
+}
+
+void do_send(KafkaHarness& hx, Runtime& rt, int process, client::Producer& producer) {
+  const auto partition = static_cast<std::int32_t>(rt.rng().below(static_cast<std::uint64_t>(hx.s.kafka.partitions)));
+  const std::string key = key_of(partition);
+  const std::int64_t value = hx.next_value++;
+  history::Op invoke;
+  invoke.process = process;
+  invoke.f = "send";
+  invoke.sends.push_back({key, value, std::nullopt});
+  hx.record(invoke);
+  ++hx.result.stats.sends;
+  client::ProducerRecord rec;
+  rec.topic = topic;
+  rec.partition = partition;
+  rec.value = make_value(value, hx.s.payload_bytes);
+  auto fut = producer.send(std::move(rec));
+  history::Op done = invoke;
+  const auto waited = fut.wait(rt, rt.now() + milliseconds(4 * hx.s.timeout_ms + 1000));
+  if (waited == FutureStatus::ready && fut.value().ok()) {
+    done.type = history::OpType::ok;
+    if (fut.value().offset >= 0) done.sends[0].offset = fut.value().offset;  // none with acks=0
+    ++hx.result.stats.acked;
+    if (hx.world.now() >= hx.faults_end_ns) hx.healed_ok[static_cast<std::size_t>(process)] = true;
+  } else {
+    // A producer error after retries (a timeout, a lost connection) does
+    // not say whether the broker stored the batch: outcome unknown.
+    done.type = history::OpType::info;
+    done.error = waited == FutureStatus::ready ? fut.value().error.message() : "no delivery report";
+    ++hx.result.stats.unknown;
+  }
+  hx.record(std::move(done));
+}
+
+void do_poll(KafkaHarness& hx, int process, client::Consumer& consumer) {
+  history::Op invoke;
+  invoke.process = process;
+  invoke.f = "poll";
+  hx.record(invoke);
+  auto got = consumer.poll(milliseconds(std::min<std::int64_t>(hx.s.timeout_ms, 200)));
+  history::Op done = invoke;
+  if (!got) {
+    done.type = history::OpType::info;
+    done.error = got.error().message();
+  } else {
+    done.type = history::OpType::ok;
+    for (const auto& r : *got)
+      done.polls[key_of(r.partition)].emplace_back(r.offset, parse_value(r.value));
+  }
+  hx.record(std::move(done));
+}
+
+void do_assign(KafkaHarness& hx, Runtime& rt, int process, client::Consumer& consumer,
+               bool everything) {
+  std::vector<client::TopicPartition> tps;
+  for (const auto& tp : hx.all_partitions())
+    if (everything || rt.rng().chance(0.5)) tps.push_back(tp);
+  if (tps.empty()) tps.push_back(hx.all_partitions()[rt.rng().below(hx.all_partitions().size())]);
+  history::Op invoke;
+  invoke.process = process;
+  invoke.f = "assign";
+  for (const auto& tp : tps) invoke.keys.push_back(tp.to_string());
+  hx.record(invoke);
+  consumer.assign(tps);
+  history::Op done = invoke;
+  done.type = history::OpType::ok;
+  hx.record(std::move(done));
+}
+
+void client_main(KafkaHarness& hx, int process, Runtime& rt) {
+  ++hx.clients_running;
+  client::ProducerConfig pc;
+  pc.client = hx.client_config();
+  pc.acks = static_cast<std::int16_t>(hx.s.kafka.acks);
+  pc.enable_idempotence = hx.s.kafka.idempotence;
+  pc.linger_ms = hx.s.kafka.linger_ms;
+  pc.delivery_timeout_ms = 4 * hx.s.timeout_ms;
+  client::ConsumerConfig cc;
+  cc.client = hx.client_config();
+  cc.auto_offset_reset = client::OffsetReset::earliest;
+  cc.fetch_max_wait_ms = 100;
+  auto producer = client::Producer::create(rt, pc);
+  auto consumer = client::Consumer::create(rt, cc);
+  CASTLE_ASSERT(producer && consumer, "the workload's client configuration is valid");
+  do_assign(hx, rt, process, **consumer, true);
+  while (hx.workload_on) {
+    const double r = rt.rng().unit();
+    if (r < hx.s.kafka.assign_fraction) {
+      do_assign(hx, rt, process, **consumer, false);
+    } else if (r < hx.s.kafka.assign_fraction + hx.s.kafka.poll_fraction) {
+      do_poll(hx, process, **consumer);
+    } else {
+      do_send(hx, rt, process, **producer);
+    }
+    rt.sleep_for(milliseconds(hx.s.interval_ms));
+  }
+  (*producer)->close(milliseconds(0));
+  (*consumer)->close();
+  --hx.clients_running;
+}
+
+// The final read: every partition from the beginning to the end offsets
+// the broker reports, as polls of one more process.
+bool read_everything(KafkaHarness& hx, Runtime& rt) {
+  auto admin = client::Admin::create(rt, hx.client_config());
+  if (!admin) return false;
+  std::map<client::TopicPartition, std::int64_t> query;
+  for (const auto& tp : hx.all_partitions()) query[tp] = client::offset_latest;
+  auto ends = (*admin)->list_offsets(query, milliseconds(hx.s.timeout_ms));
+  for (const auto& [tp, lo] : ends)
+    if (lo.error) return false;
+  client::ConsumerConfig cc;
+  cc.client = hx.client_config();
+  cc.auto_offset_reset = client::OffsetReset::earliest;
+  cc.fetch_max_wait_ms = 100;
+  auto consumer = client::Consumer::create(rt, cc);
+  if (!consumer) return false;
+  do_assign(hx, rt, reader_process, **consumer, true);
+  if (!(*consumer)->seek_to_beginning(hx.all_partitions())) return false;
+  auto reached = [&] {
+    for (const auto& [tp, lo] : ends) {
+      auto pos = (*consumer)->position(tp, milliseconds(hx.s.timeout_ms));
+      if (!pos || *pos < lo.offset) return false;
+    }
+    return true;
+  };
+  while (!reached()) do_poll(hx, static_cast<int>(reader_process), **consumer);
+  return true;
+}
+
+void add_nodes(KafkaHarness& hx) {
+  sim::SimNode& b = hx.world.add_node("s0");
+  configure_disk(b, hx.s);
+  b.set_main([cfg = broker_config(hx.s, "s0")](Runtime& rt) { broker_main(cfg, rt); });
+  const auto names = client_names(hx.s);
+  hx.healed_ok.assign(names.size(), false);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    sim::SimNode& n = hx.world.add_node(names[i]);
+    n.set_main([&hx, i](Runtime& rt) { client_main(hx, static_cast<int>(i), rt); });
+  }
+}
+
+void liveness_phase(KafkaHarness& hx, sim::SimNode& reader) {
+  const sim::SimTime window = hx.s.liveness_window_ms * 1'000'000;
+  auto all_healed = [&] {
+    return std::all_of(hx.healed_ok.begin(), hx.healed_ok.end(), [](bool b) { return b; });
+  };
+  if (!hx.world.run_until(all_healed, hx.world.now() + window))
+    hx.result.liveness_failure = "a client had no send acknowledged within the liveness window";
+  hx.workload_on = false;
+  hx.world.run_until([&] { return hx.clients_running == 0; },
+                     hx.world.now() + 8 * hx.s.timeout_ms * 1'000'000 + window);
+  reader.set_main([&hx](Runtime& rt) {
+    while (!read_everything(hx, rt)) rt.sleep_for(milliseconds(200));
+    hx.read_done = true;
+  });
+  reader.start();
+  if (!hx.world.run_until([&] { return hx.read_done; }, hx.world.now() + window) &&
+      hx.result.liveness_failure.empty())
+    hx.result.liveness_failure = "the final read did not complete within the liveness window";
+}
+
+void judge(KafkaHarness& hx) {
+  const Contract contract = kafka_contract(hx.s, hx.result.planned_faults);
+  hx.result.contract = contract.summary;
+  checkers::CheckResult all = checkers::check_log_history(hx.result.history, {});
+  checkers::CheckResult failing;
+  failing.acked_sends = all.acked_sends;
+  for (auto& a : all.anomalies) {
+    if (contract.allowed.count(a.type)) {
+      hx.result.allowed.push_back(std::move(a));
+    } else {
+      failing.add(std::move(a));
+    }
+  }
+  hx.result.check = std::move(failing);
+  if (!hx.result.check.valid()) {
+    hx.result.verdict = Verdict::safety;
+  } else if (!hx.result.liveness_failure.empty()) {
+    hx.result.verdict = Verdict::liveness;
+  }
+}
+
+}  // namespace
+
+RunResult run_kafka(const Scenario& s, const RunOptions& options) {
+  RunResult result;
+  sim::World world(options.seed);
+  begin_run(world, s, options, result);
+  KafkaHarness hx(world, s, result);
+  hx.faults_end_ns = s.duration_ms * 1'000'000;
+  add_nodes(hx);
+  sim::SimNode& reader = world.add_node("reader");
+  for (std::size_t i = 0; i + 1 < world.node_count(); ++i) world.node(i).start();
+
+  const std::vector<std::string> servers = server_names(s);
+  auto all = servers;
+  for (auto& c : client_names(s)) all.push_back(c);
+  Rng plan_rng = world.fork_rng("nemesis");
+  result.planned_faults = plan_faults(s, plan_rng, servers, all);
+  Nemesis nemesis(world);
+  nemesis.schedule(result.planned_faults, s.duration_ms);
+
+  world.run_until(hx.faults_end_ns);
+  nemesis.stop();
+  liveness_phase(hx, reader);
+  judge(hx);
+  end_run(world, options, nemesis, servers.size(), result);
+  return result;
+}
+
+}  // namespace castle::scenarios
