@@ -228,6 +228,35 @@ TEST(ClientSim, OffsetsSeeksAndResets) {
   }));
 }
 
+// Fetch byte limits smaller than a batch still make progress: the broker
+// returns the first batch whole (as Kafka does since KIP-74), and the
+// consumer reads everything in order, a few batches per fetch.
+TEST(ClientSim, SmallFetchLimitsStillReadEverything) {
+  Rig rig;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    create_topic(rt, rig, "small", 1);
+    ProducerConfig pc = rig.producer_config(1);
+    pc.linger_ms = 20;
+    auto producer = make_producer(rt, pc);
+    std::vector<Future<DeliveryReport>> fs;
+    for (int round = 0; round < 5; ++round) {
+      for (int i = 0; i < 10; ++i)
+        fs.push_back(producer->send("small", std::nullopt, to_bytes(value_of(round * 10 + i))));
+      ASSERT_TRUE(producer->flush().ok());
+    }
+    for (const DeliveryReport& d : reports(rt, fs)) ASSERT_TRUE(d.ok());
+    ConsumerConfig cc = rig.consumer_config();
+    cc.max_partition_fetch_bytes = 100;  // a batch of ten is larger
+    cc.fetch_max_bytes = 100;
+    auto consumer = make_consumer(rt, cc);
+    consumer->assign({{"small", 0}});
+    auto got = consume(rt, *consumer, 50);
+    ASSERT_EQ(got.size(), 50u);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(to_string(*got[static_cast<std::size_t>(i)].value), value_of(i));
+    EXPECT_GE(consumer->stats().fetches, 5u);
+  }));
+}
+
 // A topic created after the client started is found by a metadata refresh;
 // before that a send fails after max.block.ms; deletion is seen too.
 TEST(ClientSim, MetadataRefreshFindsTopicsCreatedLater) {
