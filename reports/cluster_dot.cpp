@@ -35,15 +35,22 @@ std::string edge_line(const std::string& from, const std::string& to, const std:
   return "  " + dot_quote(from) + " -> " + dot_quote(to) + " [" + attrs + "];\n";
 }
 
+std::string with_ops(const std::string& label, const std::map<std::string, std::int64_t>& ops,
+                     const std::string& name) {
+  auto it = ops.find(name);
+  return it == ops.end() ? label : label + "\n" + std::to_string(it->second) + " ops";
+}
+
 // Per node: how often it crashed and whether it was isolated, for its label.
-std::string node_attrs(const RunView& v, const std::string& node, const std::string& fill) {
+std::string node_attrs(const RunView& v, const std::string& node, const std::string& fill,
+                       const std::map<std::string, std::int64_t>& ops) {
   int crashes = 0, isolations = 0;
   for (const auto& f : v.faults) {
     const bool targeted = std::find(f.nodes.begin(), f.nodes.end(), node) != f.nodes.end();
     crashes += targeted && f.kind == "crash";
     isolations += targeted && f.kind == "isolate";
   }
-  std::string label = node;
+  std::string label = with_ops(node, ops, node);
   if (crashes > 0) label += "\ncrashed x" + std::to_string(crashes);
   if (isolations > 0) label += "\nisolated x" + std::to_string(isolations);
   std::string attrs = "label=" + dot_quote(label) + ", style=filled, fillcolor=" + dot_quote(fill);
@@ -51,57 +58,91 @@ std::string node_attrs(const RunView& v, const std::string& node, const std::str
   return attrs;
 }
 
-std::string clusters(const RunView& v, const std::set<std::string>& process_boxes,
-                     const std::set<std::string>& keys) {
-  std::string out = "  subgraph cluster_clients {\n    label=\"clients\"; color=\"#9bb7d4\";\n";
-  for (const auto& c : v.clients) out += node_line(c, node_attrs(v, c, "#dbe8f6"));
-  for (const auto& p : process_boxes) out += node_line(p, "style=filled, fillcolor=\"#dbe8f6\"");
-  out += "  }\n  subgraph cluster_keys {\n    label=\"keys (partitions)\"; color=\"#d9c27a\";\n";
-  for (const auto& k : keys) out += node_line(k, "shape=cylinder, style=filled, fillcolor=\"#fdf1c7\"");
-  out += "  }\n  subgraph cluster_servers {\n    label=\"servers\"; color=\"#999999\";\n";
-  for (const auto& n : v.servers) out += node_line(n, node_attrs(v, n, "#e6e6e6"));
-  out += "  }\n  subgraph cluster_others {\n    label=\"other nodes (seen in the trace)\"; color=\"#cccccc\";\n";
-  for (const auto& n : v.nodes)
-    if (!is_one_of(n, v.servers) && !is_one_of(n, v.clients)) out += node_line(n, node_attrs(v, n, "#f4f4f4"));
-  return out + "  }\n";
-}
+// What the history says about who used what: per (process node, key) edge,
+// per node and per key.
+struct Usage {
+  std::map<std::pair<std::string, std::string>, Counts> edges;
+  std::map<std::string, std::int64_t> ops_by_node;
+  std::map<std::string, std::int64_t> ops_by_key;
+  std::set<std::string> process_boxes;  // processes with no client node of their own
+};
 
-std::string op_edges(const RunView& v, std::set<std::string>& process_boxes, std::set<std::string>& keys) {
-  std::map<std::pair<std::string, std::string>, Counts> counts;
+Usage usage(const RunView& v) {
+  Usage u;
   for (const auto& op : v.ops) {
     const std::string from = process_node(v, op.process);
-    if (from.rfind("process ", 0) == 0) process_boxes.insert(from);
+    if (!is_one_of(from, v.clients)) u.process_boxes.insert(from);
+    ++u.ops_by_node[from];
     for (const auto& k : op.keys) {
-      keys.insert(k);
-      Counts& c = counts[{from, k}];
+      ++u.ops_by_key[k];
+      Counts& c = u.edges[{from, k}];
       (op.outcome == history::OpType::ok ? c.ok : op.outcome == history::OpType::fail ? c.fail : c.info)++;
     }
   }
+  return u;
+}
+
+std::string clusters(const RunView& v, const Usage& u) {
+  std::string out = "  subgraph cluster_clients {\n    label=\"clients\"; color=\"#9bb7d4\";\n";
+  for (const auto& c : v.clients) out += node_line(c, node_attrs(v, c, "#dbe8f6", u.ops_by_node));
+  for (const auto& p : u.process_boxes)
+    out += node_line(p, "label=" + dot_quote(with_ops(p, u.ops_by_node, p)) +
+                            ", style=filled, fillcolor=\"#dbe8f6\"");
+  out += "  }\n  subgraph cluster_keys {\n    label=\"keys (partitions)\"; color=\"#d9c27a\";\n";
+  for (const auto& [k, n] : u.ops_by_key)
+    out += node_line(k, "label=" + dot_quote(with_ops(k, u.ops_by_key, k)) +
+                            ", shape=cylinder, style=filled, fillcolor=\"#fdf1c7\"");
+  out += "  }\n  subgraph cluster_servers {\n    label=\"servers\"; color=\"#999999\";\n";
+  for (const auto& n : v.servers) out += node_line(n, node_attrs(v, n, "#e6e6e6", u.ops_by_node));
+  out += "  }\n  subgraph cluster_others {\n    label=\"other nodes (seen in the trace)\"; color=\"#cccccc\";\n";
+  for (const auto& n : v.nodes)
+    if (!is_one_of(n, v.servers) && !is_one_of(n, v.clients))
+      out += node_line(n, node_attrs(v, n, "#f4f4f4", u.ops_by_node));
+  return out + "  }\n";
+}
+
+// Edge width says how much a client used a key; the counts are in the
+// tooltip, since a label per edge buries the picture on a busy cluster.
+std::string op_edges(const Usage& u) {
+  std::int64_t most = 1;
+  for (const auto& [edge, c] : u.edges) most = std::max(most, c.ok + c.fail + c.info);
   std::string out;
-  for (const auto& [edge, c] : counts)
+  for (const auto& [edge, c] : u.edges) {
+    const double width = 0.6 + 3.0 * static_cast<double>(c.ok + c.fail + c.info) / static_cast<double>(most);
+    const std::string counts = edge.first + " -> " + edge.second + ": " + std::to_string(c.ok) + " ok / " +
+                               std::to_string(c.fail) + " fail / " + std::to_string(c.info) + " info";
     out += edge_line(edge.first, edge.second,
-                     "label=" + dot_quote(std::to_string(c.ok) + " ok / " + std::to_string(c.fail) +
-                                          " fail / " + std::to_string(c.info) + " info") +
-                         ", color=\"#5577aa\"");
+                     "tooltip=" + dot_quote(counts) + ", penwidth=" + std::to_string(width).substr(0, 4) +
+                         ", color=\"#5577aa\", arrowsize=0.6");
+  }
   return out;
 }
 
 // Who serves each key: the last leadership claim on it, or else the node the
 // key is named after ("s0-0" -> "s0"), which is how the proof service names them.
-std::string serve_edges(const RunView& v, const std::set<std::string>& keys) {
+std::string serve_edges(const RunView& v, const Usage& u, std::set<std::string>& served) {
   std::string out;
-  for (const auto& k : keys) {
-    std::string leader;
+  for (const auto& [k, n] : u.ops_by_key) {
+    std::string server;
     for (const auto& l : v.leaders)
-      if (l.subject == k) leader = l.node;
-    if (!leader.empty()) {
-      out += edge_line(k, leader, "label=\"leader (last)\", color=\"#2a7a2a\"");
-      continue;
-    }
-    const std::string prefix = k.substr(0, k.rfind('-'));
-    if (std::find(v.servers.begin(), v.servers.end(), prefix) != v.servers.end())
-      out += edge_line(k, prefix, "label=\"served by\", color=\"#888888\"");
+      if (l.subject == k) server = l.node;
+    const bool leader = !server.empty();
+    if (!leader && is_one_of(k.substr(0, k.rfind('-')), v.servers)) server = k.substr(0, k.rfind('-'));
+    if (server.empty()) continue;
+    served.insert(server);
+    out += edge_line(k, server, leader ? "label=\"leader (last)\", color=\"#2a7a2a\""
+                                       : "label=\"served by\", color=\"#888888\"");
   }
+  return out;
+}
+
+// Servers nothing points at still go right of the keys, so that the picture
+// reads left to right: clients, keys, servers.
+std::string anchor_edges(const RunView& v, const Usage& u, const std::set<std::string>& served) {
+  if (u.ops_by_key.empty()) return "";
+  std::string out;
+  for (const auto& s : v.servers)
+    if (!served.count(s)) out += edge_line(u.ops_by_key.begin()->first, s, "style=invis");
   return out;
 }
 
@@ -132,21 +173,31 @@ std::vector<std::pair<std::string, std::string>> fault_links(const FaultInterval
   return links;
 }
 
+// One edge per pair of nodes, naming every fault that cut or clogged the
+// link between them, so a busy nemesis does not bury the picture. The name
+// is an xlabel: a plain label on an edge within one rank makes dot route
+// every other edge around it.
 std::string cut_edges(const RunView& v) {
-  std::map<std::tuple<std::string, std::string, std::string>, int> counts;  // (from, to, kind)
+  std::map<std::pair<std::string, std::string>, std::map<std::string, int>> kinds;  // pair -> kind -> count
   for (const auto& f : v.faults)
-    for (const auto& [x, y] : fault_links(f)) ++counts[{x, y, f.kind}];
+    for (auto [x, y] : fault_links(f)) {
+      if (y < x) std::swap(x, y);
+      ++kinds[{x, y}][f.kind];
+    }
   std::string out;
   std::size_t drawn = 0;
-  for (const auto& [edge, n] : counts) {
+  for (const auto& [pair, by_kind] : kinds) {
     if (drawn++ == cluster_cut_edges_max) break;
-    const auto& [from, to, kind] = edge;
-    const bool both_ways = kind == "split" || kind == "bridge";
-    const char* colour = kind == "clog" ? "#d4a500" : "#cc0000";
-    out += edge_line(from, to,
-                     "label=" + dot_quote(kind + " x" + std::to_string(n)) + ", style=dashed, color=\"" +
-                         colour + "\", fontcolor=\"" + colour + "\", constraint=false" +
-                         (both_ways ? ", dir=both, arrowhead=tee, arrowtail=tee" : ", arrowhead=tee"));
+    std::string label;
+    bool cut = false;
+    for (const auto& [kind, n] : by_kind) {
+      label += (label.empty() ? "" : ", ") + kind + " x" + std::to_string(n);
+      cut |= kind != "clog";
+    }
+    const char* colour = cut ? "#cc0000" : "#d4a500";
+    out += edge_line(pair.first, pair.second,
+                     "xlabel=" + dot_quote(label) + ", style=dashed, dir=none, constraint=false, color=\"" +
+                         colour + "\", fontcolor=\"" + colour + "\"");
   }
   return out;
 }
@@ -154,16 +205,16 @@ std::string cut_edges(const RunView& v) {
 }  // namespace
 
 std::string cluster_dot(const RunView& v) {
-  std::set<std::string> process_boxes, keys;
-  const std::string ops = op_edges(v, process_boxes, keys);
+  const Usage u = usage(v);
+  std::set<std::string> served;
   std::string out =
       "digraph cluster_shape {\n"
       "  graph [rankdir=LR, bgcolor=white, pad=0.2, nodesep=0.35, ranksep=1.2, fontname=\"Helvetica\",\n"
       "         label=\"cluster shape: who talked to what, and the links the faults cut\", labelloc=t];\n"
       "  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n"
       "  edge [fontname=\"Helvetica\", fontsize=8];\n";
-  out += clusters(v, process_boxes, keys);
-  out += ops + serve_edges(v, keys) + message_edges(v) + cut_edges(v);
+  out += clusters(v, u) + op_edges(u) + serve_edges(v, u, served);
+  out += anchor_edges(v, u, served) + message_edges(v) + cut_edges(v);
   CASTLE_ASSERT(out.find("digraph") == 0, "the picture is a digraph");
   return out + "}\n";
 }

@@ -1,11 +1,13 @@
 #pragma once
-// The cluster picture (laid out by dot): servers, clients and the keys
-// (partitions) the history touched; client -> key edges with operation
-// counts; key -> node edges where leadership claims (or, failing those, a
-// key named after a node, as the proof service's are) say who serves a key;
-// node -> node edges for traced messages; and the cuts the nemesis injected,
-// as dashed red edges (split, oneway, bridge), dashed yellow (clog), or a
-// red border on a node that was isolated. Nodes that crashed say how often.
+// The cluster picture (laid out by dot), left to right: clients, the keys
+// (partitions) the history touched, servers. Clients, keys and nodes say how
+// many operations they took part in; a client -> key edge is as thick as its
+// share of them (counts by outcome in its tooltip). Key -> node edges show
+// who serves a key where leadership claims say so (or, failing those, a key
+// named after a node, as the proof service's are); node -> node edges count
+// traced messages; one dashed edge per pair of nodes names the faults that
+// cut (red) or only clogged (yellow) the link between them; a red border
+// marks a node that was isolated, and nodes say how often they crashed.
 
 #include <string>
 

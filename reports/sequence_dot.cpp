@@ -137,7 +137,8 @@ void make_lanes(const RunView& v, Chart& c) {
 Chart make_chart(const RunView& v) {
   Chart c;
   const auto focus = sequence_focus(v);
-  c.focus.insert(focus.begin(), focus.end());
+  // Red marks a violation's operations; a passing run's centre is not one.
+  if (!v.violation_ops.empty()) c.focus.insert(focus.begin(), focus.end());
   for (const Stretch& s : make_stretches(v, focus)) {
     if (!c.rows.empty()) c.rows.push_back({s.start_ns, RowKind::gap, 0});
     auto rows = stretch_rows(v, s);

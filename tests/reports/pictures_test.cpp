@@ -136,16 +136,19 @@ TEST(SequenceChart, PassingRunCentresOnTheLastFault) {
   const RunView v = make_run_view(fx.s, fx.r);
   ASSERT_EQ(sequence_focus(v).size(), 1u);
   EXPECT_EQ(v.ops[sequence_focus(v)[0]].invoke_index, 2) << "the op invoked nearest 600 ms";
-  EXPECT_NE(sequence_dot(v).find("around the last fault: clock_jump s1"), std::string::npos);
+  const std::string dot = sequence_dot(v);
+  EXPECT_NE(dot.find("around the last fault: clock_jump s1"), std::string::npos);
+  EXPECT_EQ(dot.find("!#"), std::string::npos) << "no operation is marked as a violation";
 }
 
 TEST(Cluster, ShowsCutsCrashesAndWhoServesAKey) {
   Fixture fx;
   const std::string dot = cluster_dot(make_run_view(fx.s, fx.r));
-  EXPECT_NE(dot.find("\"s0\" -> \"s1\" [label=\"split x1\""), std::string::npos);
+  EXPECT_NE(dot.find("\"s0\" -> \"s1\" [xlabel=\"split x1\""), std::string::npos);
   EXPECT_NE(dot.find("crashed x1"), std::string::npos);
   EXPECT_NE(dot.find("\"t-0\" -> \"s1\" [label=\"leader (last)\""), std::string::npos);
-  EXPECT_NE(dot.find("\"c0\" -> \"t-0\" [label=\"2 ok / 0 fail / 0 info\""), std::string::npos);
+  EXPECT_NE(dot.find("\"c0\" -> \"t-0\" [tooltip=\"c0 -> t-0: 2 ok / 0 fail / 0 info\""), std::string::npos);
+  EXPECT_NE(dot.find("c1\\n1 ops"), std::string::npos) << "clients count their operations";
 }
 
 TEST(Pictures, DotAcceptsEveryPicture) {
