@@ -57,6 +57,16 @@ void Broker::Impl::maintenance_loop() {
   }
 }
 
+// Offline partitions (a disk error we could not undo) are retried often:
+// a full disk or a transient EIO usually passes.
+void Broker::Impl::recovery_loop() {
+  while (!stopping) {
+    rt.sleep_for(milliseconds(500));
+    if (stopping) return;
+    topics.recover_offline();
+  }
+}
+
 Broker::Broker(Runtime& rt, BrokerConfig config)
     : impl_(std::make_shared<Impl>(rt, std::move(config))) {
   impl_->self = impl_;
@@ -70,6 +80,7 @@ Broker::~Broker() {
   b.stopping = true;
   b.acceptor.cancel();
   b.maintenance.cancel();
+  b.recovery.cancel();
   for (auto& [id, weak] : b.connections)
     if (auto c = weak.lock()) c->close();
   b.data_arrived.notify_all();
@@ -94,6 +105,7 @@ Result<void> Broker::start() {
   auto core = impl_;
   b.acceptor = b.rt.spawn("broker.accept", [core] { core->accept_loop(); });
   b.maintenance = b.rt.spawn("broker.maintenance", [core] { core->maintenance_loop(); });
+  b.recovery = b.rt.spawn("broker.recovery", [core] { core->recovery_loop(); });
   return {};
 }
 
@@ -106,6 +118,7 @@ Result<void> Broker::shutdown() {
   if (b.listener) b.listener->close();
   b.acceptor.cancel();
   b.maintenance.cancel();
+  b.recovery.cancel();
   std::vector<std::shared_ptr<ClientConnection>> open;
   for (auto& [id, weak] : b.connections)
     if (auto c = weak.lock()) open.push_back(std::move(c));
@@ -114,6 +127,7 @@ Result<void> Broker::shutdown() {
   for (auto& c : open) c->join();
   b.acceptor.join();
   b.maintenance.join();
+  b.recovery.join();
   auto flushed = b.topics.flush_all();
   CASTLE_TRACE(b.rt.tracer(), "broker.stopped", {{"flushed", static_cast<bool>(flushed)}});
   return flushed;

@@ -36,12 +36,14 @@ struct Broker::Impl {
   std::uint64_t next_connection_id = 1;
   Task acceptor;
   Task maintenance;
+  Task recovery;
   std::weak_ptr<Impl> self;  // for the fibers this broker spawns
   bool started = false;
   bool stopping = false;
 
   void accept_loop();
   void maintenance_loop();
+  void recovery_loop();
 };
 
 // What a handler sees of the request it answers.

@@ -28,6 +28,10 @@ OffsetForLeaderEpochResponse::Partition end_offset(RequestContext& ctx, const st
     out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
     return out;
   }
+  if (p->offline) {
+    out.error_code = ErrorCode::KAFKA_STORAGE_ERROR;
+    return out;
+  }
   if (const auto e = check_leader_epoch(*p, in.current_leader_epoch); e != ErrorCode::NONE) {
     out.error_code = e;
     return out;

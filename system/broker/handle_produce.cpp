@@ -66,6 +66,7 @@ void undo_failed_append(Broker::Impl& b, Partition& p, std::int64_t end_before) 
   if (p.log->log_end_offset() == end_before) return;
   if (auto r = p.log->truncate_to(end_before); !r) {
     p.offline = true;
+    p.undo_to = end_before;
     CASTLE_TRACE(b.rt.tracer(), "broker.partition_offline",
                  {{"dir", p.dir}, {"error", r.error().message()}});
   }

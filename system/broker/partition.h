@@ -28,6 +28,9 @@ struct Partition {
   // answers KAFKA_STORAGE_ERROR until the broker restarts and recovers it,
   // as Kafka takes a failed log directory offline.
   bool offline = false;
+  // Where the log must be cut when it comes back (the end before the
+  // append that could not be undone).
+  std::int64_t undo_to = -1;
 };
 
 using PartitionPtr = std::shared_ptr<Partition>;

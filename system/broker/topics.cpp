@@ -295,6 +295,28 @@ Result<void> TopicTable::flush_all() {
   return status;
 }
 
+void TopicTable::recover_offline() {
+  for (auto& p : all_partitions()) {
+    if (!p->offline) continue;
+    MutexLock lock(rt_, p->lock);
+    if (!p->offline || p->deleted) continue;
+    const Topic* t = find(p->topic);
+    if (t == nullptr) continue;
+    p->log.reset();
+    auto log = storage::Log::open(rt_, p->dir, topic_log_config(config_, t->overrides));
+    if (!log) continue;  // the next round tries again
+    p->log = std::move(*log);
+    if (p->undo_to >= 0 && p->log->log_end_offset() > p->undo_to) {
+      if (!p->log->truncate_to(p->undo_to)) continue;
+    }
+    if (!p->log->set_high_watermark(p->log->log_end_offset())) continue;
+    if (!rebuild_producer_state(*p)) continue;
+    p->offline = false;
+    p->undo_to = -1;
+    CASTLE_TRACE(rt_.tracer(), "broker.partition_online", {{"dir", p->dir}});
+  }
+}
+
 void TopicTable::run_maintenance() {
   for (auto& p : all_partitions()) {
     MutexLock lock(rt_, p->lock);

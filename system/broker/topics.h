@@ -55,6 +55,9 @@ class TopicTable {
   Result<void> flush_all();
   // Retention, for the broker's maintenance fiber.
   void run_maintenance();
+  // Brings offline partitions back: reopens (recovers) the log and cuts
+  // what a failed append left behind. Those that still fail stay offline.
+  void recover_offline();
   std::vector<PartitionPtr> all_partitions() const;
 
  private:

@@ -1,0 +1,66 @@
+// Every planted bug, of every system, has a library scenario that runs it,
+// and that scenario catches it within a bounded number of seeds, while the
+// same scenario and seeds without the bug pass: the checkers see the bug,
+// not some other failure.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "scenarios/run.h"
+#include "system/broker/broker.h"
+#include "system/logsvc/server.h"
+
+namespace castle::scenarios {
+namespace {
+
+constexpr std::uint64_t seed_limit = 10;
+
+std::vector<Scenario> library() {
+  std::vector<Scenario> out;
+  for (const auto& e : std::filesystem::directory_iterator(CASTLE_SOURCE_DIR "/scenarios")) {
+    if (e.path().extension() != ".json") continue;
+    ParseError err;
+    auto s = load_scenario(e.path().string(), &err);
+    EXPECT_TRUE(s.has_value()) << e.path() << ": " << err.to_string();
+    if (s) out.push_back(*s);
+  }
+  return out;
+}
+
+std::vector<std::string> every_planted_bug() {
+  std::vector<std::string> bugs;
+  for (const auto& [name, why] : logsvc::planted_bugs()) bugs.push_back(name);
+  for (const auto& [name, why] : broker::planted_bugs()) bugs.push_back(name);
+  return bugs;
+}
+
+TEST(PlantedBugs, EachHasALibraryScenarioThatCatchesItAndPassesWithoutIt) {
+  const auto lib = library();
+  for (const std::string& bug : every_planted_bug()) {
+    const Scenario* s = nullptr;
+    for (const auto& candidate : lib)
+      if (candidate.bugs.count(bug) && candidate.bugs.size() == 1) s = &candidate;
+    ASSERT_NE(s, nullptr) << "no library scenario plants " << bug;
+    EXPECT_EQ(s->expect, "safety") << s->name;
+    std::uint64_t caught_at = 0;
+    for (std::uint64_t seed = 1; seed <= seed_limit && caught_at == 0; ++seed) {
+      RunOptions o;
+      o.seed = seed;
+      if (run_scenario(*s, o).verdict == Verdict::safety) caught_at = seed;
+    }
+    ASSERT_GT(caught_at, 0u) << bug << " was not caught in " << seed_limit << " seeds";
+    Scenario clean = *s;
+    clean.bugs.clear();
+    for (std::uint64_t seed = 1; seed <= caught_at; ++seed) {
+      RunOptions o;
+      o.seed = seed;
+      const RunResult r = run_scenario(clean, o);
+      EXPECT_EQ(r.verdict, Verdict::pass) << s->name << " without " << bug << " seed " << seed;
+    }
+    std::printf("planted bug %s caught by %s at seed %llu\n", bug.c_str(), s->name.c_str(),
+                static_cast<unsigned long long>(caught_at));
+  }
+}
+
+}  // namespace
+}  // namespace castle::scenarios
