@@ -106,6 +106,26 @@ std::vector<BatchPtr> RecordAccumulator::expire(Instant now, Duration timeout) {
   return out;
 }
 
+std::vector<BatchPtr> RecordAccumulator::take_sent() {
+  std::vector<BatchPtr> out;
+  for (auto it = queues_.begin(); it != queues_.end();) {
+    auto& q = it->second;
+    std::deque<BatchPtr> kept;
+    for (auto& b : q) {
+      if (b->attempts == 0) {
+        kept.push_back(std::move(b));
+        continue;
+      }
+      --batches_;
+      bytes_ -= b->bytes - storage::batch_header_bytes;
+      out.push_back(std::move(b));
+    }
+    q = std::move(kept);
+    it = q.empty() ? queues_.erase(it) : std::next(it);
+  }
+  return out;
+}
+
 std::vector<BatchPtr> RecordAccumulator::drain_all() {
   std::vector<BatchPtr> out;
   for (auto& [tp, q] : queues_)

@@ -82,6 +82,9 @@ class RecordAccumulator {
     for (auto& [tp, q] : queues_)
       for (BatchPtr& b : q) f(*b);
   }
+  // Removes the queued batches that were sent at least once: the broker
+  // may hold them, so they must not be sent under another producer id.
+  std::vector<BatchPtr> take_sent();
   // Removes everything queued (close without flushing).
   std::vector<BatchPtr> drain_all();
 

@@ -231,7 +231,14 @@ bool Producer::Impl::ensure_producer_id() {
     rt.sleep_for(ms(config.client.retry_backoff_ms));
     return false;
   }
-  if (producer_id >= 0) ++stats.producer_id_resets;
+  if (producer_id >= 0) {
+    ++stats.producer_id_resets;
+    // A batch sent before may be in the log under the old id: sent again
+    // under the new one, the broker could not tell and would store it
+    // twice. Its outcome stays unknown to the caller (as Kafka's producer
+    // fails such batches instead of renumbering them).
+    for (const BatchPtr& b : acc.take_sent()) settle(*b, -1, client_error(ClientError::delivery_timeout));
+  }
   producer_id = protocol::raw(r->producer_id);
   producer_epoch = protocol::raw(r->producer_epoch);
   need_new_producer_id = false;
