@@ -11,6 +11,8 @@
 // alone is the key. Info operations have no return entry: nothing forces
 // them, and the search succeeds once every ok operation is placed.
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <unordered_set>
 
 #include "checkers/lin_search.h"
@@ -30,6 +32,16 @@ struct Prepared {
   std::vector<std::size_t> chain_position;  // append: its place in offset order
   std::vector<std::size_t> appends_needed;  // poll: m it needs (matched polls)
   std::string static_failure;               // why no order at all can work
+  std::vector<std::size_t> culprits;        // the operations that say so
+};
+
+using Chain = std::vector<const LinOp*>;  // the appends in offset order
+
+// Where a poll's read departs from every log the appends can form, told
+// with the appends involved.
+struct Mismatch {
+  std::string text;
+  std::vector<const LinOp*> appends;
 };
 
 std::string poll_text(const LinOp& p) {
@@ -37,39 +49,95 @@ std::string poll_text(const LinOp& p) {
          std::to_string(p.observed.front().first) + ".." + std::to_string(p.observed.back().first);
 }
 
+std::string at_text(std::int64_t value, std::int64_t offset) {
+  return "value " + std::to_string(value) + " at offset " + std::to_string(offset);
+}
+
+// Explains the first entry of a poll that differs from the appends' log.
+Mismatch explain(const LinOp* there, std::int64_t offset, std::int64_t value,
+                 const std::map<std::int64_t, const LinOp*>& by_value) {
+  Mismatch m;
+  if (there && there->offset < offset) {
+    m.text = "it skips " + at_text(there->value, there->offset) + ", which was appended";
+    m.appends.push_back(there);
+    return m;
+  }
+  m.text = "it read " + at_text(value, offset);
+  auto a = by_value.find(value);
+  if (a == by_value.end()) {
+    m.text += ", which no send wrote";
+  } else {
+    m.appends.push_back(a->second);
+    if (a->second->offset != offset) m.text += ", appended at offset " + std::to_string(a->second->offset);
+  }
+  if (there && there->offset == offset) {
+    m.text += ", where " + at_text(there->value, there->offset) + " was appended";
+    m.appends.push_back(there);
+  }
+  return m;
+}
+
 // The log segment a poll read must equal the appends between its first and
 // last offset; otherwise no linearization exists whatever the timing.
-bool segment_matches(const std::vector<const LinOp*>& chain, const LinOp& p, std::size_t* needed) {
+std::optional<Mismatch> segment_mismatch(const Chain& chain, const LinOp& p,
+                                         const std::map<std::int64_t, const LinOp*>& by_value,
+                                         std::size_t* needed) {
+  for (std::size_t i = 1; i < p.observed.size(); ++i)
+    if (p.observed[i].first <= p.observed[i - 1].first)
+      return Mismatch{"its offsets go from " + std::to_string(p.observed[i - 1].first) + " to " +
+                          std::to_string(p.observed[i].first),
+                      {}};
   auto by_offset = [](const LinOp* a, std::int64_t o) { return a->offset < o; };
   auto lo = std::lower_bound(chain.begin(), chain.end(), p.observed.front().first, by_offset);
   auto hi = std::lower_bound(chain.begin(), chain.end(), p.observed.back().first + 1, by_offset);
-  if (hi - lo != static_cast<std::ptrdiff_t>(p.observed.size())) return false;
-  for (std::size_t i = 0; i < p.observed.size(); ++i)
-    if (lo[i]->offset != p.observed[i].first || lo[i]->value != p.observed[i].second) return false;
+  for (std::size_t i = 0; i < p.observed.size(); ++i) {
+    const auto [offset, value] = p.observed[i];
+    const LinOp* there = lo + static_cast<std::ptrdiff_t>(i) < hi ? lo[static_cast<std::ptrdiff_t>(i)] : nullptr;
+    if (!there || there->offset != offset || there->value != value)
+      return explain(there, offset, value, by_value);
+  }
+  // Offsets only grow along the chain, so every append in [lo, hi) was read.
+  CASTLE_ASSERT(hi - lo == static_cast<std::ptrdiff_t>(p.observed.size()), "segment covered");
   *needed = static_cast<std::size_t>(hi - chain.begin());
-  return true;
+  return std::nullopt;
+}
+
+Chain offset_order(const std::vector<LinOp>& ops) {
+  Chain chain;
+  for (const LinOp& op : ops)
+    if (op.kind == LinOp::Kind::append) chain.push_back(&op);
+  std::stable_sort(chain.begin(), chain.end(),
+                   [](const LinOp* a, const LinOp* b) { return a->offset < b->offset; });
+  return chain;
+}
+
+void fail(Prepared& p, const std::vector<LinOp>& ops, std::string why,
+          std::vector<const LinOp*> involved) {
+  p.static_failure = std::move(why);
+  for (const LinOp* op : involved) p.culprits.push_back(static_cast<std::size_t>(op - ops.data()));
 }
 
 Prepared prepare(const std::vector<LinOp>& ops) {
   Prepared p;
   p.chain_position.assign(ops.size(), 0);
   p.appends_needed.assign(ops.size(), 0);
-  std::vector<const LinOp*> chain;
-  for (const LinOp& op : ops)
-    if (op.kind == LinOp::Kind::append) chain.push_back(&op);
-  std::stable_sort(chain.begin(), chain.end(),
-                   [](const LinOp* a, const LinOp* b) { return a->offset < b->offset; });
+  const Chain chain = offset_order(ops);
+  std::map<std::int64_t, const LinOp*> by_value;
   for (std::size_t i = 0; i < chain.size(); ++i) {
     p.chain_position[static_cast<std::size_t>(chain[i] - ops.data())] = i;
-    if (i > 0 && chain[i]->offset == chain[i - 1]->offset)
-      p.static_failure = "two appends (values " + std::to_string(chain[i - 1]->value) + " and " +
-                         std::to_string(chain[i]->value) + ") at offset " +
-                         std::to_string(chain[i]->offset);
+    by_value.try_emplace(chain[i]->value, chain[i]);
+    if (i > 0 && chain[i]->offset == chain[i - 1]->offset && p.static_failure.empty())
+      fail(p, ops, "two appends at one offset: " + at_text(chain[i - 1]->value, chain[i]->offset) +
+                       " and " + at_text(chain[i]->value, chain[i]->offset),
+           {chain[i - 1], chain[i]});
   }
   for (std::size_t i = 0; i < ops.size() && p.static_failure.empty(); ++i) {
     if (ops[i].kind != LinOp::Kind::poll) continue;
-    if (!segment_matches(chain, ops[i], &p.appends_needed[i]))
-      p.static_failure = poll_text(ops[i]) + " is no segment of any log the appends can form";
+    if (auto m = segment_mismatch(chain, ops[i], by_value, &p.appends_needed[i])) {
+      m->appends.insert(m->appends.begin(), &ops[i]);
+      fail(p, ops, poll_text(ops[i]) + " is no segment of any log the appends can form: " + m->text,
+           m->appends);
+    }
   }
   return p;
 }
@@ -169,6 +237,7 @@ class Search {
     linearized_.flip(op);
   }
   bool over_budget();
+  std::string stuck_text() const;
   bool try_call(std::size_t node);
   std::size_t backtrack();
 
@@ -182,6 +251,8 @@ class Search {
   std::vector<std::size_t> stack_;  // ops linearized, in order
   std::size_t appended_ = 0;
   std::int64_t required_left_ = 0;
+  std::size_t deepest_ = 0;  // most operations placed when a return blocked
+  std::size_t stuck_ = 0;    // the operation whose return blocked there
   std::int64_t steps_ = 0;
   std::int64_t cache_bytes_ = 0;
 };
@@ -218,32 +289,45 @@ std::size_t Search::backtrack() {
   return list_.next[list_.call_of[op]];
 }
 
+std::string Search::stuck_text() const {
+  const LinOp& op = ops_[stuck_];
+  const bool append = op.kind == LinOp::Kind::append;
+  return std::string("no order of the operations places the ") + (append ? "send" : "poll") +
+         " of process " + std::to_string(op.process) + " (history indexes " +
+         std::to_string(op.call) + ".." + std::to_string(op.ret) + ") within its interval" +
+         (append ? ": the sends at offsets below its " + std::to_string(op.offset) +
+                        " cannot all precede it"
+                 : ": the sends it read cannot all precede it");
+}
+
 SearchResult Search::run() {
   std::size_t node = list_.next[0];
   while (required_left_ > 0) {
     ++steps_;
-    if (over_budget()) return {Outcome::budget_exceeded, steps_, "search budget exceeded"};
+    if (over_budget()) return {Outcome::budget_exceeded, steps_, "search budget exceeded", {}};
     CASTLE_ASSERT(node != list_.end(), "a required operation's return is always ahead");
     if (!entries_[node - 1].is_return) {
       node = try_call(node) ? list_.next[0] : list_.next[node];
       continue;
     }
-    if (stack_.empty()) {
-      const LinOp& stuck = ops_[entries_[node - 1].op];
-      return {Outcome::not_linearizable, steps_,
-              "no order places the operation completed at history index " +
-                  std::to_string(stuck.ret)};
+    // The return met with the most operations placed is the best
+    // explanation of a failure: everything before it fitted.
+    if (stack_.size() >= deepest_) {
+      deepest_ = stack_.size();
+      stuck_ = entries_[node - 1].op;
     }
+    if (stack_.empty()) return {Outcome::not_linearizable, steps_, stuck_text(), {}};
     node = backtrack();
   }
-  return {Outcome::linearizable, steps_, ""};
+  return {Outcome::linearizable, steps_, "", {}};
 }
 
 }  // namespace
 
 SearchResult search(const std::vector<LinOp>& ops, const Budget& budget) {
   const Prepared prepared = prepare(ops);
-  if (!prepared.static_failure.empty()) return {Outcome::not_linearizable, 0, prepared.static_failure};
+  if (!prepared.static_failure.empty())
+    return {Outcome::not_linearizable, 0, prepared.static_failure, prepared.culprits};
   Search s(ops, prepared, budget);
   return s.run();
 }

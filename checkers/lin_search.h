@@ -60,6 +60,10 @@ struct SearchResult {
   Outcome outcome = Outcome::linearizable;
   std::int64_t steps = 0;
   std::string reason;
+  // When no timing at all could work (a poll that is no segment of the
+  // appends' log, two appends at one offset): the operations that show it,
+  // as indexes into ops. Empty for failures found by the search itself.
+  std::vector<std::size_t> culprits;
 };
 
 SearchResult search(const std::vector<LinOp>& ops, const Budget& budget);

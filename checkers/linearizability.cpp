@@ -56,8 +56,9 @@ KeyLinResult check_key(const std::string& key, const std::vector<lin::LinOp>& op
   if (s.outcome == lin::Outcome::budget_exceeded) r.verdict = LinVerdict::unknown;
   if (s.outcome == lin::Outcome::not_linearizable) {
     r.verdict = LinVerdict::invalid;
+    // A static failure names its operations; a timing failure is shrunk.
     const lin::WitnessBudget wb{options.witness_attempts_max, options.witness_steps_max};
-    r.witness = witness_indexes(ops, lin::shrink_witness(ops, wb));
+    r.witness = witness_indexes(ops, s.culprits.empty() ? lin::shrink_witness(ops, wb) : s.culprits);
   }
   r.elapsed_ms = ms_since(start);
   return r;

@@ -44,7 +44,11 @@ struct KeyLinResult {
   std::int64_t steps = 0;  // search steps spent
   double elapsed_ms = 0;
   std::string reason;                // why invalid or unknown
-  std::vector<std::int64_t> witness;  // history indexes of a small failing subset
+  // History indexes of the operations that show the failure: for a poll that
+  // is no segment of the appends' log, the poll and the appends at the
+  // offset where it departs; otherwise a small subset of the key's
+  // operations that is itself not linearizable.
+  std::vector<std::int64_t> witness;
 };
 
 struct LinResult {

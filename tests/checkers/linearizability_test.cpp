@@ -14,6 +14,7 @@ namespace {
 
 using history::OpType;
 using testing::Builder;
+using testing::Pairs;
 
 LinResult lin(const Builder& b, LinOptions options = {}) {
   return check_log_linearizability(b.history(), options);
@@ -96,6 +97,23 @@ TEST(Linearizability, PollMissingAnEarlierAcknowledgedWriteFails) {
   auto r = lin(b);
   ASSERT_EQ(r.verdict, LinVerdict::invalid);
   EXPECT_TRUE(contains(r.keys[0].witness, bad));
+}
+
+TEST(Linearizability, ValueReadAtAnotherOffsetNamesThePollAndTheAppendsThere) {
+  Builder b;
+  for (int v = 0; v < 50; ++v) b.send(0, "t-0", v, v);
+  const auto moved = b.send(1, "t-0", 100, 50);
+  const auto there = b.send(1, "t-0", 101, 51);
+  Pairs all;
+  for (int v = 0; v < 50; ++v) all.emplace_back(v, v);
+  all.emplace_back(50, 101);  // a retried duplicate shifted everything
+  all.emplace_back(51, 100);
+  const auto poll = b.poll(2, "t-0", all);
+  auto r = lin(b);
+  ASSERT_EQ(r.verdict, LinVerdict::invalid);
+  EXPECT_NE(r.keys[0].reason.find("value 101 at offset 50"), std::string::npos) << r.keys[0].reason;
+  EXPECT_EQ(r.keys[0].witness,
+            (std::vector<std::int64_t>{moved - 1, moved, there - 1, there, poll - 1, poll}));
 }
 
 // Many polls open at once, then one that read a value whose send starts only
