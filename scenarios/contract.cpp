@@ -26,19 +26,19 @@ Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injecte
   }
   std::vector<std::string> why;
   if (k.acks == 0) {
-    c.allowed.insert({"lost-write", "unseen"});
+    c.allowed.insert({"lost-write", "unseen", "nonlinearizable"});
     why.push_back("acks=0 sends may be lost");
   }
   const bool crash = injected_kind(injected, "crash");
   const bool disk = injected_kind(injected, "disk_bitflip") || injected_kind(injected, "disk_eio");
   if ((crash && !syncs_every_write(k)) || disk) {
     c.allowed.insert({"lost-write", "unseen", "inconsistent-offsets", "nonmonotonic-poll",
-                      "poll-skip", "nonmonotonic-send"});
+                      "poll-skip", "nonmonotonic-send", "nonlinearizable"});
     why.push_back(disk ? "disk faults may cut the log's tail"
                        : "a crash loses writes not yet synced (log.flush.interval.messages != 1)");
   }
   if (!k.idempotence) {
-    c.allowed.insert("duplicate");
+    c.allowed.insert({"duplicate", "nonlinearizable"});
     why.push_back("without idempotence a retried send may be stored twice");
   }
   if (why.empty()) {

@@ -16,6 +16,8 @@
 //   tail is cut; a failed fsync is not yet handled as Kafka does);
 // - without idempotence a retried send may be stored twice: duplicate is
 //   allowed;
+// - a history with any of the losses or duplicates above is not a
+//   linearizable log either: nonlinearizable is allowed with them;
 // - never allowed: G1a (a failed send read), phantom (a value nobody
 //   sent), and anything the configuration and faults above don't explain.
 

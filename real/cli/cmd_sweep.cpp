@@ -201,7 +201,7 @@ class Sweep {
 };
 
 int Sweep::report() const {
-  std::printf("%-36s %-8s %6s %6s %6s %8s %6s %10s %12s %10s\n", "scenario", "expect", "seeds",
+  std::printf("%-42s %-8s %6s %6s %6s %8s %6s %10s %12s %10s\n", "scenario", "expect", "seeds",
               "pass", "safety", "liveness", "crash", "first-fail", "sim-s/wall-s", "events/s");
   int code = 0;
   for (std::size_t i = 0; i < scenarios_.size(); ++i) {
@@ -212,7 +212,7 @@ int Sweep::report() const {
       return it == t.by_verdict.end() ? 0 : it->second;
     };
     const std::string first = t.first_fail ? std::to_string(*t.first_fail) : "-";
-    std::printf("%-36s %-8s %6d %6d %6d %8d %6d %10s %12.1f %10.0f\n", s.name.c_str(),
+    std::printf("%-42s %-8s %6d %6d %6d %8d %6d %10s %12.1f %10.0f\n", s.name.c_str(),
                 s.expect.c_str(), t.runs, count("pass"), count("safety"), count("liveness"),
                 count("crash"), first.c_str(), t.wall_s > 0 ? t.sim_ns / 1e9 / t.wall_s : 0.0,
                 t.wall_s > 0 ? t.events / t.wall_s : 0.0);
