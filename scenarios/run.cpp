@@ -1,6 +1,7 @@
 #include "scenarios/run.h"
 
 #include "scenarios/harness.h"
+#include "scenarios/swarm.h"
 #include "system/broker/broker_config.h"
 
 #include "sim/disk.h"
@@ -105,9 +106,11 @@ void end_run(sim::World& world, const RunOptions& options, const Nemesis& nemesi
   if (options.record_steps) result.steps = world.steps();
 }
 
-RunResult run_scenario(const Scenario& s, const RunOptions& options) {
-  if (s.system == "kafka") return run_kafka(s, options);
-  return run_logsvc(s, options);
+RunResult run_scenario(const Scenario& given, const RunOptions& options) {
+  const Scenario s = draw_swarm(given, options.seed);
+  RunResult r = s.system == "kafka" ? run_kafka(s, options) : run_logsvc(s, options);
+  if (s.swarm) r.swarm = describe_swarm(s);
+  return r;
 }
 
 }  // namespace castle::scenarios

@@ -43,6 +43,7 @@ struct RunResult {
   checkers::CheckResult check;            // anomalies that fail the run
   std::vector<checkers::Anomaly> allowed;  // reported, but the durability contract allows them
   std::string contract;                    // the contract applied, in one line
+  std::string swarm;                       // what a swarm run drew (empty otherwise)
   std::string liveness_failure;
   std::vector<AppliedFault> faults;
   std::vector<FaultSpec> planned_faults;

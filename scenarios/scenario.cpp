@@ -237,6 +237,7 @@ Scenario parse_root(const json& j) {
   f.integer("duration_ms", &s.duration_ms, 1, 1LL << 40);
   f.integer("liveness_window_ms", &s.liveness_window_ms, 1, 1LL << 40);
   f.boolean("buggify", &s.buggify);
+  f.boolean("swarm", &s.swarm);
   std::vector<std::string> bugs;
   f.strings("bugs", &bugs);
   s.bugs.insert(bugs.begin(), bugs.end());
@@ -298,6 +299,7 @@ std::string scenario_to_json(const Scenario& s) {
             {"duration_ms", s.duration_ms},
             {"liveness_window_ms", s.liveness_window_ms},
             {"buggify", s.buggify},
+            {"swarm", s.swarm},
             {"expect", s.expect},
             {"cluster", {{"servers", s.servers}, {"clients", s.clients}}},
             {"workload",

@@ -74,6 +74,7 @@ struct Scenario {
   std::set<std::string> bugs;  // planted bugs switched on
   std::string expect = "pass";  // pass, safety or liveness
   KafkaSpec kafka;              // system == "kafka"
+  bool swarm = false;           // the seed also draws shape, config and fault mix (swarm.h)
 };
 
 // Every fault kind the nemesis knows.

@@ -1,5 +1,6 @@
 // castle sim SCENARIO.json --seed N [--check-determinism] [--out DIR] [--bug NAME]...
 #include <cstdio>
+#include <map>
 #include <iostream>
 
 #include "real/cli/args.h"
@@ -28,6 +29,15 @@ void print_summary(const Scenario& s, const RunResult& r) {
     std::printf("buggify:");
     for (const auto& [point, armed] : r.buggify_points)
       std::printf(" %s=%s", point.c_str(), armed ? "armed" : "off");
+    std::printf("\n");
+  }
+  if (!r.swarm.empty()) std::printf("swarm: %s\n", r.swarm.c_str());
+  if (!r.contract.empty()) std::printf("contract: %s\n", r.contract.c_str());
+  if (!r.allowed.empty()) {
+    std::map<std::string, int> by_type;
+    for (const auto& a : r.allowed) ++by_type[a.type];
+    std::printf("allowed by the contract:");
+    for (const auto& [type, n] : by_type) std::printf(" %s=%d", type.c_str(), n);
     std::printf("\n");
   }
   for (const auto& a : r.check.anomalies)
