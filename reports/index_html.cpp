@@ -1,7 +1,6 @@
 #include "reports/index_html.h"
 
 #include "reports/line_chart_svg.h"
-#include "reports/report.h"
 #include "system/runtime/assert.h"
 
 namespace castle::reports {
@@ -13,6 +12,7 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; max
 h1 { margin-bottom: 4px; } h2 { margin-top: 32px; border-bottom: 1px solid #ddd; }
 .verdict { display: inline-block; padding: 3px 12px; border-radius: 4px; color: white; font-weight: bold; }
 .pass { background: #2a7a2a; } .safety { background: #c62828; } .liveness { background: #c06000; }
+.unknown { background: #777777; } .note { background: #eef3fb; border: 1px solid #9bb7d4; padding: 8px; }
 table { border-collapse: collapse; font-size: 13px; } td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; } code, pre { font-family: Menlo, Consolas, monospace; font-size: 12px; }
 pre { background: #f6f6f6; padding: 8px; overflow-x: auto; }
@@ -52,37 +52,40 @@ std::string row(std::initializer_list<std::string> cells) {
   return out + "</tr>\n";
 }
 
+// Rows for what is known: a bare history has no seed, hash or scenario.
 std::string header(const PageInputs& in) {
-  const auto& r = in.result;
-  const std::string verdict = scenarios::to_string(r.verdict);
-  std::string out = "<h1>" + h(in.scenario.name) + " <span class=\"verdict " + verdict + "\">" + verdict +
-                    "</span></h1>\n<p>" + h(in.scenario.purpose) + "</p>\n<table>\n";
-  out += row({"seed", std::to_string(r.seed)});
-  out += row({"trace hash", "<code>" + hex64(r.trace_hash) + "</code>"});
-  out += row({"simulated time", h(format_time(r.sim_time_ns))});
-  out += row({"events", std::to_string(r.events)});
-  out += row({"scenario file", "<code>" + h(in.scenario_path) + "</code>"});
-  out += "</table>\n<p>Reproduce:</p>\n<pre>" + h(in.reproduce) + "</pre>\n";
-  if (!r.liveness_failure.empty()) out += "<p><b>Liveness:</b> " + h(r.liveness_failure) + "</p>\n";
+  const auto& f = in.facts;
+  std::string out = "<h1>" + h(f.name) + " <span class=\"verdict " + h(f.verdict) + "\">" + h(f.verdict) +
+                    "</span></h1>\n<p>" + h(f.purpose) + "</p>\n";
+  if (!f.note.empty()) out += "<p class=\"note\">" + h(f.note) + "</p>\n";
+  out += "<table>\n";
+  if (f.seed) out += row({"seed", std::to_string(*f.seed)});
+  if (!f.trace_hash.empty()) out += row({"trace hash", "<code>" + h(f.trace_hash) + "</code>"});
+  out += row({"simulated time", h(format_time(f.seed ? f.sim_time_ns : in.view.end_ns))});
+  if (f.seed) out += row({"events", std::to_string(f.events)});
+  if (!f.scenario_path.empty()) out += row({"scenario file", "<code>" + h(f.scenario_path) + "</code>"});
+  out += "</table>\n";
+  if (!f.reproduce.empty()) out += "<p>Reproduce:</p>\n<pre>" + h(f.reproduce) + "</pre>\n";
+  if (!f.liveness_failure.empty()) out += "<p><b>Liveness:</b> " + h(f.liveness_failure) + "</p>\n";
   return out;
 }
 
 std::string stats(const PageInputs& in) {
-  const auto& st = in.result.stats;
+  const auto& st = in.facts.stats;
   std::string out = "<h2>Numbers</h2>\n<table>\n<tr><th>sends</th><th>acked</th><th>failed</th>"
                     "<th>unknown</th><th>server restarts</th><th>operations</th><th>faults applied</th></tr>\n";
   out += row({std::to_string(st.sends), std::to_string(st.acked), std::to_string(st.failed),
               std::to_string(st.unknown), std::to_string(st.server_restarts),
-              std::to_string(in.view.ops.size()), std::to_string(in.result.faults.size())});
+              std::to_string(in.view.ops.size()), std::to_string(in.facts.faults.size())});
   out += "</table>\n";
   if (!in.view.violation_title.empty()) {
     out += "<p><b>First violation:</b> " + h(in.view.violation_title) + " (operations";
     for (std::int64_t i : in.view.violation_ops) out += " #" + std::to_string(i);
     out += "; see the <a href=\"#sequence\">sequence chart</a> and the <a href=\"#anomalies\">anomalies</a>).</p>\n";
   }
-  if (!in.result.buggify_points.empty()) {
+  if (!in.facts.buggify_points.empty()) {
     out += "<p>Buggify points reached:";
-    for (const auto& [point, armed] : in.result.buggify_points)
+    for (const auto& [point, armed] : in.facts.buggify_points)
       out += " <code>" + h(point) + "=" + (armed ? "armed" : "off") + "</code>";
     out += "</p>\n";
   }
@@ -91,7 +94,7 @@ std::string stats(const PageInputs& in) {
 
 std::string anomaly_ops(const PageInputs& in, const checkers::Anomaly& a) {
   std::string out = "<table class=\"ops\">";
-  const auto& ops = in.result.history.ops();
+  const auto& ops = in.history.ops();
   std::size_t shown = 0;
   for (std::int64_t index : a.ops) {
     if (shown++ == page_ops_per_anomaly_max) {
@@ -108,11 +111,11 @@ std::string anomaly_ops(const PageInputs& in, const checkers::Anomaly& a) {
 }
 
 std::string anomalies(const PageInputs& in) {
-  const auto& list = in.result.check.anomalies;
+  const auto& list = in.facts.check.anomalies;
   std::string out = "<h2 id=\"anomalies\">Anomalies (" + std::to_string(list.size()) + ")</h2>\n";
   if (list.empty()) return out + "<p>None: every check holds.</p>\n";
   out += "<p>By type:";
-  for (const auto& [type, n] : in.result.check.counts) out += " <code>" + h(type) + "=" + std::to_string(n) + "</code>";
+  for (const auto& [type, n] : in.facts.check.counts) out += " <code>" + h(type) + "=" + std::to_string(n) + "</code>";
   out += ". The first is the one the pictures centre on.</p>\n";
   out += "<table>\n<tr><th>type</th><th>key</th><th>description</th><th>operations</th></tr>\n";
   for (std::size_t i = 0; i < list.size() && i < page_anomalies_max; ++i)
@@ -149,7 +152,7 @@ std::string contents(const std::vector<Picture>& pictures) {
 }
 
 std::string faults(const PageInputs& in) {
-  const auto& list = in.result.faults;
+  const auto& list = in.facts.faults;
   std::string out = "<h2 id=\"faults\">Faults applied (" + std::to_string(list.size()) + ")</h2>\n";
   if (list.empty()) return out + "<p>None.</p>\n";
   out += "<table>\n<tr><th>time</th><th>fault</th></tr>\n";
@@ -158,11 +161,18 @@ std::string faults(const PageInputs& in) {
   return out + "</table>\n";
 }
 
-std::string files() {
-  return "<h2 id=\"files\">Files</h2>\n<ul>\n"
-         "<li><a href=\"report.json\">report.json</a>: verdict, numbers, faults and every anomaly</li>\n"
-         "<li><a href=\"history.jsonl\">history.jsonl</a>: the operations, Jepsen's Kafka shape</li>\n"
-         "<li><a href=\"trace.jsonl\">trace.jsonl</a>: structured trace events</li>\n</ul>\n";
+// Links only to the raw files the folder has (a bare history has one).
+std::string files(const PageInputs& in) {
+  std::string out = "<h2 id=\"files\">Files</h2>\n<ul>\n";
+  if (in.has_report)
+    out += "<li><a href=\"report.json\">report.json</a>: verdict, numbers, faults and every anomaly</li>\n";
+  out += "<li><a href=\"history.jsonl\">history.jsonl</a>: the operations, Jepsen's Kafka shape</li>\n";
+  if (in.has_trace) out += "<li><a href=\"trace.jsonl\">trace.jsonl</a>: structured trace events</li>\n";
+  return out + "</ul>\n";
+}
+
+std::string title(const RunFacts& f) {
+  return f.name + (f.seed ? " seed " + std::to_string(*f.seed) : "") + ": " + f.verdict;
 }
 
 std::size_t unrendered(const std::vector<Picture>& pictures) {
@@ -176,8 +186,7 @@ std::size_t unrendered(const std::vector<Picture>& pictures) {
 std::string index_html(const PageInputs& in) {
   CASTLE_ASSERT(!in.pictures.empty(), "a report has pictures");
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-                    h(in.scenario.name) + " seed " + std::to_string(in.result.seed) + ": " +
-                    scenarios::to_string(in.result.verdict) + "</title>\n" + style + check_script + "</head>\n";
+                    h(title(in.facts)) + "</title>\n" + style + check_script + "</head>\n";
   out += "<body data-pictures-unrendered=\"" + std::to_string(unrendered(in.pictures)) + "\">\n";
   out += header(in) + stats(in) + contents(in.pictures);
   out += "<h2>Pictures</h2>\n";
@@ -185,7 +194,7 @@ std::string index_html(const PageInputs& in) {
     out += "<p class=\"missing\">Some pictures were not rendered (Graphviz <code>dot</code> was not "
            "available or failed); their DOT sources are in this folder.</p>\n";
   for (const auto& p : in.pictures) out += picture(p);
-  out += anomalies(in) + faults(in) + files();
+  out += anomalies(in) + faults(in) + files(in);
   return out + "</body>\n</html>\n";
 }
 

@@ -14,9 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "reports/run_facts.h"
 #include "reports/run_view.h"
-#include "scenarios/run.h"
-#include "scenarios/scenario.h"
 
 namespace castle::reports {
 
@@ -31,12 +30,12 @@ struct Picture {
 };
 
 struct PageInputs {
-  const std::string& scenario_path;
-  const scenarios::Scenario& scenario;
-  const scenarios::RunResult& result;
+  const RunFacts& facts;
   const RunView& view;
+  const history::History& history;  // for the anomalies' operations
   const std::vector<Picture>& pictures;
-  std::string reproduce;
+  bool has_trace = true;  // whether the folder has trace.jsonl and report.json
+  bool has_report = true;
 };
 
 // Bounds on the tables, so a run with thousands of anomalies or faults

@@ -51,7 +51,7 @@ void add_fault_shading(const RunView& v, LineChart& c) {
   for (const auto& f : v.faults)
     c.bands.push_back({f.start_ns, f.end_ns, family_colour(fault_family(f.kind)),
                        f.label + " at " + format_time(f.start_ns)});
-  c.rules.push_back({v.faults_end_ns, "#3366cc", "faults stop"});
+  if (v.faults_end_ns) c.rules.push_back({*v.faults_end_ns, "#3366cc", "faults stop"});
 }
 
 LineChart base_chart(const RunView& v, std::string title, std::string y_label) {

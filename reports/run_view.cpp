@@ -4,8 +4,10 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "scenarios/swarm.h"
 #include "system/runtime/assert.h"
 
 namespace castle::reports {
@@ -82,18 +84,28 @@ std::string fault_label(const scenarios::FaultSpec& f) {
 
 // The nemesis applies a planned fault only if it starts before the fault
 // phase ends, and the end of that phase undoes whatever is still in force.
-std::vector<FaultInterval> fault_intervals(const scenarios::Scenario& s,
-                                           const scenarios::RunResult& r) {
-  const std::int64_t stop_ns = s.duration_ms * 1'000'000;
+std::vector<FaultInterval> fault_intervals(const ViewInputs& in) {
   std::vector<FaultInterval> out;
-  for (const auto& f : r.planned_faults) {
-    if (f.at_ms >= s.duration_ms) continue;
-    FaultInterval fi{f.kind, f.nodes, f.others, f.at_ms * 1'000'000, 0, fault_label(f)};
-    fi.end_ns = std::min(stop_ns, fi.start_ns + f.duration_ms * 1'000'000);
+  for (const auto& f : in.planned_faults) {
+    const std::int64_t start_ns = f.at_ms * 1'000'000;
+    const std::int64_t stop_ns = in.faults_stop_ns.value_or(std::numeric_limits<std::int64_t>::max());
+    if (start_ns >= stop_ns) continue;
+    FaultInterval fi{f.kind, f.nodes, f.others, start_ns, 0, fault_label(f)};
+    const std::int64_t duration_ns = std::max<std::int64_t>(f.duration_ms, 0) * 1'000'000;
+    fi.end_ns = std::min(stop_ns, fi.start_ns + duration_ns);
     CASTLE_ASSERT(fi.end_ns >= fi.start_ns, "a fault ends before it starts");
     out.push_back(std::move(fi));
   }
   return out;
+}
+
+// The run's end as the pictures draw it: a history edited by hand (castle
+// report reads files) may hold operations past the recorded end, and every
+// operation must fall inside the axes.
+std::int64_t view_end_ns(const ViewInputs& in) {
+  std::int64_t end = std::max<std::int64_t>(in.sim_time_ns, 1);
+  for (const auto& op : in.history.ops()) end = std::max(end, op.time_ns);
+  return end;
 }
 
 std::string lower(std::string s) {
@@ -169,19 +181,27 @@ void read_trace(RunView& v, const std::vector<std::string>& lines) {
 
 }  // namespace
 
-RunView make_run_view(const scenarios::Scenario& s, const scenarios::RunResult& r) {
+RunView make_run_view(const ViewInputs& in) {
   RunView v;
-  v.servers = scenarios::server_names(s);
-  v.clients = scenarios::client_names(s);
+  v.servers = in.servers;
+  v.clients = in.clients;
   v.nodes = v.servers;
   v.nodes.insert(v.nodes.end(), v.clients.begin(), v.clients.end());
-  v.end_ns = std::max<std::int64_t>(r.sim_time_ns, 1);
-  v.faults_end_ns = std::min(v.end_ns, s.duration_ms * 1'000'000);
-  v.faults = fault_intervals(s, r);
-  read_trace(v, r.trace_lines);
-  add_ops(v, r.history);
-  add_violation(v, r.check);
+  v.end_ns = view_end_ns(in);
+  if (in.faults_stop_ns) v.faults_end_ns = std::clamp<std::int64_t>(*in.faults_stop_ns, 0, v.end_ns);
+  v.faults = fault_intervals(in);
+  read_trace(v, in.trace_lines);
+  add_ops(v, in.history);
+  add_violation(v, in.check);
   return v;
+}
+
+RunView make_run_view(const scenarios::Scenario& given, const scenarios::RunResult& r) {
+  // A swarm run's seed drew its cluster shape: the nodes are the drawn ones.
+  const scenarios::Scenario s = scenarios::draw_swarm(given, r.seed);
+  return make_run_view(ViewInputs{scenarios::server_names(s), scenarios::client_names(s), r.sim_time_ns,
+                                  s.duration_ms * 1'000'000, r.planned_faults, r.trace_lines, r.history,
+                                  r.check});
 }
 
 }  // namespace castle::reports

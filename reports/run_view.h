@@ -87,7 +87,8 @@ struct RunView {
   std::vector<std::string> clients;
   std::vector<std::string> nodes;  // servers, clients, then others seen in the trace
   std::int64_t end_ns = 0;         // simulated time at the end of the run
-  std::int64_t faults_end_ns = 0;  // when the nemesis stopped
+  // When the nemesis stopped; none for a bare history, where no scenario says.
+  std::optional<std::int64_t> faults_end_ns;
   std::vector<FaultInterval> faults;
   std::vector<DownInterval> down;
   std::vector<LeaderSpan> leaders;
@@ -98,6 +99,20 @@ struct RunView {
   std::string violation_title;               // "lost-write s0-0: ..." or ""
 };
 
+// What the view is made of, whichever way the run is known: a RunResult in
+// memory (castle sim) or a run folder's files (castle report).
+struct ViewInputs {
+  std::vector<std::string> servers;
+  std::vector<std::string> clients;
+  std::int64_t sim_time_ns = 0;
+  std::optional<std::int64_t> faults_stop_ns;  // the scenario's duration: the nemesis stops there
+  const std::vector<scenarios::FaultSpec>& planned_faults;
+  const std::vector<std::string>& trace_lines;
+  const history::History& history;
+  const checkers::CheckResult& check;
+};
+
+RunView make_run_view(const ViewInputs& in);
 RunView make_run_view(const scenarios::Scenario& s, const scenarios::RunResult& r);
 
 // Steps of make_run_view (run_view_ops.cpp): pair every invoke with its

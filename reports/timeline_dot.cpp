@@ -147,9 +147,11 @@ void draw_axis(PinnedGraph& g, const RunView& v, const Layout& layout) {
 void draw_rules(PinnedGraph& g, const RunView& v, const Layout& layout) {
   const double top = 28;
   const double bottom = layout.bottom_pt;
-  g.line(layout.x(v.faults_end_ns), top, layout.x(v.faults_end_ns), bottom,
-         "color=\"#3366cc\", style=dashed");
-  g.text(layout.x(v.faults_end_ns), top - 6, "faults stop", 70, "fontcolor=\"#3366cc\"");
+  if (v.faults_end_ns) {
+    g.line(layout.x(*v.faults_end_ns), top, layout.x(*v.faults_end_ns), bottom,
+           "color=\"#3366cc\", style=dashed");
+    g.text(layout.x(*v.faults_end_ns), top - 6, "faults stop", 70, "fontcolor=\"#3366cc\"");
+  }
   for (std::int64_t index : v.violation_ops) {
     auto it = v.op_of_index.find(index);
     if (it == v.op_of_index.end()) continue;
