@@ -18,6 +18,8 @@ void usage(std::FILE* to) {
                "  shrink SCENARIO.json --seed N [--out FILE] [--max-runs K]\n"
                "                      shrink a failing seed to a minimal replayable scenario\n"
                "  replay DIR           re-run a report folder's run and check it is identical\n"
+               "  report DIR [--recheck] [--lin-budget-ms N] [--no-lin]\n"
+               "                      redraw a run folder's pictures and index.html from its files\n"
                "  check HISTORY.jsonl  run the checkers over a history file\n"
                "  bugs                 list the planted bugs\n"
                "  logsvc serve --listen HOST:PORT --dir DIR\n"
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
     if (cmd == "sweep") return castle::cli::cmd_sweep(rest);
     if (cmd == "shrink") return castle::cli::cmd_shrink(rest);
     if (cmd == "replay") return castle::cli::cmd_replay(rest);
+    if (cmd == "report") return castle::cli::cmd_report(rest);
     if (cmd == "bugs") return castle::cli::cmd_bugs(rest);
     if (cmd == "logsvc") return castle::cli::cmd_logsvc(rest);
     if (cmd == "broker") return castle::cli::cmd_broker(rest);

@@ -16,5 +16,6 @@ int cmd_broker(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 int cmd_shrink(const std::vector<std::string>& args);
 int cmd_replay(const std::vector<std::string>& args);
+int cmd_report(const std::vector<std::string>& args);
 
 }  // namespace castle::cli
