@@ -52,8 +52,9 @@ void ClientConnection::read_loop() {
                    {{"connection", id_}, {"size", std::int64_t{size}}});
       break;
     }
-    std::vector<std::uint8_t> frame(static_cast<std::size_t>(size));
-    if (auto body = read_exact(*conn_, frame); !body.status || body.end_of_stream) break;
+    Frame frame{std::unique_ptr<std::uint8_t[]>(new std::uint8_t[static_cast<std::size_t>(size)]),
+                static_cast<std::size_t>(size)};
+    if (auto body = read_exact(*conn_, frame.bytes()); !body.status || body.end_of_stream) break;
     if (queue_.send(b.rt, std::move(frame)) != ChannelStatus::ok) break;
   }
   // Requests already queued are still answered: the client may have shut
@@ -75,10 +76,10 @@ bool ClientConnection::write(std::span<const std::uint8_t> bytes) {
   return static_cast<bool>(conn_->write(bytes));
 }
 
-bool ClientConnection::handle_frame(std::vector<std::uint8_t>& frame) {
+bool ClientConnection::handle_frame(Frame& frame) {
   Broker::Impl& b = *broker_;
   ++b.stats.requests;
-  auto decoded = protocol::decode_request(frame);
+  auto decoded = protocol::decode_request(frame.bytes());
   if (!decoded) {
     const protocol::RequestFailure& f = decoded.error();
     ++b.stats.bad_frames;

@@ -5,11 +5,20 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "system/broker/broker_core.h"
 
 namespace castle::broker {
+
+// A request frame's bytes, left uninitialised before they are read (a
+// zero-filled vector cost a pass over every produced byte).
+struct Frame {
+  std::unique_ptr<std::uint8_t[]> data;
+  std::size_t size = 0;
+  std::span<std::uint8_t> bytes() { return {data.get(), size}; }
+};
 
 class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
  public:
@@ -24,14 +33,14 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void read_loop();
   void handle_loop();
   // False when the connection must be closed.
-  bool handle_frame(std::vector<std::uint8_t>& frame);
+  bool handle_frame(Frame& frame);
   bool write(std::span<const std::uint8_t> bytes);
   void finished_one_side();
 
   std::shared_ptr<Broker::Impl> broker_;
   std::uint64_t id_;
   std::unique_ptr<Connection> conn_;
-  Channel<std::vector<std::uint8_t>> queue_;
+  Channel<Frame> queue_;
   Task reader_;
   Task handler_;
   int sides_running_ = 2;
