@@ -31,6 +31,23 @@ ErrorCode check_leader_epoch(const Partition& p, protocol::LeaderEpoch client_ep
   return ErrorCode::NONE;
 }
 
+LockedPartition::LockedPartition(Broker::Impl& b, const std::string& topic,
+                                 protocol::PartitionId index, protocol::LeaderEpoch client_epoch)
+    : p_(b.topics.partition(topic, protocol::raw(index))) {
+  if (!p_) {
+    error_ = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
+    return;
+  }
+  lock_.emplace(b.rt, p_->lock);
+  if (p_->deleted) {
+    error_ = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
+  } else if (p_->offline) {
+    error_ = ErrorCode::KAFKA_STORAGE_ERROR;
+  } else {
+    error_ = check_leader_epoch(*p_, client_epoch);
+  }
+}
+
 void Broker::Impl::accept_loop() {
   while (!stopping) {
     auto conn = listener->accept();

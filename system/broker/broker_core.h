@@ -72,6 +72,23 @@ std::optional<protocol::Response> handle(RequestContext& ctx,
 std::optional<protocol::Response> handle(RequestContext& ctx,
                                          protocol::DescribeConfigsRequest& req);
 
+// A partition looked up and locked for one request: the lock is held for
+// the object's life. error() is NONE, or why the request can't use it
+// (unknown or deleted, offline, a fenced or unknown leader epoch).
+class LockedPartition {
+ public:
+  LockedPartition(Broker::Impl& b, const std::string& topic, protocol::PartitionId index,
+                  protocol::LeaderEpoch client_epoch);
+  protocol::ErrorCode error() const { return error_; }
+  Partition& operator*() { return *p_; }
+  Partition* operator->() { return p_.get(); }
+
+ private:
+  PartitionPtr p_;
+  std::optional<MutexLock> lock_;
+  protocol::ErrorCode error_ = protocol::ErrorCode::NONE;
+};
+
 // Checks a client's current leader epoch (-1: the client doesn't say)
 // against ours: FENCED_LEADER_EPOCH if older, UNKNOWN_LEADER_EPOCH if newer.
 protocol::ErrorCode check_leader_epoch(const Partition& p, protocol::LeaderEpoch client_epoch);

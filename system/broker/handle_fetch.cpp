@@ -45,13 +45,8 @@ void read_partition(RequestContext& ctx, const std::string& topic, const FetchRe
     out.records.reset();
     budget.error = true;
   };
-  PartitionPtr p = b.topics.partition(topic, protocol::raw(in.partition));
-  if (!p) return fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-  MutexLock lock(b.rt, p->lock);
-  if (p->deleted) return fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-  if (p->offline) return fail(ErrorCode::KAFKA_STORAGE_ERROR);
-  if (const auto e = check_leader_epoch(*p, in.current_leader_epoch); e != ErrorCode::NONE)
-    return fail(e);
+  LockedPartition p(b, topic, in.partition, in.current_leader_epoch);
+  if (p.error() != ErrorCode::NONE) return fail(p.error());
   storage::Log& log = *p->log;
   const std::int64_t hw = log.high_watermark();
   out.high_watermark = Offset{hw};

@@ -64,22 +64,9 @@ ListOffsetsResponse::Partition list_partition(RequestContext& ctx, const std::st
   Broker::Impl& b = ctx.broker;
   ListOffsetsResponse::Partition out;
   out.partition_index = in.partition_index;
-  PartitionPtr p = b.topics.partition(topic, protocol::raw(in.partition_index));
-  if (!p) {
-    out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
-    return out;
-  }
-  MutexLock lock(b.rt, p->lock);
-  if (p->deleted) {
-    out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
-    return out;
-  }
-  if (p->offline) {
-    out.error_code = ErrorCode::KAFKA_STORAGE_ERROR;
-    return out;
-  }
-  if (const auto e = check_leader_epoch(*p, in.current_leader_epoch); e != ErrorCode::NONE) {
-    out.error_code = e;
+  LockedPartition p(b, topic, in.partition_index, in.current_leader_epoch);
+  if (p.error() != ErrorCode::NONE) {
+    out.error_code = p.error();
     return out;
   }
   auto found = lookup(*p->log, in.timestamp);

@@ -18,22 +18,9 @@ OffsetForLeaderEpochResponse::Partition end_offset(RequestContext& ctx, const st
   Broker::Impl& b = ctx.broker;
   OffsetForLeaderEpochResponse::Partition out;
   out.partition = in.partition;
-  PartitionPtr p = b.topics.partition(topic, protocol::raw(in.partition));
-  if (!p) {
-    out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
-    return out;
-  }
-  MutexLock lock(b.rt, p->lock);
-  if (p->deleted) {
-    out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
-    return out;
-  }
-  if (p->offline) {
-    out.error_code = ErrorCode::KAFKA_STORAGE_ERROR;
-    return out;
-  }
-  if (const auto e = check_leader_epoch(*p, in.current_leader_epoch); e != ErrorCode::NONE) {
-    out.error_code = e;
+  LockedPartition p(b, topic, in.partition, in.current_leader_epoch);
+  if (p.error() != ErrorCode::NONE) {
+    out.error_code = p.error();
     return out;
   }
   if (auto found = p->log->end_offset_for_epoch(protocol::raw(in.leader_epoch))) {
