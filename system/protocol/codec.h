@@ -135,6 +135,8 @@ class Writer {
   const Bytes& bytes() const { return out_; }
   Bytes take() { return std::move(out_); }
   std::size_t size() const { return out_.size(); }
+  // Room for n more bytes: a large response is built without regrowing.
+  void reserve(std::size_t n) { out_.reserve(out_.size() + n); }
 
   void write_bool(bool v) { write_int8(v ? 1 : 0); }
   void write_int8(std::int8_t v);

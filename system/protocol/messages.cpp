@@ -140,6 +140,14 @@ Bytes encode_request_frame(const RequestHeader& header, const Request& body) {
 Bytes encode_response_frame(std::int32_t correlation_id, std::int16_t api_version,
                             const Response& body) {
   Writer w = start_frame();
+  // A fetch response is mostly its records: reserve for them once instead
+  // of copying them again every time the buffer grows.
+  if (const auto* f = std::get_if<FetchResponse>(&body)) {
+    std::size_t records = 0;
+    for (const auto& t : f->topics)
+      for (const auto& p : t.partitions) records += p.records ? p.records->size() + 64 : 64;
+    w.reserve(records + 256);
+  }
   std::visit(
       [&](const auto& m) {
         using T = std::decay_t<decltype(m)>;
