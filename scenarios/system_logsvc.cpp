@@ -3,6 +3,8 @@
 // server, and the log checkers.
 #include "scenarios/harness.h"
 
+#include "checkers/invariants.h"
+
 #include "sim/disk.h"
 #include "sim/network.h"
 #include "sim/node.h"
@@ -190,11 +192,17 @@ void liveness_phase(Harness& hx, sim::SimNode& reader) {
     hx.result.liveness_failure = "the final read did not complete within the liveness window";
 }
 
-void judge(Harness& hx, const Nemesis& nemesis) {
+void judge(Harness& hx, const Nemesis& nemesis, checkers::InvariantSet& invariants) {
   checkers::LogCheckOptions opt;
   opt.reported_corrupt = hx.corrupt;
   opt.corruption_injected = nemesis.corruption_injected();
   hx.result.check = checkers::check_log_history(hx.result.history, opt);
+  // A bit flip in a record's header may legitimately shorten a recovered
+  // log (the contract above), so the invariant only judges runs without.
+  checkers::CheckResult sampled;
+  invariants.finish(sampled);
+  if (!nemesis.corruption_injected())
+    for (auto& a : sampled.anomalies) hx.result.check.add(std::move(a));
   if (!hx.result.check.valid()) {
     hx.result.verdict = Verdict::safety;
   } else if (!hx.result.liveness_failure.empty()) {
@@ -208,6 +216,15 @@ RunResult run_logsvc(const Scenario& s, const RunOptions& options) {
   RunResult result;
   sim::World world(options.seed);
   begin_run(world, s, options, result);
+  // State invariants sampled from the trace as the run goes. The bus may
+  // publish after the verdict (teardown), so the set is shared with the
+  // subscription and stops listening once judged.
+  auto invariants = std::make_shared<checkers::InvariantSet>();
+  auto listening = std::make_shared<bool>(true);
+  invariants->add(checkers::logsvc_durable_log_never_shrinks());
+  world.trace_bus().subscribe([invariants, listening](const TraceEvent& e) {
+    if (*listening) invariants->observe(e);
+  });
   Harness hx(world, s, result);
   hx.faults_end_ns = s.duration_ms * 1'000'000;
   add_servers(hx);
@@ -225,7 +242,8 @@ RunResult run_logsvc(const Scenario& s, const RunOptions& options) {
   world.run_until(hx.faults_end_ns);
   nemesis.stop();
   liveness_phase(hx, reader);
-  judge(hx, nemesis);
+  *listening = false;
+  judge(hx, nemesis, *invariants);
 
   end_run(world, options, nemesis, hx.servers.size(), result);
   return result;
