@@ -10,8 +10,10 @@
 // - a broker crash loses what was not synced, unless every write is synced
 //   (log.flush.interval.messages=1): then acknowledged writes may be lost,
 //   their offsets given to later writes, and consumers that read the lost
-//   tail see offsets go back: lost-write, unseen, inconsistent-offsets,
-//   nonmonotonic-poll, poll-skip and nonmonotonic-send are allowed;
+//   tail see offsets go back, and a retry may write a value they read in
+//   the lost tail again elsewhere: lost-write, unseen, inconsistent-offsets,
+//   nonmonotonic-poll, poll-skip, nonmonotonic-send and duplicate are
+//   allowed;
 // - a bit flip or an EIO on the broker's disk allows the same (a corrupt
 //   tail is cut; a failed fsync is not yet handled as Kafka does);
 // - without idempotence a retried send may be stored twice: duplicate is

@@ -4,6 +4,7 @@
 // folder with only a history.jsonl gets pictures and a page from the
 // checkers; a broken file is exit 2 naming it and its line.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -65,7 +66,13 @@ std::set<std::string> names(const std::map<std::string, std::string>& files) {
 // for every test here.
 class ReportCommand : public ::testing::Test {
  protected:
-  static fs::path dir() { return fs::temp_directory_path() / "castle_report_command_test"; }
+  // One folder per process: ctest runs each test as its own process, in
+  // parallel, and a shared folder was removed under a neighbour's feet.
+  static fs::path dir() {
+    static const fs::path d =
+        fs::temp_directory_path() / ("castle_report_command_test-" + std::to_string(::getpid()));
+    return d;
+  }
 
   static void SetUpTestSuite() {
     ASSERT_TRUE(fs::exists(castle)) << "build the castle binary first: " << castle;
