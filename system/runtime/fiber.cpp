@@ -1,5 +1,9 @@
 #include "system/runtime/fiber.h"
 
+#if defined(CASTLE_ASAN_FIBERS)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include <boost/context/protected_fixedsize_stack.hpp>
 #include <cstdio>
 #include <exception>
@@ -196,6 +200,12 @@ void Scheduler::finish(Fiber* f) {
   ctx::stack_context sc;
   sc.sp = f->stack_top_;
   sc.size = f->stack_bytes_;
+#if defined(CASTLE_ASAN_FIBERS)
+  // A fiber unwound by a crash or a cancel leaves its frames' redzones
+  // poisoned; the next fiber on this pooled stack must start clean, or
+  // ASan reports its fresh frames as bad accesses.
+  __asan_unpoison_memory_region(static_cast<char*>(sc.sp) - sc.size, sc.size);
+#endif
   stacks_->deallocate(sc);
   f->self_ = f->caller_ = nullptr;
   auto task = std::move(f->task_);
