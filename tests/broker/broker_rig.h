@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "sim/node.h"
+#include "tests/sim/node_rig.h"
 #include "sim/world.h"
 #include "system/broker/broker.h"
 #include "system/protocol/messages.h"
@@ -104,27 +105,7 @@ struct Rig {
 
   // Runs body on the client node until it ends (or limit of simulated time).
   bool run(std::function<void(Runtime&)> body, Duration limit = seconds(600)) {
-    auto done = std::make_shared<bool>(false);
-    auto error = std::make_shared<std::exception_ptr>();
-    auto step = [done, error, body = std::move(body)](Runtime& rt) {
-      try {
-        body(rt);
-      } catch (const FiberKilled&) {
-        throw;
-      } catch (...) {
-        *error = std::current_exception();
-      }
-      *done = true;
-    };
-    if (client_node.up()) {
-      client_node.spawn("step", [this, step] { step(client_node); });
-    } else {
-      client_node.set_main(step);
-      client_node.start();
-    }
-    world.run_until([&] { return *done; }, world.now() + limit.count());
-    if (*error) std::rethrow_exception(*error);
-    return *done;
+    return sim::testing::run_step(world, client_node, std::move(body), limit);
   }
 
   void crash_and_restart_broker() {

@@ -13,6 +13,7 @@
 
 #include "sim/network.h"
 #include "sim/node.h"
+#include "tests/sim/node_rig.h"
 #include "sim/world.h"
 #include "system/broker/broker.h"
 #include "system/client/admin.h"
@@ -48,29 +49,7 @@ struct Rig {
   // Runs body on the client node until it ends or limit of simulated time
   // passes. An exception (a failed ASSERT) is carried out of the fiber.
   bool run(std::function<void(Runtime&)> body, Duration limit = std::chrono::seconds(300)) {
-    auto done = std::make_shared<bool>(false);
-    auto error = std::make_shared<std::exception_ptr>();
-    auto step = [done, error, body = std::move(body)](Runtime& rt) {
-      try {
-        body(rt);
-      } catch (const FiberKilled&) {
-        throw;
-      } catch (const FiberCancelled&) {
-        throw;
-      } catch (...) {
-        *error = std::current_exception();
-      }
-      *done = true;
-    };
-    if (client_node.up()) {
-      client_node.spawn("step", [this, step] { step(client_node); });
-    } else {
-      client_node.set_main(step);
-      client_node.start();
-    }
-    world.run_until([&] { return *done; }, world.now() + limit.count());
-    if (*error) std::rethrow_exception(*error);
-    return *done;
+    return sim::testing::run_step(world, client_node, std::move(body), limit);
   }
 
   void crash_broker() {

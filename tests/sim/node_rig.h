@@ -18,6 +18,43 @@ namespace castle::sim::testing {
 
 using Body = std::function<void(Runtime&)>;
 
+// Runs body as a fiber of node (booting the node if it is down) until body
+// ends or limit of simulated time passes; with stop_at_limit the world runs
+// to the limit whether or not body ended. An exception from body (a failed
+// RC_ASSERT or ASSERT) is carried out of the fiber and rethrown here.
+// Returns whether body finished.
+inline bool run_step(World& world, SimNode& node, Body body, Duration limit,
+                     bool stop_at_limit = false) {
+  auto done = std::make_shared<bool>(false);
+  auto error = std::make_shared<std::exception_ptr>();
+  auto step = [done, error, body = std::move(body)](Runtime& rt) {
+    try {
+      body(rt);
+    } catch (const FiberKilled&) {
+      throw;
+    } catch (const FiberCancelled&) {
+      throw;
+    } catch (...) {
+      *error = std::current_exception();
+    }
+    *done = true;
+  };
+  if (node.up()) {
+    node.spawn("step", [&node, step] { step(node); });
+  } else {
+    node.set_main(step);
+    node.start();
+  }
+  const SimTime deadline = world.now() + limit.count();
+  if (stop_at_limit) {
+    world.run_until(deadline);
+  } else {
+    world.run_until([&] { return *done; }, deadline);
+  }
+  if (*error) std::rethrow_exception(*error);
+  return *done;
+}
+
 class NodeRig {
  public:
   explicit NodeRig(std::uint64_t seed) : world_(seed), node_(world_.add_node("n1")) {}
@@ -44,34 +81,7 @@ class NodeRig {
 
  private:
   bool run_for(Body body, Duration limit, bool stop_at_limit) {
-    auto done = std::make_shared<bool>(false);
-    auto error = std::make_shared<std::exception_ptr>();
-    auto step = [done, error, body = std::move(body)](Runtime& rt) {
-      try {
-        body(rt);
-      } catch (const FiberKilled&) {
-        throw;
-      } catch (const FiberCancelled&) {
-        throw;
-      } catch (...) {
-        *error = std::current_exception();
-      }
-      *done = true;
-    };
-    if (node_.up()) {
-      node_.spawn("step", [this, step] { step(node_); });
-    } else {
-      node_.set_main(step);
-      node_.start();
-    }
-    const SimTime deadline = world_.now() + limit.count();
-    if (stop_at_limit) {
-      world_.run_until(deadline);
-    } else {
-      world_.run_until([&] { return *done; }, deadline);
-    }
-    if (*error) std::rethrow_exception(*error);
-    return *done;
+    return run_step(world_, node_, std::move(body), limit, stop_at_limit);
   }
 
   World world_;
