@@ -284,12 +284,15 @@ double log_read(real::RealRuntime& rt, const std::string& dir, std::size_t* byte
     auto log = storage::Log::open(rt, dir, bench_config());
     check(log.ok(), "Log::open");
     *bytes_read = 0;
+    std::vector<std::uint8_t> buffer;
     const auto t0 = Clock::now();
     for (std::int64_t at = (*log)->log_start_offset(); at < (*log)->log_end_offset();) {
-      auto r = (*log)->read(at, 1 << 20);
+      // As a consumer that hands each buffer back to the next read.
+      auto r = (*log)->read(at, 1 << 20, std::nullopt, std::move(buffer));
       check(r.ok() && r->next_offset > at, "read");
       *bytes_read += r->bytes.size();
       at = r->next_offset;
+      buffer = std::move(r->bytes);
     }
     s = seconds_since(t0);
   });

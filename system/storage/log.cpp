@@ -168,7 +168,7 @@ struct Log::Impl {
   Result<void> truncate(std::int64_t offset);
   std::size_t segment_index_for(std::int64_t offset) const;
   Result<ReadResult> read(std::int64_t offset, std::size_t max_bytes,
-                          std::optional<std::int64_t> max_offset);
+                          std::optional<std::int64_t> max_offset, std::vector<std::uint8_t> reuse);
   Result<int> enforce_retention();
 };
 
@@ -615,7 +615,8 @@ Result<int> Log::Impl::enforce_retention() {
 // ---------------------------------------------------------------- reads
 
 Result<ReadResult> Log::Impl::read(std::int64_t offset, std::size_t max_bytes,
-                                   std::optional<std::int64_t> max_offset) {
+                                   std::optional<std::int64_t> max_offset,
+                                   std::vector<std::uint8_t> reuse) {
   if (offset < log_start || offset > log_end()) return std::errc::result_out_of_range;
   ReadResult result;
   result.next_offset = offset;
@@ -625,12 +626,14 @@ Result<ReadResult> Log::Impl::read(std::int64_t offset, std::size_t max_bytes,
   // Offsets are dense across segments, so the segment holding offset has a
   // batch for it; the loop only steps over empty segments.
   for (std::size_t i = segment_index_for(offset); i < segments.size(); ++i) {
-    auto bytes = segments[i]->read(offset, max_bytes, max_offset, &result.next_offset);
+    auto bytes = segments[i]->read(std::move(reuse), offset, max_bytes, max_offset,
+                                   &result.next_offset);
     if (!bytes) return bytes.error();
     if (!bytes->empty() || segments[i]->next_offset() > offset) {
       result.bytes = std::move(*bytes);
       break;
     }
+    reuse = std::move(*bytes);
   }
   return result;
 }
@@ -638,9 +641,10 @@ Result<ReadResult> Log::Impl::read(std::int64_t offset, std::size_t max_bytes,
 // ---------------------------------------------------------------- public surface
 
 Result<ReadResult> Log::read(std::int64_t offset, std::size_t max_bytes,
-                             std::optional<std::int64_t> max_offset) {
+                             std::optional<std::int64_t> max_offset,
+                             std::vector<std::uint8_t> reuse) {
   auto guard = impl_->lock();
-  return impl_->read(offset, max_bytes, max_offset);
+  return impl_->read(offset, max_bytes, max_offset, std::move(reuse));
 }
 
 Result<std::optional<std::int64_t>> Log::offset_for_timestamp(std::int64_t ts) {

@@ -90,8 +90,11 @@ class Log {
   // progresses), and none at or beyond max_offset if given (the high
   // watermark). offset_out_of_range semantics: an offset below the log
   // start or above the log end is std::errc::result_out_of_range.
+  // `reuse` is memory to read into: a reader that hands back its previous
+  // result's bytes saves an allocation and a zero fill per read.
   Result<ReadResult> read(std::int64_t offset, std::size_t max_bytes,
-                          std::optional<std::int64_t> max_offset = std::nullopt);
+                          std::optional<std::int64_t> max_offset = std::nullopt,
+                          std::vector<std::uint8_t> reuse = {});
 
   // The first offset whose batch has max timestamp >= ts (ListOffsets by
   // time); nullopt if none.

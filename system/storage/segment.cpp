@@ -421,12 +421,15 @@ Result<std::size_t> Segment::valid_prefix(std::span<const std::uint8_t> buf,
   return at;
 }
 
-Result<std::vector<std::uint8_t>> Segment::read(std::int64_t offset, std::size_t max_bytes,
+Result<std::vector<std::uint8_t>> Segment::read(std::vector<std::uint8_t> buf,
+                                                std::int64_t offset, std::size_t max_bytes,
                                                 std::optional<std::int64_t> max_offset,
                                                 std::int64_t* next_offset) {
   *next_offset = offset;
-  std::vector<std::uint8_t> buf;
-  if (offset >= next_offset_) return buf;
+  if (offset >= next_offset_) {
+    buf.clear();
+    return buf;
+  }
   auto first = read_from(nearest_start(offset), offset, max_bytes, buf);
   if (!first) return first.error();
   auto kept = valid_prefix(buf, first->offset, max_bytes, max_offset, next_offset);

@@ -87,7 +87,9 @@ class Segment {
   // least one, none reaching max_offset. Every batch returned passed its CRC
   // (checked on every read: the disk may have rotted since the append).
   // Usually one pread (see read_from).
-  Result<std::vector<std::uint8_t>> read(std::int64_t offset, std::size_t max_bytes,
+  // `buf` is memory to read into (reused, not zero-filled when large enough).
+  Result<std::vector<std::uint8_t>> read(std::vector<std::uint8_t> buf, std::int64_t offset,
+                                         std::size_t max_bytes,
                                          std::optional<std::int64_t> max_offset,
                                          std::int64_t* next_offset);
   // Base offset of the first batch with max timestamp >= ts, if any.

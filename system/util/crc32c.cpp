@@ -1,5 +1,7 @@
 #include "system/util/crc32c.h"
 
+#include "system/util/crc32c_fold.h"
+
 #include <array>
 #include <cstring>
 
@@ -67,6 +69,7 @@ __attribute__((target("sse4.2"))) std::uint32_t extend_hw(std::uint32_t crc,
                                                           std::size_t n) {
   static const Shift shift = make_shift();
   std::uint64_t c = static_cast<std::uint32_t>(~crc);
+  if (n >= 256 && detail::crc32c_fold_available()) c = detail::crc32c_fold(static_cast<std::uint32_t>(c), p, n);
   while (n >= 3 * lane_bytes) {
     std::uint64_t a = c, b = 0, d = 0;
     for (std::size_t i = 0; i < lane_bytes / 8; ++i) {
@@ -126,5 +129,6 @@ std::uint32_t crc32c_extend(std::uint32_t crc, const std::uint8_t* data, std::si
 }
 
 bool crc32c_hardware_available() { return hw_available; }
+
 
 }  // namespace castle

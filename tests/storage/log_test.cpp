@@ -179,6 +179,29 @@ TEST(Log, ReadLimits) {
   }));
 }
 
+// A read into a handed-back buffer (larger, smaller or full of stale bytes)
+// returns exactly what a fresh read does.
+TEST(Log, ReadIntoAReusedBufferEqualsAFreshRead) {
+  Rig rig(2);
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto log = open_log(rt, LogConfig{});
+    ASSERT_TRUE(log);
+    for (int i = 0; i < 10; ++i) append_ok(*log, make_batch(1 + i % 3, now_ms(rt), 40 + 10 * i));
+    for (std::size_t stale : {0, 7, 100, 5000}) {
+      for (std::int64_t at : {0, 1, 5, 9}) {
+        auto fresh = log->read(at, 300);
+        auto reused = log->read(at, 300, std::nullopt, Bytes(stale, 0xAB));
+        ASSERT_TRUE(fresh.ok() && reused.ok());
+        EXPECT_EQ(reused->bytes, fresh->bytes) << "stale " << stale << " at " << at;
+        EXPECT_EQ(reused->next_offset, fresh->next_offset);
+      }
+    }
+    auto end = log->read(log->log_end_offset(), 300, std::nullopt, Bytes(64, 1));
+    ASSERT_TRUE(end.ok());
+    EXPECT_TRUE(end->bytes.empty());
+  }));
+}
+
 // Proves the offset index is sparse but used: many index entries on disk,
 // and a read in the middle of a big segment costs a couple of disk reads.
 TEST(Log, OffsetIndexAvoidsScanning) {
