@@ -1,5 +1,7 @@
 #include "system/broker/broker_config.h"
 
+#include "system/broker/property_parsing.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -23,11 +25,7 @@ constexpr std::size_t property_line_bytes_max = 1 << 20;
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\f'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_blank(s.front()) || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (is_blank(s.back()) || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
+
 
 // A line continues onto the next when it ends in an odd number of
 // backslashes (an even number is escaped backslashes), as in Java.
@@ -126,7 +124,7 @@ Result<std::map<std::string, std::string>> parse_properties(std::string_view tex
                                                             PropertyError* error) {
   std::map<std::string, std::string> props;
   std::string logical;                        // the line being joined from continuations
-  std::optional<std::size_t> logical_start;   // its first line's number, while joining
+  std::size_t logical_start = 0;              // its first line's number, while joining (0: not)
   std::size_t line_number = 0;
   for (std::size_t pos = 0; pos < text.size();) {
     std::size_t end = text.find('\n', pos);
@@ -134,7 +132,7 @@ Result<std::map<std::string, std::string>> parse_properties(std::string_view tex
     const std::string_view line = trim(text.substr(pos, end - pos));
     pos = end + 1;
     ++line_number;
-    if (!logical_start) {
+    if (logical_start == 0) {
       // Comments and blank lines count only where a logical line starts.
       if (line.empty() || line.front() == '#' || line.front() == '!') continue;
       logical_start = line_number;
@@ -142,16 +140,16 @@ Result<std::map<std::string, std::string>> parse_properties(std::string_view tex
     const bool more = continues(line);
     logical.append(more ? line.substr(0, line.size() - 1) : line);
     if (logical.size() > property_line_bytes_max) {
-      malformed(error, *logical_start, "line too long");
+      malformed(error, logical_start, "line too long");
       return std::errc::invalid_argument;
     }
     if (more) continue;
-    if (!parse_line(logical, *logical_start, &props, error)) return std::errc::invalid_argument;
+    if (!parse_line(logical, logical_start, &props, error)) return std::errc::invalid_argument;
     logical.clear();
-    logical_start.reset();
+    logical_start = 0;
   }
   // A continuation on the very last line joins nothing: the line stands.
-  if (logical_start && !parse_line(logical, *logical_start, &props, error))
+  if (logical_start != 0 && !parse_line(logical, logical_start, &props, error))
     return std::errc::invalid_argument;
   return props;
 }
@@ -162,62 +160,48 @@ Result<std::map<std::string, std::string>> parse_properties(std::string_view tex
 
 namespace {
 
-bool fail(PropertyError* error, const std::string& property, std::string message) {
-  if (error) *error = PropertyError{property, std::move(message)};
-  return false;
-}
-
-template <class Int>
-bool parse_int(const std::string& name, const std::string& text, std::int64_t min, Int* out,
-               PropertyError* error) {
-  const std::string_view t = trim(text);
-  std::int64_t v = 0;
-  const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (t.empty() || ec != std::errc() || p != t.data() + t.size())
-    return fail(error, name, "'" + text + "' is not an integer");
-  const std::int64_t max = std::numeric_limits<Int>::max();
-  if (v < min || v > max)
-    return fail(error, name,
-                std::to_string(v) + " is out of range [" + std::to_string(min) + ", " +
-                    std::to_string(max) + "]");
-  *out = static_cast<Int>(v);
+// A listener list: NAME://host:port,... The PLAINTEXT one is the Kafka
+// listener (into *plaintext, if present); the others go to *named by name
+// (only the controller listener is allowed, which the cluster config
+// checks). An empty host binds every interface, as in Kafka; an IPv6 host
+// is written in brackets.
+bool parse_listener_list(const std::string& name, const std::string& text,
+                         std::optional<Address>* plaintext, std::map<std::string, Address>* named,
+                         PropertyError* error) {
+  std::string_view rest = trim(text);
+  if (rest.empty()) return fail(error, name, "needs PLAINTEXT://HOST:PORT");
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const auto sep = item.find("://");
+    if (sep == std::string_view::npos || sep == 0)
+      return fail(error, name, "'" + std::string(item) + "' is not NAME://HOST:PORT");
+    const std::string proto(item.substr(0, sep));
+    if (proto == "SSL" || proto == "SASL_SSL" || proto == "SASL_PLAINTEXT")
+      return fail(error, name,
+                  "only PLAINTEXT listeners are supported, got '" + proto +
+                      "' (write PLAINTEXT://HOST:PORT)");
+    std::string host_port(item.substr(sep + 3));
+    if (!host_port.empty() && host_port.front() == ':') host_port = "0.0.0.0" + host_port;
+    auto a = Address::parse(host_port);
+    if (!a) return fail(error, name, "'" + std::string(item) + "' is not " + proto + "://HOST:PORT");
+    if (proto == "PLAINTEXT") {
+      if (*plaintext) return fail(error, name, "more than one PLAINTEXT listener in '" + text + "'");
+      *plaintext = *a;
+    } else if (!named->emplace(proto, *a).second) {
+      return fail(error, name, "listener " + proto + " named twice");
+    }
+  }
   return true;
 }
 
-bool parse_bool(const std::string& name, const std::string& text, bool* out,
-                PropertyError* error) {
-  std::string t(trim(text));
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (t == "true" || t == "false") {
-    *out = t == "true";
-    return true;
-  }
-  return fail(error, name, "'" + text + "' is not true or false");
-}
-
-// One listener: PLAINTEXT://host:port. An empty host binds every interface,
-// as in Kafka; an IPv6 host is written in brackets.
 bool parse_listener(const std::string& name, const std::string& text, Address* out,
                     PropertyError* error) {
-  const std::string_view t = trim(text);
-  if (t.find(',') != std::string_view::npos)
-    return fail(error, name,
-                "Castle serves exactly one PLAINTEXT listener; got '" + text +
-                    "' (drop the other listeners, e.g. CONTROLLER: the controller quorum is not "
-                    "part of this broker)");
-  constexpr std::string_view scheme = "PLAINTEXT://";
-  if (t.substr(0, scheme.size()) != scheme) {
-    const auto sep = t.find("://");
-    const std::string proto(sep == std::string_view::npos ? t : t.substr(0, sep));
-    return fail(error, name,
-                "only PLAINTEXT listeners are supported, got '" + proto +
-                    "' (write PLAINTEXT://HOST:PORT)");
-  }
-  std::string host_port(t.substr(scheme.size()));
-  if (!host_port.empty() && host_port.front() == ':') host_port = "0.0.0.0" + host_port;
-  auto a = Address::parse(host_port);
-  if (!a) return fail(error, name, "'" + text + "' is not PLAINTEXT://HOST:PORT");
-  *out = *a;
+  std::map<std::string, Address> named;
+  std::optional<Address> plaintext;
+  if (!parse_listener_list(name, text, &plaintext, &named, error)) return false;
+  if (plaintext) *out = *plaintext;
   return true;
 }
 
@@ -321,7 +305,6 @@ constexpr std::string_view ignored_names[] = {
     "socket.receive.buffer.bytes",
     "num.recovery.threads.per.data.dir",
     "offsets.topic.replication.factor",
-    "process.roles",
     "inter.broker.listener.name",
     "listener.security.protocol.map",
     "group.initial.rebalance.delay.ms",
@@ -335,6 +318,7 @@ constexpr std::string_view ignored_prefixes[] = {
 }  // namespace
 
 bool is_ignored_broker_property(const std::string& name) {
+  if (is_cluster_property(name)) return false;
   for (auto n : ignored_names)
     if (name == n) return true;
   for (auto p : ignored_prefixes)
@@ -365,6 +349,22 @@ bool apply_log(const std::map<std::string, std::string>& props, BrokerConfig* ne
   return true;
 }
 
+// The cluster half (cluster_config.h), which needs the listeners other
+// than PLAINTEXT; a broker must have a PLAINTEXT listener if listeners is given.
+bool apply_cluster(const std::map<std::string, std::string>& props, BrokerConfig* next,
+                   PropertyError* error) {
+  std::map<std::string, Address> named;
+  std::optional<Address> plaintext;
+  auto listeners = props.find("listeners");
+  if (listeners != props.end() &&
+      !parse_listener_list("listeners", listeners->second, &plaintext, &named, error))
+    return false;
+  if (!apply_cluster_properties(props, named, next->node_id, &next->cluster, error)) return false;
+  if (listeners != props.end() && next->cluster.broker_role && !plaintext)
+    return fail(error, "listeners", "a broker needs a PLAINTEXT://HOST:PORT listener");
+  return true;
+}
+
 }  // namespace
 
 // All-or-nothing: on an error the config is left as it was.
@@ -373,7 +373,7 @@ bool apply_broker_properties(const std::map<std::string, std::string>& props,
   CASTLE_ASSERT(config != nullptr, "apply_broker_properties needs a config");
   for (const auto& [name, value] : props) {
     if (find_broker_property(name) || storage::is_log_property(name) ||
-        is_ignored_broker_property(name))
+        is_cluster_property(name) || is_ignored_broker_property(name))
       continue;
     return fail(error, name, "unknown property");
   }
@@ -383,6 +383,7 @@ bool apply_broker_properties(const std::map<std::string, std::string>& props,
     if (it != props.end() && !p.set(p.name, it->second, &next, error)) return false;
   }
   if (!apply_log(props, &next, error)) return false;
+  if (!apply_cluster(props, &next, error)) return false;
   if (props.count("advertised.listeners") == 0) next.advertised = default_advertised(next.listen);
   CASTLE_ASSERT(!next.log_dir.empty(), "log.dirs can't be empty");
   *config = std::move(next);
@@ -391,9 +392,17 @@ bool apply_broker_properties(const std::map<std::string, std::string>& props,
 
 namespace {
 
-std::string listener_text(const Address& a) {
+std::string listener_text(const Address& a, const char* name = "PLAINTEXT") {
   const bool v6 = a.host.find(':') != std::string::npos;
-  return "PLAINTEXT://" + (v6 ? "[" + a.host + "]" : a.host) + ":" + std::to_string(a.port);
+  return std::string(name) + "://" + (v6 ? "[" + a.host + "]" : a.host) + ":" +
+         std::to_string(a.port);
+}
+
+std::string listeners_text(const BrokerConfig& c) {
+  std::string text = listener_text(c.listen);
+  if (c.cluster.controller_listen)
+    text += "," + listener_text(*c.cluster.controller_listen, c.cluster.controller_listener_name.c_str());
+  return text;
 }
 
 std::string bool_text(bool b) { return b ? "true" : "false"; }
@@ -409,7 +418,7 @@ std::vector<std::pair<std::string, std::string>> describe_broker_config(const Br
       {"connections.max.idle.ms", std::to_string(c.connections_max_idle_ms)},
       {"default.replication.factor", std::to_string(c.default_replication_factor)},
       {"delete.topic.enable", bool_text(c.delete_topic_enable)},
-      {"listeners", listener_text(c.listen)},
+      {"listeners", listeners_text(c)},
       {"log.dirs", c.log_dir},
       {"log.flush.interval.messages", std::to_string(c.log.flush_interval_messages)},
       {"log.flush.interval.ms", std::to_string(c.log.flush_interval_ms)},
@@ -427,6 +436,7 @@ std::vector<std::pair<std::string, std::string>> describe_broker_config(const Br
       {"queued.max.requests", std::to_string(c.queued_max_requests)},
       {"socket.request.max.bytes", std::to_string(c.socket_request_max_bytes)},
   };
+  for (auto& entry : describe_cluster_config(c.cluster)) out.push_back(std::move(entry));
   std::sort(out.begin(), out.end());
   return out;
 }

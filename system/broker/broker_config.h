@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "system/runtime/net.h"
+#include "system/broker/cluster_config.h"
 #include "system/runtime/result.h"
 #include "system/storage/log_config.h"
 
@@ -32,6 +33,7 @@ struct BrokerConfig {
   std::int64_t retention_check_interval_ms = 300000;  // log.retention.check.interval.ms
   std::int64_t connections_max_idle_ms = 600000;      // connections.max.idle.ms
   storage::LogConfig log;                        // log.segment.bytes, log.flush.*, ...
+  ClusterConfig cluster;                         // process.roles, controller.quorum.voters, ...
   // Planted bugs (simulation only; `castle bugs` lists them). Empty for real.
   std::set<std::string> bugs;
   bool bug(const char* name) const { return bugs.count(name) != 0; }
@@ -53,8 +55,8 @@ Result<std::map<std::string, std::string>> parse_properties(std::string_view tex
 bool apply_broker_properties(const std::map<std::string, std::string>& props,
                              BrokerConfig* config, PropertyError* error);
 
-// Kafka properties that mean nothing to one Castle broker (thread counts,
-// ZooKeeper and KRaft controller settings, ...): accepted, and reported as
+// Kafka properties that mean nothing to a Castle broker (thread counts,
+// ZooKeeper settings, the KRaft settings Castle does not have, ...): accepted, and reported as
 // ignored so that Kafka's stock server.properties still starts a broker.
 bool is_ignored_broker_property(const std::string& name);
 

@@ -162,10 +162,17 @@ TEST(ApplyBrokerProperties, ListenerForms) {
   EXPECT_EQ(c.listen, (Address{"::1", 9092}));
 }
 
-TEST(ApplyBrokerProperties, OnlyOnePlaintextListener) {
-  auto e = apply_error({{"listeners", "PLAINTEXT://:9092,CONTROLLER://:9093"}});
+TEST(ApplyBrokerProperties, OnePlaintextListenerAndTheControllerOne) {
+  auto e = apply_error({{"listeners", "PLAINTEXT://:9092,PLAINTEXT://:9093"}});
   EXPECT_EQ(e.property, "listeners");
-  EXPECT_NE(e.message.find("one PLAINTEXT listener"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("more than one PLAINTEXT"), std::string::npos) << e.message;
+  e = apply_error({{"listeners", "PLAINTEXT://:9092,REPLICATION://:9093"}});
+  EXPECT_EQ(e.property, "listeners");
+  EXPECT_NE(e.message.find("REPLICATION"), std::string::npos) << e.message;
+  const BrokerConfig c = apply_ok({{"listeners", "PLAINTEXT://:9092,CONTROLLER://:9093"}});
+  EXPECT_EQ(c.listen, (Address{"0.0.0.0", 9092}));
+  EXPECT_EQ(c.cluster.controller_listen, (Address{"0.0.0.0", 9093}));
+  EXPECT_FALSE(c.cluster.enabled());
   e = apply_error({{"listeners", "SSL://:9093"}});
   EXPECT_EQ(e.property, "listeners");
   EXPECT_NE(e.message.find("SSL"), std::string::npos) << e.message;
@@ -269,19 +276,61 @@ TEST(ApplyBrokerProperties, StockServerPropertiesApplyWithTheRestIgnored) {
                          "zookeeper.connection.timeout.ms"}));
 }
 
-TEST(ApplyBrokerProperties, KraftNamesAreIgnored) {
-  for (const char* name : {"process.roles", "controller.quorum.voters", "controller.listener.names",
-                           "inter.broker.listener.name", "listener.security.protocol.map"})
+TEST(ApplyBrokerProperties, KraftNamesConfigureTheCluster) {
+  for (const char* name : {"inter.broker.listener.name", "listener.security.protocol.map",
+                           "controller.quorum.request.timeout.ms"})
     EXPECT_TRUE(is_ignored_broker_property(name)) << name;
-  EXPECT_FALSE(is_ignored_broker_property("controller."));
-  EXPECT_FALSE(is_ignored_broker_property("node.id"));
-  EXPECT_FALSE(is_ignored_broker_property("log.segment.bytes"));
+  for (const char* name : {"process.roles", "controller.quorum.voters", "controller.listener.names"}) {
+    EXPECT_FALSE(is_ignored_broker_property(name)) << name;
+    EXPECT_TRUE(is_cluster_property(name)) << name;
+  }
   const BrokerConfig c = apply_ok({{"process.roles", "broker,controller"},
-                                   {"controller.quorum.voters", "1@localhost:9093"},
+                                   {"controller.quorum.voters", "2@h2:9093, 1@localhost:9093"},
                                    {"node.id", "1"},
-                                   {"listeners", "PLAINTEXT://:9092"},
-                                   {"advertised.listeners", "PLAINTEXT://localhost:9092"}});
+                                   {"listeners", "PLAINTEXT://:9092,CONTROLLER://:9093"},
+                                   {"advertised.listeners", "PLAINTEXT://localhost:9092"},
+                                   {"unclean.leader.election.enable", "true"},
+                                   {"replica.lag.time.max.ms", "5000"}});
   EXPECT_EQ(c.advertised, (Address{"localhost", 9092}));
+  ASSERT_TRUE(c.cluster.enabled());
+  EXPECT_TRUE(c.cluster.broker_role && c.cluster.controller_role);
+  EXPECT_EQ(c.cluster.voters, (std::vector<QuorumVoter>{{1, {"localhost", 9093}}, {2, {"h2", 9093}}}));
+  EXPECT_EQ(c.cluster.controller_listen, (Address{"0.0.0.0", 9093}));
+  EXPECT_TRUE(c.cluster.unclean_leader_election);
+  EXPECT_EQ(c.cluster.replica_lag_time_max_ms, 5000);
+  // Roles default from the voter list: a voter is combined, anyone else a broker.
+  const BrokerConfig observer = apply_ok({{"controller.quorum.voters", "1@h1:9093"}, {"node.id", "4"}});
+  EXPECT_TRUE(observer.cluster.broker_role);
+  EXPECT_FALSE(observer.cluster.controller_role);
+}
+
+TEST(ApplyBrokerProperties, KraftCombinationsKafkaRejects) {
+  auto e = apply_error({{"process.roles", "broker"}});
+  EXPECT_EQ(e.property, "process.roles");
+  EXPECT_NE(e.message.find("controller.quorum.voters"), std::string::npos) << e.message;
+  e = apply_error({{"process.roles", "broker,observer"}, {"controller.quorum.voters", "1@h:1"}});
+  EXPECT_NE(e.message.find("observer"), std::string::npos) << e.message;
+  e = apply_error({{"process.roles", "controller"}, {"node.id", "3"},
+                   {"controller.quorum.voters", "1@h:1"}, {"listeners", "CONTROLLER://:9093"}});
+  EXPECT_EQ(e.property, "controller.quorum.voters");
+  e = apply_error({{"process.roles", "broker,controller"}, {"node.id", "1"},
+                   {"controller.quorum.voters", "1@h:1"}, {"listeners", "PLAINTEXT://:9092"}});
+  EXPECT_EQ(e.property, "listeners");
+  EXPECT_NE(e.message.find("CONTROLLER://"), std::string::npos) << e.message;
+  e = apply_error({{"process.roles", "broker"}, {"node.id", "1"}, {"controller.quorum.voters", "1@h:1"}});
+  EXPECT_EQ(e.property, "process.roles");
+  e = apply_error({{"controller.quorum.voters", "1@h:1,1@h:2"}});
+  EXPECT_NE(e.message.find("twice"), std::string::npos) << e.message;
+  for (const char* bad : {"h:1", "x@h:1", "1@h", "", "1@h:1,2"})
+    EXPECT_EQ(apply_error({{"controller.quorum.voters", bad}}).property, "controller.quorum.voters") << bad;
+  // A controller-only process needs no PLAINTEXT listener; a broker does.
+  const BrokerConfig controller = apply_ok({{"process.roles", "controller"}, {"node.id", "1"},
+                                            {"controller.quorum.voters", "1@h:9093"},
+                                            {"listeners", "CONTROLLER://:9093"}});
+  EXPECT_FALSE(controller.cluster.broker_role);
+  e = apply_error({{"process.roles", "broker,controller"}, {"node.id", "1"},
+                   {"controller.quorum.voters", "1@h:9093"}, {"listeners", "CONTROLLER://:9093"}});
+  EXPECT_NE(e.message.find("PLAINTEXT"), std::string::npos) << e.message;
 }
 
 TEST(DescribeBrokerConfig, SortedAndReflectsTheConfig) {
