@@ -27,6 +27,8 @@ void usage(std::FILE* to) {
                "                      the proof service as a real process, and a client for it\n"
                "  broker --config server.properties [--override NAME=VALUE]...\n"
                "                      a Kafka broker, configured with Kafka's property names\n"
+               "  cluster up|config --brokers N [--controllers K] [--dir DIR] [--port-base P]\n"
+               "                      a local cluster of broker processes (config: files only)\n"
                "exit codes: 0 checks hold, 1 safety violation, 2 bad input or usage,\n"
                "            3 liveness violation\n");
 }
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
     if (cmd == "bugs") return castle::cli::cmd_bugs(rest);
     if (cmd == "logsvc") return castle::cli::cmd_logsvc(rest);
     if (cmd == "broker") return castle::cli::cmd_broker(rest);
+    if (cmd == "cluster") return castle::cli::cmd_cluster(rest);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       usage(stdout);
       return 0;

@@ -13,6 +13,7 @@ int cmd_check(const std::vector<std::string>& args);
 int cmd_bugs(const std::vector<std::string>& args);
 int cmd_logsvc(const std::vector<std::string>& args);
 int cmd_broker(const std::vector<std::string>& args);
+int cmd_cluster(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 int cmd_shrink(const std::vector<std::string>& args);
 int cmd_replay(const std::vector<std::string>& args);
