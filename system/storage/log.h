@@ -105,6 +105,10 @@ class Log {
   Result<void> truncate_to(std::int64_t offset);
   // Advances the log start offset; deletes whole segments wholly below it.
   Result<void> delete_records_before(std::int64_t offset);
+  // Empties the log and starts it again at `offset`, which may lie beyond the
+  // log end (Kafka's truncateFullyAndStartAt: a follower that installs a
+  // snapshot past its log).
+  Result<void> truncate_fully_and_start_at(std::int64_t offset);
   // Rolls to a new active segment now.
   Result<void> roll();
   // Syncs every segment up to the log end; the recovery point becomes the log end.

@@ -1,0 +1,47 @@
+#pragma once
+// What a Raft node keeps on disk besides its log, in its data directory:
+//
+//   quorum-state              "<term> <voted_for>" as a checkpoint
+//                             (storage/checkpoint.h), replaced atomically
+//   snapshot-<index>-<term>   the state machine's bytes after entry
+//                             <index>, with a CRC-32C trailer, written
+//                             atomically; older ones are removed after
+//
+// Both are written with temp file, sync, rename and directory sync, so a
+// crash leaves the old or the new one, never a mix.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "system/raft/codec.h"
+#include "system/raft/messages.h"
+#include "system/runtime/disk.h"
+
+namespace castle::raft {
+
+struct QuorumState {
+  std::int64_t term = 0;
+  NodeId voted_for = no_node;
+  friend bool operator==(const QuorumState&, const QuorumState&) = default;
+};
+
+// A missing file is the initial state; a file that does not parse is
+// std::errc::illegal_byte_sequence.
+Result<QuorumState> load_quorum_state(Disk& disk, const std::string& dir);
+Result<void> save_quorum_state(Disk& disk, const std::string& dir, const QuorumState& s);
+
+struct Snapshot {
+  std::int64_t index = 0;
+  std::int64_t term = 0;
+  Bytes data;
+};
+
+// The newest snapshot whose checksum holds (nullopt if none).
+Result<std::optional<Snapshot>> load_latest_snapshot(Disk& disk, const std::string& dir);
+// Writes a snapshot durably, then removes older ones (best effort).
+Result<void> save_snapshot(Disk& disk, const std::string& dir, const Snapshot& s);
+// Parses "snapshot-<index>-<term>"; false for any other name.
+bool parse_snapshot_name(const std::string& name, std::int64_t* index, std::int64_t* term);
+
+}  // namespace castle::raft

@@ -1,0 +1,229 @@
+#include "system/raft/raft_node.h"
+
+#include "system/raft/raft_core.h"
+
+namespace castle::raft {
+
+const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
+  static const std::vector<std::pair<std::string, std::string>> bugs = {
+      {"raft-vote-without-log-check",
+       "grant votes without checking that the candidate's log is up to date"},
+      {"raft-forget-vote-on-restart",
+       "keep term and vote only in memory, so a restarted node votes again in an old term"},
+      {"raft-ack-before-sync",
+       "acknowledge (and count the leader's own) entries before syncing the log"},
+      {"raft-commit-without-majority",
+       "count half of the voters as a quorum, so a minority leader commits"},
+  };
+  return bugs;
+}
+
+namespace {
+class RaftCategory : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "raft"; }
+  std::string message(int c) const override {
+    switch (static_cast<RaftErrc>(c)) {
+      case RaftErrc::not_leader: return "not the leader";
+      case RaftErrc::leadership_lost: return "leadership lost before the entry was applied";
+      case RaftErrc::timed_out: return "timed out waiting for the entry to apply";
+      case RaftErrc::storage: return "storage error";
+      case RaftErrc::not_started: return "raft node not started";
+    }
+    return "unknown raft error";
+  }
+};
+}  // namespace
+
+const std::error_category& raft_category() {
+  static const RaftCategory c;
+  return c;
+}
+std::error_code make_error_code(RaftErrc e) { return {static_cast<int>(e), raft_category()}; }
+
+const char* to_string(Role r) {
+  switch (r) {
+    case Role::follower: return "follower";
+    case Role::candidate: return "candidate";
+    case Role::leader: return "leader";
+    case Role::observer: return "observer";
+  }
+  return "?";
+}
+
+// ------------------------------------------------------------------ core
+
+void Core::trace_role() {
+  CASTLE_TRACE(rt.tracer(), "raft.role",
+               {{"term", qs.term},
+                {"role", to_string(role)},
+                {"leader", static_cast<std::int64_t>(leader)},
+                {"last_index", log ? log->last_index() : 0},
+                {"commit", commit}});
+}
+
+Result<void> Core::set_quorum_state(QuorumState next) {
+  if (next == qs) return {};
+  CASTLE_ASSERT(next.term >= qs.term, "a term never goes back");
+  if (!bug("raft-forget-vote-on-restart")) {
+    if (auto r = save_quorum_state(rt.disk(), cfg.dir, next); !r) {
+      ++stats.storage_errors;
+      return r;
+    }
+  }
+  qs = next;
+  CASTLE_TRACE(rt.tracer(), "raft.vote",
+               {{"term", qs.term}, {"voted_for", static_cast<std::int64_t>(qs.voted_for)}});
+  return {};
+}
+
+std::optional<std::int64_t> Core::term_at(std::int64_t index) const {
+  if (index == snap_index) return snap_term;
+  return log->term_at(index);
+}
+
+void Core::storage_failed() {
+  ++stats.storage_errors;
+  if (role == Role::leader) become_follower(qs.term, no_node);
+  // The Log's memory may disagree with the disk after a failed write:
+  // reopen it, which recovers from what the disk holds (a torn tail is cut).
+  log.reset();
+  for (;;) {
+    auto l = RaftLog::open(rt, join_path(cfg.dir, "log"));
+    if (l) {
+      log = std::move(*l);
+      break;
+    }
+    rt.sleep_for(cfg.heartbeat_interval);
+  }
+  if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
+}
+
+Result<void> Core::recover() {
+  Disk& disk = rt.disk();
+  if (auto r = disk.make_dirs(cfg.dir); !r) return r;
+  if (auto r = disk.sync_dir(parent_dir(cfg.dir)); !r) return r;
+  auto q = load_quorum_state(disk, cfg.dir);
+  if (!q) return q.error();
+  qs = *q;
+  auto l = RaftLog::open(rt, join_path(cfg.dir, "log"));
+  if (!l) return l.error();
+  log = std::move(*l);
+  auto snap = load_latest_snapshot(disk, cfg.dir);
+  if (!snap) return snap.error();
+  if (*snap) {
+    if (auto r = sm.restore((*snap)->data); !r) return r;
+    snap_index = (*snap)->index;
+    snap_term = (*snap)->term;
+    // A snapshot installed from a leader may lie past the log's end.
+    if (log->last_index() < snap_index)
+      if (auto r = log->reset_to(snap_index); !r) return r;
+  }
+  if (log->base_index() > snap_index) return std::errc::illegal_byte_sequence;
+  commit = applied = snap_index;
+  role = cfg.voter ? Role::follower : Role::observer;
+  trace_role();
+  return {};
+}
+
+// ------------------------------------------------------------------ node
+
+RaftNode::RaftNode(Runtime& rt, RaftConfig config, StateMachine& sm, RpcServer& server)
+    : core_(std::make_shared<Core>(rt, std::move(config), sm)) {
+  CASTLE_ASSERT(core_->cfg.voter == (core_->cfg.voters.count(core_->cfg.id) == 1),
+                "a voter is in the voter set, an observer is not");
+  CASTLE_ASSERT(core_->cfg.election_timeout_min > core_->cfg.heartbeat_interval &&
+                    core_->cfg.election_timeout_min <= core_->cfg.election_timeout_max,
+                "election timeouts exceed the heartbeat");
+  auto c = core_;
+  auto when_ready = [c] { c->ready.wait(c->rt); };
+  server.handle(static_cast<std::int16_t>(MessageType::vote),
+                [c, when_ready](std::span<const std::uint8_t> b) -> Result<Bytes> {
+                  auto req = decode_vote_request(b);
+                  if (!req) return std::errc::bad_message;
+                  when_ready();
+                  return encode(c->handle_vote(*req));
+                });
+  server.handle(static_cast<std::int16_t>(MessageType::append_entries),
+                [c, when_ready](std::span<const std::uint8_t> b) -> Result<Bytes> {
+                  auto req = decode_append_request(b);
+                  if (!req) return std::errc::bad_message;
+                  when_ready();
+                  bool malformed = false;
+                  auto resp = c->handle_append(*req, &malformed);
+                  if (malformed) return std::errc::bad_message;
+                  return encode(resp);
+                });
+  server.handle(static_cast<std::int16_t>(MessageType::install_snapshot),
+                [c, when_ready](std::span<const std::uint8_t> b) -> Result<Bytes> {
+                  auto req = decode_snapshot_request(b);
+                  if (!req) return std::errc::bad_message;
+                  when_ready();
+                  return encode(c->handle_snapshot(*req));
+                });
+  server.handle(static_cast<std::int16_t>(MessageType::fetch),
+                [c, when_ready](std::span<const std::uint8_t> b) -> Result<Bytes> {
+                  auto req = decode_fetch_request(b);
+                  if (!req) return std::errc::bad_message;
+                  when_ready();
+                  return encode(c->handle_fetch(*req));
+                });
+}
+
+RaftNode::~RaftNode() {
+  core_->stopped = true;
+  core_->leadership_events.close();
+  for (auto& t : core_->tasks) t.cancel();
+}
+
+Result<void> RaftNode::start() {
+  auto c = core_;
+  {
+    MutexLock lock(c->rt, c->mu);
+    if (auto r = c->recover(); !r) return r;
+  }
+  for (const auto& [id, addr] : c->cfg.voters) {
+    if (id == c->cfg.id) continue;
+    auto p = std::make_unique<Peer>();
+    p->client = std::make_unique<RpcClient>(c->rt, addr);
+    c->peers[id] = std::move(p);
+  }
+  c->reset_election_timer();
+  c->ready.set();
+  c->tasks.push_back(c->rt.spawn("raft.apply", [c] { c->apply_loop(); }));
+  c->tasks.push_back(c->rt.spawn("raft.events", [c] { c->events_loop(); }));
+  if (c->cfg.voter) {
+    c->tasks.push_back(c->rt.spawn("raft.ticker", [c] { c->ticker_loop(); }));
+  } else {
+    c->tasks.push_back(c->rt.spawn("raft.observer", [c] { c->observer_loop(); }));
+  }
+  return {};
+}
+
+Result<std::int64_t> RaftNode::propose(std::span<const std::uint8_t> entry) {
+  if (!core_->ready.is_set()) return make_error_code(RaftErrc::not_started);
+  // Empty entries are Raft's own term-start markers.
+  if (entry.empty()) return std::errc::invalid_argument;
+  return core_->propose(entry);
+}
+
+Result<void> RaftNode::wait_applied(std::int64_t index, Instant deadline) {
+  return core_->wait_applied(index, deadline);
+}
+
+bool RaftNode::is_leader() const { return core_->role == Role::leader; }
+bool RaftNode::is_ready_leader() const { return is_leader() && core_->leader_ready; }
+NodeId RaftNode::leader_id() const { return core_->leader; }
+std::int64_t RaftNode::term() const { return core_->qs.term; }
+std::int64_t RaftNode::commit_index() const { return core_->commit; }
+std::int64_t RaftNode::applied_index() const { return core_->applied; }
+NodeId RaftNode::id() const { return core_->cfg.id; }
+const RaftStats& RaftNode::stats() const { return core_->stats; }
+
+void RaftNode::on_leadership(std::function<void(std::int64_t)> ready,
+                             std::function<void(std::int64_t)> lost) {
+  core_->on_ready = std::move(ready);
+  core_->on_lost = std::move(lost);
+}
+
+}  // namespace castle::raft

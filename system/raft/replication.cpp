@@ -1,0 +1,161 @@
+// The leader's side of log replication: one replicator fiber per peer,
+// proposals, and the commit rule.
+#include "system/raft/commit_rule.h"
+#include "system/raft/raft_core.h"
+
+namespace castle::raft {
+
+namespace {
+// Awaited proposals kept at most; older ones are forgotten (their waiters
+// then report an unknown outcome).
+constexpr std::size_t awaited_max = 4096;
+}  // namespace
+
+void Core::wake_peers() {
+  for (auto& [id, p] : peers) p->wake.notify_all();
+}
+
+void Core::set_commit(std::int64_t index) {
+  CASTLE_ASSERT(index > commit, "the commit index only grows");
+  commit = index;
+  commit_changed.notify_all();
+}
+
+void Core::advance_commit() {
+  if (role != Role::leader) return;
+  // The leader counts itself only for what it has synced.
+  std::vector<std::int64_t> match{bug("raft-ack-before-sync") ? log->last_index()
+                                                              : log->synced_index()};
+  for (const auto& [id, p] : peers) match.push_back(p->match_index);
+  std::size_t quorum = majority(voter_count());
+  if (bug("raft-commit-without-majority")) quorum = std::max<std::size_t>(1, voter_count() / 2);
+  const std::int64_t q = quorum_index(match, quorum);
+  const std::int64_t next = raft::advance_commit(commit, q, term_at(q), qs.term);
+  if (next > commit) {
+    set_commit(next);
+    wake_peers();  // tell the followers soon rather than at the next heartbeat
+  }
+}
+
+Result<std::int64_t> Core::propose(std::span<const std::uint8_t> entry) {
+  if (role != Role::leader) return make_error_code(RaftErrc::not_leader);
+  MutexLock lock(rt, mu);
+  if (role != Role::leader) return make_error_code(RaftErrc::not_leader);
+  auto idx = log->append(entry, qs.term);
+  if (!idx) {
+    storage_failed();
+    return make_error_code(RaftErrc::storage);
+  }
+  CASTLE_TRACE(rt.tracer(), "raft.append", {{"first", *idx}, {"last", *idx}, {"term", qs.term}});
+  awaited[*idx] = -1;
+  if (awaited.size() > awaited_max) awaited.erase(awaited.begin());
+  if (!bug("raft-ack-before-sync") && !log->flush()) {
+    storage_failed();
+    return make_error_code(RaftErrc::storage);
+  }
+  advance_commit();
+  wake_peers();
+  return *idx;
+}
+
+void Core::replicate_loop(NodeId peer_id, std::uint64_t gen) {
+  Peer& p = *peers.at(peer_id);
+  while (!stopped && role == Role::leader && role_gen == gen) {
+    const bool more = replicate_once(peer_id, gen);
+    if (role != Role::leader || role_gen != gen) return;
+    if (!more) p.wake.wait(rt, rt.now() + cfg.heartbeat_interval);
+  }
+}
+
+namespace {
+struct Outgoing {
+  std::optional<AppendRequest> append;
+  std::optional<SnapshotRequest> snapshot;
+};
+}  // namespace
+
+// Builds the next request for a peer from the log (under mu).
+static std::optional<Outgoing> next_request(Core& c, Peer& p) {
+  Outgoing out;
+  if (p.next_index <= c.log->base_index()) {
+    // The entries it needs are compacted: send the snapshot instead.
+    auto snap = load_latest_snapshot(c.rt.disk(), c.cfg.dir);
+    if (!snap || !*snap) return std::nullopt;
+    out.snapshot = SnapshotRequest{c.qs.term, c.cfg.id, (*snap)->index, (*snap)->term,
+                                   std::move((*snap)->data)};
+    return out;
+  }
+  AppendRequest req;
+  req.term = c.qs.term;
+  req.leader = c.cfg.id;
+  req.prev_index = p.next_index - 1;
+  auto prev_term = c.term_at(req.prev_index);
+  if (!prev_term) return std::nullopt;
+  req.prev_term = *prev_term;
+  req.commit_index = c.commit;
+  if (p.next_index <= c.log->last_index()) {
+    auto bytes = c.log->read_batches(p.next_index, c.log->last_index(), c.cfg.append_bytes_max);
+    if (!bytes) return std::nullopt;
+    req.entries = std::move(*bytes);
+  }
+  out.append = std::move(req);
+  return out;
+}
+
+// One request to a peer and its response. True if there is more to send now.
+bool Core::replicate_once(NodeId peer_id, std::uint64_t gen) {
+  Peer& p = *peers.at(peer_id);
+  std::optional<Outgoing> out;
+  {
+    MutexLock lock(rt, mu);
+    if (role != Role::leader || role_gen != gen) return false;
+    out = next_request(*this, p);
+  }
+  if (!out) return false;
+  const bool is_snapshot = out->snapshot.has_value();
+  const Bytes body = is_snapshot ? encode(*out->snapshot) : encode(*out->append);
+  const auto type = is_snapshot ? MessageType::install_snapshot : MessageType::append_entries;
+  auto reply = p.client->call(static_cast<std::int16_t>(type), body, cfg.rpc_timeout);
+  if (!reply) return false;
+  MutexLock lock(rt, mu);
+  if (role != Role::leader || role_gen != gen) return false;
+  if (is_snapshot) {
+    auto resp = decode_snapshot_response(*reply);
+    if (!resp) return false;
+    if (resp->term > qs.term) {
+      (void)observe_term(resp->term, no_node);
+      return false;
+    }
+    p.last_ack = rt.now();
+    if (resp->success) {
+      p.match_index = std::max(p.match_index, out->snapshot->last_index);
+      p.next_index = p.match_index + 1;
+      advance_commit();
+    }
+    return resp->success;
+  }
+  auto resp = decode_append_response(*reply);
+  if (!resp) return false;
+  if (resp->term > qs.term) {
+      (void)observe_term(resp->term, no_node);
+      return false;
+    }
+  p.last_ack = rt.now();
+  if (resp->success) {
+    p.match_index = std::max(p.match_index, resp->match_index);
+    p.next_index = p.match_index + 1;
+    advance_commit();
+    return p.next_index <= log->last_index();
+  }
+  // Back up to the follower's hint: the start of its conflicting term, or
+  // its log end, never below what it holds. A follower whose log is shorter
+  // than its match index lost entries it had acknowledged (only a planted
+  // bug does that): believe it rather than retry forever.
+  // (A failed response's match_index is the follower's last index.)
+  if (resp->match_index < p.match_index) p.match_index = resp->match_index;
+  const std::int64_t back = std::min(resp->next_hint, p.next_index - 1);
+  p.next_index = std::max(p.match_index + 1, back);
+  return true;
+}
+
+}  // namespace castle::raft
