@@ -1,0 +1,85 @@
+#pragma once
+// RapidCheck generators for the controller's records. Draws with operator*
+// and so must run inside a RapidCheck property.
+
+#include <rapidcheck.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "system/controller/records.h"
+
+namespace castle::controller::testing {
+
+inline Uuid arb_uuid() {
+  Uuid id;
+  for (auto& b : id.bytes) b = *rc::gen::arbitrary<std::uint8_t>();
+  return id;
+}
+
+inline std::string arb_text() {
+  return *rc::gen::container<std::string>(rc::gen::inRange<char>(32, 127));
+}
+
+inline BrokerIds arb_broker_ids() {
+  const auto n = *rc::gen::inRange<std::size_t>(0, 6);
+  BrokerIds ids;
+  for (std::size_t i = 0; i < n; ++i) ids.push_back(BrokerId{*rc::gen::inRange(-1, 8)});
+  return ids;
+}
+
+inline std::optional<BrokerIds> arb_optional_broker_ids() {
+  if (*rc::gen::arbitrary<bool>()) return std::nullopt;
+  return arb_broker_ids();
+}
+
+inline TopicConfigs arb_configs() {
+  TopicConfigs configs;
+  const auto n = *rc::gen::inRange<std::size_t>(0, 4);
+  for (std::size_t i = 0; i < n; ++i) configs[arb_text()] = arb_text();
+  return configs;
+}
+
+// Any record, every field arbitrary (whether or not an image accepts it).
+inline MetadataRecord arb_record() {
+  switch (*rc::gen::inRange(0, 9)) {
+    case 0:
+      return RegisterBrokerRecord{BrokerId{*rc::gen::arbitrary<std::int32_t>()}, arb_uuid(),
+                                  Endpoint{arb_text(), *rc::gen::arbitrary<std::int32_t>()},
+                                  *rc::gen::arbitrary<bool>() ? std::optional(arb_text())
+                                                              : std::nullopt};
+    case 1:
+      return FenceBrokerRecord{BrokerId{*rc::gen::arbitrary<std::int32_t>()},
+                               BrokerEpoch{*rc::gen::arbitrary<std::int64_t>()}};
+    case 2:
+      return UnfenceBrokerRecord{BrokerId{*rc::gen::arbitrary<std::int32_t>()},
+                                 BrokerEpoch{*rc::gen::arbitrary<std::int64_t>()}};
+    case 3:
+      return BrokerShutdownRecord{BrokerId{*rc::gen::arbitrary<std::int32_t>()},
+                                  BrokerEpoch{*rc::gen::arbitrary<std::int64_t>()}};
+    case 4:
+      return TopicRecord{arb_text(), arb_uuid(), arb_configs()};
+    case 5:
+      return PartitionRecord{arb_uuid(),
+                             PartitionId{*rc::gen::arbitrary<std::int32_t>()},
+                             arb_broker_ids(),
+                             arb_broker_ids(),
+                             BrokerId{*rc::gen::arbitrary<std::int32_t>()},
+                             LeaderEpoch{*rc::gen::arbitrary<std::int32_t>()},
+                             PartitionEpoch{*rc::gen::arbitrary<std::int32_t>()}};
+    case 6: {
+      std::optional<BrokerId> leader;
+      if (*rc::gen::arbitrary<bool>()) leader = BrokerId{*rc::gen::arbitrary<std::int32_t>()};
+      return PartitionChangeRecord{arb_uuid(), PartitionId{*rc::gen::arbitrary<std::int32_t>()},
+                                   arb_optional_broker_ids(), leader, arb_optional_broker_ids()};
+    }
+    case 7:
+      return RemoveTopicRecord{arb_uuid()};
+    default:
+      return NoOpRecord{};
+  }
+}
+
+}  // namespace castle::controller::testing
