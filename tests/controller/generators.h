@@ -82,4 +82,51 @@ inline MetadataRecord arb_record() {
   }
 }
 
+
+// A record over a small universe (brokers 0-4, three topic ids and names,
+// partitions 0-2, epochs that are recent indexes) so that most of them fit
+// an image built from the same generator and change it.
+inline TopicId small_topic_id(int i) {
+  TopicId id;
+  id.bytes[15] = static_cast<std::uint8_t>(i + 1);
+  return id;
+}
+
+inline BrokerIds small_broker_ids(std::size_t size_min) {
+  auto ids = *rc::gen::unique<std::vector<int>>(rc::gen::inRange(0, 5));
+  BrokerIds out;
+  for (int i : ids) out.push_back(BrokerId{i});
+  while (out.size() < size_min) out.push_back(BrokerId{static_cast<int>(out.size()) + 10});
+  return out;
+}
+
+inline MetadataRecord arb_plausible_record(std::int64_t index_max) {
+  const BrokerId broker{*rc::gen::inRange(0, 5)};
+  const BrokerEpoch epoch{*rc::gen::inRange<std::int64_t>(1, index_max + 1)};
+  const int t = *rc::gen::inRange(0, 3);
+  const PartitionId partition{*rc::gen::inRange(0, 3)};
+  switch (*rc::gen::inRange(0, 9)) {
+    case 0:
+      return RegisterBrokerRecord{broker, arb_uuid(), Endpoint{"h", 9092 + raw(broker)}, {}};
+    case 1: return FenceBrokerRecord{broker, epoch};
+    case 2: return UnfenceBrokerRecord{broker, epoch};
+    case 3: return BrokerShutdownRecord{broker, epoch};
+    case 4: return TopicRecord{std::string("t") + std::to_string(t), small_topic_id(t), arb_configs()};
+    case 5: {
+      BrokerIds replicas = small_broker_ids(1);
+      BrokerIds isr(replicas.begin(), replicas.begin() + 1);
+      return PartitionRecord{small_topic_id(t), partition, replicas, isr, isr[0], {}, {}};
+    }
+    case 6: {
+      std::optional<BrokerId> leader;
+      if (*rc::gen::arbitrary<bool>()) leader = BrokerId{*rc::gen::inRange(-1, 5)};
+      std::optional<BrokerIds> isr;
+      if (*rc::gen::arbitrary<bool>()) isr = small_broker_ids(1);
+      return PartitionChangeRecord{small_topic_id(t), partition, isr, leader, std::nullopt};
+    }
+    case 7: return RemoveTopicRecord{small_topic_id(t)};
+    default: return NoOpRecord{};
+  }
+}
+
 }  // namespace castle::controller::testing
