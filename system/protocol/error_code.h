@@ -111,7 +111,14 @@ namespace castle::protocol {
   X(PRINCIPAL_DESERIALIZATION_FAILURE, 97)     \
   X(SNAPSHOT_NOT_FOUND, 98)                    \
   X(POSITION_OUT_OF_RANGE, 99)                 \
-  X(UNKNOWN_TOPIC_ID, 100)
+  X(UNKNOWN_TOPIC_ID, 100)                     \
+  X(DUPLICATE_BROKER_REGISTRATION, 101)        \
+  X(BROKER_ID_NOT_REGISTERED, 102)             \
+  X(INCONSISTENT_TOPIC_ID, 103)                \
+  X(INCONSISTENT_CLUSTER_ID, 104)              \
+  X(TRANSACTIONAL_ID_NOT_FOUND, 105)           \
+  X(FETCH_SESSION_TOPIC_ID_ERROR, 106)         \
+  X(INELIGIBLE_REPLICA, 107)
 
 enum class ErrorCode : std::int16_t {
 #define CASTLE_X(name, code) name = (code),
