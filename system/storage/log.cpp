@@ -660,6 +660,14 @@ Result<void> Log::truncate_to(std::int64_t offset) {
   return impl_->truncate(offset);
 }
 
+Result<void> Log::truncate_fully_and_start_at(std::int64_t offset) {
+  auto guard = impl_->lock();
+  if (offset < 0) return std::errc::invalid_argument;
+  // Nothing of the old epochs describes the records that will follow.
+  impl_->epochs.clear();
+  return impl_->truncate_fully(offset);
+}
+
 Result<void> Log::delete_records_before(std::int64_t offset) {
   auto guard = impl_->lock();
   if (offset < 0 || offset > impl_->log_end()) return std::errc::result_out_of_range;

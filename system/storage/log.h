@@ -100,6 +100,10 @@ class Log {
   // Removes every batch from offset on (replication's truncation). Offsets
   // inside a batch truncate the whole batch.
   Result<void> truncate_to(std::int64_t offset);
+  // Empties the log and restarts it at offset, forgetting every epoch (a
+  // follower whose log ends below the leader's log start; Kafka's
+  // truncateFullyAndStartAt). The offset may lie beyond the log end.
+  Result<void> truncate_fully_and_start_at(std::int64_t offset);
   // Advances the log start offset; deletes whole segments wholly below it.
   Result<void> delete_records_before(std::int64_t offset);
   // Rolls to a new active segment now.
