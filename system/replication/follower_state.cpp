@@ -77,9 +77,14 @@ EpochQuery FollowerPartition::epoch_query() const {
 std::pair<std::int64_t, bool> FollowerPartition::truncation_point(const EpochAnswer& a) const {
   const std::int64_t end = log_.log_end_offset();
   const auto mine = log_.end_offset_for_epoch(a.leader_epoch);
-  // We hold no epoch at or below the leader's: nothing of ours before its
-  // end can be newer than what the leader has.
-  if (!mine) return {std::min(a.end_offset, end), true};
+  // We hold no epoch at or below the leader's: every record of ours from
+  // our first epoch on is of an epoch the leader never had. (Kafka keeps
+  // up to the leader's end offset here, which is right only for records
+  // written before epochs were tracked; found by the replication property.)
+  if (!mine) {
+    const std::int64_t first = log_.epochs().empty() ? end : log_.epochs().front().start_offset;
+    return {std::min({first, a.end_offset, end}), true};
+  }
   // The leader answered an epoch we never had: cut where our last epoch
   // below it ended and ask again with the epoch that is then our latest.
   if (mine->first != a.leader_epoch) return {std::min(mine->second, end), false};

@@ -70,6 +70,11 @@ void LeaderPartition::begin_isr_change(std::vector<std::int32_t> proposed) {
   proposed_isr_ = std::move(proposed);
 }
 
+void LeaderPartition::on_follower_fenced(std::int32_t id) {
+  auto it = followers_.find(id);
+  if (it != followers_.end()) it->second = FollowerState{};
+}
+
 void LeaderPartition::abort_isr_change(Instant now) {
   proposed_isr_.reset();
   state_changed(now);

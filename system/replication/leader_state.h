@@ -80,6 +80,11 @@ class LeaderPartition {
   Result<void> on_partition_state(const PartitionState& state, Instant now);
   // An AlterPartition goes out with `proposed` as the new ISR.
   void begin_isr_change(std::vector<std::int32_t> proposed);
+  // The controller fenced `id` (or it registered again with a new broker
+  // epoch): what we knew of its log belongs to an incarnation whose
+  // unsynced tail may be gone, so it must fetch again before it can count
+  // for the high watermark or rejoin the ISR (the hazard of KIP-903).
+  void on_follower_fenced(std::int32_t id);
   // The controller rejected it (or it was lost): back to the committed ISR.
   void abort_isr_change(Instant now);
   bool isr_change_in_flight() const { return proposed_isr_.has_value(); }
