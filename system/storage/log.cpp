@@ -667,6 +667,8 @@ Result<void> Log::truncate_to(std::int64_t offset) {
 Result<void> Log::truncate_fully_and_start_at(std::int64_t offset) {
   auto guard = impl_->lock();
   if (offset < 0) return std::errc::invalid_argument;
+  // Nothing of the old epochs describes the records that will follow.
+  impl_->epochs.clear();
   return impl_->truncate_fully(offset);
 }
 

@@ -103,12 +103,13 @@ class Log {
   // Removes every batch from offset on (replication's truncation). Offsets
   // inside a batch truncate the whole batch.
   Result<void> truncate_to(std::int64_t offset);
+  // Empties the log and restarts it at offset, forgetting every epoch (a
+  // follower whose log ends below the leader's log start, or that installs
+  // a snapshot past its log; Kafka's truncateFullyAndStartAt). The offset
+  // may lie beyond the log end.
+  Result<void> truncate_fully_and_start_at(std::int64_t offset);
   // Advances the log start offset; deletes whole segments wholly below it.
   Result<void> delete_records_before(std::int64_t offset);
-  // Empties the log and starts it again at `offset`, which may lie beyond the
-  // log end (Kafka's truncateFullyAndStartAt: a follower that installs a
-  // snapshot past its log).
-  Result<void> truncate_fully_and_start_at(std::int64_t offset);
   // Rolls to a new active segment now.
   Result<void> roll();
   // Syncs every segment up to the log end; the recovery point becomes the log end.
