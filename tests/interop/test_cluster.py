@@ -1,0 +1,184 @@
+"""Three real `castle broker` processes as one cluster, and a partition
+leader killed with SIGKILL under acks=all load (issue #6).
+
+The nodes are combined broker+controller voters on loopback ports picked
+free at start. A topic with replication factor 3 and min.insync.replicas=2
+is created through confluent-kafka's admin client; an idempotent producer
+with acks=all sends keyed messages while the leader of partition 0 is
+killed with SIGKILL and, a little later, restarted on the same directory.
+Afterwards a consumer reads every partition from the beginning up to the
+high watermark: every acknowledged message must be there exactly once, at
+the offset its delivery report gave, in per-partition send order.
+"""
+
+import os
+import signal
+import socket
+import time
+import unittest
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from castle_broker import Broker
+from messages import seq_of
+
+NODES = 3
+PARTITIONS = 3
+COUNT = 3000
+TIMEOUT_S = 60
+
+
+def free_ports(n):
+    """n distinct loopback ports that were free a moment ago."""
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+class Cluster:
+    """NODES combined nodes; node i (1-based) has Kafka port kafka[i-1]."""
+
+    def __init__(self):
+        ports = free_ports(2 * NODES)
+        self.kafka, self.controller = ports[:NODES], ports[NODES:]
+        voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(self.controller))
+        self.props = []
+        for i in range(NODES):
+            self.props.append({
+                "node.id": str(i + 1),
+                "process.roles": "broker,controller",
+                "controller.quorum.voters": voters,
+                "listeners": f"PLAINTEXT://127.0.0.1:{self.kafka[i]},"
+                             f"CONTROLLER://127.0.0.1:{self.controller[i]}",
+                "default.replication.factor": "3",
+                "min.insync.replicas": "2",
+                "auto.create.topics.enable": "false",
+                "broker.session.timeout.ms": "3000",
+                "broker.heartbeat.interval.ms": "500",
+                "replica.lag.time.max.ms": "5000",
+            })
+        self.nodes = [None] * NODES
+        for i in range(NODES):
+            self.nodes[i] = Broker(self.props[i])
+
+    def bootstrap(self):
+        return ",".join(f"127.0.0.1:{p}" for p in self.kafka)
+
+    def node_of_port(self, port):
+        return self.kafka.index(port)
+
+    def kill(self, i):
+        self.nodes[i].stop(signal.SIGKILL)
+
+    def restart(self, i):
+        # Same directory, same configuration: the node recovers its logs
+        # and its metadata log and rejoins.
+        directory = self.nodes[i].directory
+        self.nodes[i].owns_directory = False
+        self.nodes[i] = Broker(self.props[i], directory=directory)
+        self.nodes[i].owns_directory = True
+
+    def stop(self):
+        for n in self.nodes:
+            if n is not None:
+                n.stop()
+                n.remove()
+
+
+class ClusterLeaderKillTest(unittest.TestCase):
+    def setUp(self):
+        self.cluster = Cluster()
+        self.admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap()})
+
+    def tearDown(self):
+        self.admin = None
+        self.cluster.stop()
+
+    def wait_for_leaders(self, topic):
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            md = self.admin.list_topics(topic, timeout=10)
+            t = md.topics.get(topic)
+            if t is not None and t.error is None and len(t.partitions) == PARTITIONS and all(
+                    p.leader >= 0 and len(p.isrs) == NODES for p in t.partitions.values()):
+                return md
+            time.sleep(0.2)
+        self.fail(f"{topic}: partitions without a leader or a full ISR after {TIMEOUT_S} s")
+
+    def leader_node(self, topic, partition):
+        md = self.admin.list_topics(topic, timeout=10)
+        leader = md.topics[topic].partitions[partition].leader
+        port = md.brokers[leader].port
+        return self.cluster.node_of_port(port)
+
+    def test_acked_messages_survive_a_leader_kill(self):
+        topic = "replicated"
+        futures = self.admin.create_topics(
+            [NewTopic(topic, PARTITIONS, 3, config={"min.insync.replicas": "2"})],
+            operation_timeout=30)
+        futures[topic].result(TIMEOUT_S)
+        self.wait_for_leaders(topic)
+        acked = {}  # value -> (partition, offset)
+
+        def on_delivery(err, msg):
+            if err is None:
+                acked[msg.value()] = (msg.partition(), msg.offset())
+
+        producer = Producer({"bootstrap.servers": self.cluster.bootstrap(), "acks": "all",
+                             "enable.idempotence": True, "linger.ms": 5,
+                             "message.timeout.ms": 60000})
+        victim = None
+        for i in range(COUNT):
+            producer.produce(topic, key=f"k{i % 50}".encode(), value=f"{topic}-{i}".encode(),
+                             on_delivery=on_delivery)
+            producer.poll(0)
+            if i == COUNT // 3:
+                producer.flush(TIMEOUT_S)
+                victim = self.leader_node(topic, 0)
+                self.cluster.kill(victim)
+            if i == 2 * COUNT // 3:
+                self.cluster.restart(victim)
+            if i % 100 == 0:
+                time.sleep(0.02)
+        self.assertEqual(producer.flush(TIMEOUT_S), 0, "messages still undelivered")
+        self.assertGreater(len(acked), COUNT // 2, "most messages should be acknowledged")
+        self.check_all_acked_readable(topic, acked)
+
+    def check_all_acked_readable(self, topic, acked):
+        consumer = Consumer({"bootstrap.servers": self.cluster.bootstrap(), "group.id": "reader",
+                             "enable.auto.commit": False})
+        ends = {}
+        for p in range(PARTITIONS):
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=TIMEOUT_S)
+            ends[p] = high
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
+        got = {}
+        deadline = time.monotonic() + TIMEOUT_S
+        # Every log starts at offset 0, so the high watermarks add up to the
+        # number of records to read.
+        while len(got) < sum(ends.values()) and time.monotonic() < deadline:
+            msg = consumer.poll(1.0)
+            if msg is None or msg.error():
+                continue
+            self.assertNotIn(msg.value(), got, f"{msg.value()!r} read twice")
+            got[msg.value()] = (msg.partition(), msg.offset())
+        consumer.close()
+        missing = [v for v in acked if v not in got]
+        self.assertEqual(missing[:5], [], f"{len(missing)} acknowledged messages missing")
+        for v, where in acked.items():
+            self.assertEqual(got[v], where, f"{v!r} read at another offset than acknowledged")
+        for p in range(PARTITIONS):
+            seqs = [seq_of(v) for v, (pp, o) in sorted(got.items(), key=lambda kv: kv[1][1])
+                    if pp == p]
+            self.assertEqual(seqs, sorted(seqs), f"partition {p}: send order not kept")
+
+
+if __name__ == "__main__":
+    unittest.main()
