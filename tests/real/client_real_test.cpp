@@ -48,7 +48,9 @@ void produce_all(Runtime& rt, const Address& a) {
   for (int i = 0; i < records; ++i) {
     sent.push_back((*producer)->send("orders", client::to_bytes("key-" + std::to_string(i % 50)),
                                      client::to_bytes(std::to_string(i))));
-    if (i % 100 == 99) ASSERT_TRUE((*producer)->flush(seconds(10)).ok());
+    if (i % 100 == 99) {
+      ASSERT_TRUE((*producer)->flush(seconds(10)).ok());
+    }
   }
   for (auto& f : sent) {
     ASSERT_EQ(f.wait(rt, rt.now() + seconds(10)), FutureStatus::ready);

@@ -42,7 +42,9 @@ TEST(ClusterCli, ConfigWritesOneQuorumOfCombinedAndBrokerOnlyNodes) {
     EXPECT_TRUE(c.cluster.broker_role);
     EXPECT_EQ(c.listen.port, 30000 + 2 * (i - 1));
     EXPECT_EQ(c.num_partitions, 4);
-    if (i <= 3) EXPECT_EQ(c.cluster.controller_listen->port, 30000 + 2 * (i - 1) + 1);
+    if (i <= 3) {
+      EXPECT_EQ(c.cluster.controller_listen->port, 30000 + 2 * (i - 1) + 1);
+    }
     if (i == 1) voters = c.cluster.voters;
     EXPECT_EQ(c.cluster.voters, voters) << "node " << i << " names another quorum";
   }
