@@ -1,0 +1,45 @@
+#pragma once
+// State invariants of partition replication, over the brokers' replica.*
+// trace events (the schema is in docs/cluster.md, "Trace events of
+// replication"):
+//
+//   replica.leader   {topic, partition, epoch, leo}     this node leads from leo on
+//   replica.hw       {topic, partition, hw}             this node's high watermark moved
+//   replica.append   {topic, partition, base, last, crc} a batch appended on this node
+//   replica.truncate {topic, partition, offset}         this node's log cut at offset
+//   replica.open     {topic, partition, leo}            the log as recovered at open
+//   node.crash       (the simulator's)                  the node's unsynced tail may be gone
+//
+// Anomalies (type):
+//   partition-split-brain   two nodes lead one partition in one leader epoch
+//   hw-went-back            a node's high watermark decreased without a crash
+//   replica-divergence      two replicas hold different batches below their
+//                           high watermarks (the first to commit an offset
+//                           fixes what every replica must hold there)
+//   leader-missing-committed a node became leader with a log shorter than
+//                           the highest high watermark any leader published
+//                           (with unclean election off, every elected
+//                           leader holds every committed record)
+//
+// The last two hold only where the durability contract says committed
+// records survive: not with unclean leader election, not when crashes may
+// take unsynced records from every replica at once, and divergence not
+// under silent disk corruption either. The options say which to skip.
+
+#include <memory>
+
+#include "checkers/invariants.h"
+
+namespace castle::checkers {
+
+struct ReplicationInvariantOptions {
+  // Committed records may be lost (unclean election, or crashes of every
+  // replica with unsynced data): skip leader-missing-committed and
+  // replica-divergence.
+  bool committed_may_be_lost = false;
+  bool corruption_injected = false;  // skip replica-divergence
+};
+
+std::unique_ptr<TraceInvariant> replication_invariants(ReplicationInvariantOptions options = {});
+
+}  // namespace castle::checkers
