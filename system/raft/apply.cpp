@@ -11,7 +11,8 @@ constexpr std::size_t apply_bytes_max = 64 << 10;
 
 void Core::apply_loop() {
   while (!stopped) {
-    if (applied >= std::min(commit, log->last_index())) {
+    // No log while storage_failed() reopens it (under mu): wait for it.
+    if (!log || applied >= std::min(commit, log->last_index())) {
       // A deadline as well as the notification: a reopened log or an
       // installed snapshot may also change what can be applied.
       commit_changed.wait(rt, rt.now() + cfg.heartbeat_interval);

@@ -44,6 +44,8 @@ bool Core::poll_voters(bool pre_vote, std::int64_t term) {
     std::int64_t higher_term = 0;
     WaitList changed;
   };
+  // No log while storage_failed() reopens it: no campaign either.
+  if (!log) return false;
   auto tally = std::make_shared<Tally>();
   VoteRequest req{term, cfg.id, log->last_index(), last_log_term(), pre_vote};
   const Bytes body = encode(req);
