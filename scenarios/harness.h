@@ -23,5 +23,6 @@ void end_run(sim::World& world, const RunOptions& options, const Nemesis& nemesi
 
 RunResult run_logsvc(const Scenario& s, const RunOptions& options);
 RunResult run_kafka(const Scenario& s, const RunOptions& options);
+RunResult run_raft(const Scenario& s, const RunOptions& options);
 
 }  // namespace castle::scenarios

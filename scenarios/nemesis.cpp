@@ -82,6 +82,19 @@ int Nemesis::node_id(const std::string& name) const {
   return n->id();
 }
 
+std::vector<std::string> Nemesis::resolve(const std::vector<std::string>& names) const {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    if (n != leader_target) {
+      out.push_back(n);
+      continue;
+    }
+    const std::string leader = leader_finder_ ? leader_finder_() : std::string();
+    if (!leader.empty() && std::find(out.begin(), out.end(), leader) == out.end()) out.push_back(leader);
+  }
+  return out;
+}
+
 std::vector<int> Nemesis::node_ids(const std::vector<std::string>& names) const {
   std::vector<int> ids;
   for (const auto& n : names) ids.push_back(node_id(n));
@@ -150,11 +163,13 @@ std::string join(const std::vector<std::string>& v) {
 }  // namespace
 
 void Nemesis::apply(const FaultSpec& f) {
-  note(f.kind + " nodes=" + join(f.nodes) + (f.others.empty() ? "" : " others=" + join(f.others)) +
+  const std::vector<std::string> named = resolve(f.nodes);
+  const std::vector<std::string> named_others = resolve(f.others);
+  note(f.kind + " nodes=" + join(named) + (named_others.empty() ? "" : " others=" + join(named_others)) +
        " for " + std::to_string(f.duration_ms) + "ms");
   auto& net = world_.network();
-  const std::vector<int> nodes = node_ids(f.nodes);
-  const std::vector<int> others = node_ids(f.others);
+  const std::vector<int> nodes = node_ids(named);
+  const std::vector<int> others = node_ids(named_others);
   if (f.kind == "crash") {
     for (int id : nodes) {
       sim::SimNode& n = world_.node(static_cast<std::size_t>(id));

@@ -7,6 +7,7 @@
 // of the fault phase stop() undoes everything: links heal, crashed nodes
 // restart, paused nodes resume, disks and clocks return to normal.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -17,6 +18,9 @@
 #include "sim/world.h"
 
 namespace castle::scenarios {
+
+// The target name a fault may use for whichever node leads when it applies.
+inline constexpr const char* leader_target = "leader";
 
 struct AppliedFault {
   std::int64_t time_ns;
@@ -32,6 +36,11 @@ std::vector<FaultSpec> plan_faults(const Scenario& s, Rng& rng,
 class Nemesis {
  public:
   explicit Nemesis(sim::World& world) : world_(world) {}
+
+  // A fault may name the target "leader", resolved when the fault applies:
+  // a system whose servers elect a leader says who leads (empty: nobody,
+  // and then "leader" targets no node). Without a finder it targets none.
+  void set_leader_finder(std::function<std::string()> finder) { leader_finder_ = std::move(finder); }
 
   // Schedules every fault that starts before stop_ms.
   void schedule(const std::vector<FaultSpec>& faults, std::int64_t stop_ms);
@@ -52,9 +61,11 @@ class Nemesis {
                  const FaultSpec& f);
   int node_id(const std::string& name) const;
   std::vector<int> node_ids(const std::vector<std::string>& names) const;
+  std::vector<std::string> resolve(const std::vector<std::string>& names) const;
   void note(const std::string& what);
 
   sim::World& world_;
+  std::function<std::string()> leader_finder_;
   bool stopped_ = false;
   bool corruption_injected_ = false;
   std::map<std::pair<int, int>, int> cuts_;

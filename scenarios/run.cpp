@@ -31,6 +31,9 @@ int exit_code(Verdict v) {
 std::vector<std::string> server_names(const Scenario& s) {
   std::vector<std::string> v;
   for (int i = 0; i < s.servers; ++i) v.push_back("s" + std::to_string(i));
+  // Raft's observers are servers too: faults target them like the voters.
+  if (s.system == "raft")
+    for (int i = 0; i < s.raft.observers; ++i) v.push_back("o" + std::to_string(i));
   return v;
 }
 
@@ -44,7 +47,10 @@ bool validate_targets(const Scenario& s, ParseError* error) {
   auto servers = server_names(s);
   auto all = servers;
   for (auto& c : client_names(s)) all.push_back(c);
-  auto known = [&](const std::string& n) { return std::find(all.begin(), all.end(), n) != all.end(); };
+  auto known = [&](const std::string& n) {
+    if (n == leader_target && s.system == "raft") return true;  // resolved when the fault applies
+    return std::find(all.begin(), all.end(), n) != all.end();
+  };
   if (s.system == "kafka") {
     broker::BrokerConfig cfg;
     broker::PropertyError pe;
@@ -108,7 +114,9 @@ void end_run(sim::World& world, const RunOptions& options, const Nemesis& nemesi
 
 RunResult run_scenario(const Scenario& given, const RunOptions& options) {
   const Scenario s = draw_swarm(given, options.seed);
-  RunResult r = s.system == "kafka" ? run_kafka(s, options) : run_logsvc(s, options);
+  RunResult r = s.system == "kafka"  ? run_kafka(s, options)
+                : s.system == "raft" ? run_raft(s, options)
+                                     : run_logsvc(s, options);
   if (s.swarm) r.swarm = describe_swarm(s);
   return r;
 }

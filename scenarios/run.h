@@ -57,7 +57,8 @@ bool validate_targets(const Scenario& s, ParseError* error);
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options);
 
-// The node names of a scenario's cluster.
+// The node names of a scenario's cluster (servers: a Raft cluster's voters s0.., then its
+// observers o0..).
 std::vector<std::string> server_names(const Scenario& s);
 std::vector<std::string> client_names(const Scenario& s);
 

@@ -79,6 +79,8 @@ class Fields {
     if (v && !v->is_object()) fail(at(key), "must be an object");
     return v;
   }
+  // Any JSON value, for a shape the typed readers do not cover.
+  const json* value(const char* key) { return take(key); }
   const json* array(const char* key) {
     const json* v = take(key);
     if (v && !v->is_array()) fail(at(key), "must be an array");
@@ -191,8 +193,36 @@ void parse_kafka(const json& j, KafkaSpec* k) {
   f.finish();
 }
 
+// "election_timeout_ms": [min, max], each a positive integer.
+void parse_timeout_range(const json* v, const std::string& field, RaftSpec* r) {
+  if (!v) return;
+  if (!v->is_array() || v->size() != 2 || !(*v)[0].is_number_integer() ||
+      !(*v)[1].is_number_integer())
+    fail(field, "must be [min, max], two integers in milliseconds");
+  r->election_timeout_min_ms = (*v)[0].get<std::int64_t>();
+  r->election_timeout_max_ms = (*v)[1].get<std::int64_t>();
+  if (r->election_timeout_min_ms < 1 || r->election_timeout_max_ms > 600'000)
+    fail(field, "must lie between 1 and 600000 ms");
+  if (r->election_timeout_min_ms > r->election_timeout_max_ms)
+    fail(field, "min must not exceed max");
+}
+
+void parse_raft(const json& j, RaftSpec* r) {
+  Fields f(j, "raft");
+  f.integer("observers", &r->observers, 0, 16);
+  f.integer("snapshot_threshold", &r->snapshot_threshold, 1, 1LL << 40);
+  f.integer("heartbeat_ms", &r->heartbeat_ms, 1, 60'000);
+  parse_timeout_range(f.value("election_timeout_ms"), "raft.election_timeout_ms", r);
+  f.finish();
+  // Raft needs heartbeats well inside the election timeout, or followers
+  // would campaign against a healthy leader.
+  if (r->heartbeat_ms >= r->election_timeout_min_ms)
+    fail("raft.heartbeat_ms", "must be below the minimum election timeout");
+}
+
 void parse_sections(Fields& f, Scenario& s) {
   if (const json* k = f.object("kafka")) parse_kafka(*k, &s.kafka);
+  if (const json* r = f.object("raft")) parse_raft(*r, &s.raft);
   if (const json* c = f.object("cluster")) {
     Fields cf(*c, "cluster");
     cf.integer("servers", &s.servers, 1, 64);
@@ -225,6 +255,20 @@ void parse_sections(Fields& f, Scenario& s) {
   if (const json* fa = f.object("faults")) parse_faults(*fa, s);
 }
 
+// Silent corruption of synced data is outside Raft's fault model
+// (system/raft/raft_node.h): a flipped vote or entry is not a Raft bug.
+void check_raft_faults(const Scenario& s) {
+  const char* why = "disk_bitflip is outside Raft's fault model (silent corruption of synced data)";
+  for (std::size_t i = 0; i < s.timeline.size(); ++i)
+    if (s.timeline[i].kind == "disk_bitflip")
+      fail("faults.timeline[" + std::to_string(i) + "].kind", why);
+  if (!s.random.enabled) return;
+  if (s.random.kinds.empty())
+    fail("faults.random.kinds", "a raft scenario lists its fault kinds (every kind includes disk_bitflip)");
+  for (std::size_t i = 0; i < s.random.kinds.size(); ++i)
+    if (s.random.kinds[i] == "disk_bitflip") fail("faults.random.kinds[" + std::to_string(i) + "]", why);
+}
+
 Scenario parse_root(const json& j) {
   Fields f(j, "");
   Scenario s;
@@ -232,8 +276,8 @@ Scenario parse_root(const json& j) {
   f.string("name", &s.name);
   f.string("purpose", &s.purpose);
   f.string("system", &s.system);
-  if (s.system != "logsvc" && s.system != "kafka")
-    fail("system", "unknown system '" + s.system + "' (known: logsvc, kafka)");
+  if (s.system != "logsvc" && s.system != "kafka" && s.system != "raft")
+    fail("system", "unknown system '" + s.system + "' (known: logsvc, kafka, raft)");
   f.integer("duration_ms", &s.duration_ms, 1, 1LL << 40);
   f.integer("liveness_window_ms", &s.liveness_window_ms, 1, 1LL << 40);
   f.boolean("buggify", &s.buggify);
@@ -248,6 +292,8 @@ Scenario parse_root(const json& j) {
   f.finish();
   if (s.system == "kafka" && s.servers != 1)
     fail("cluster.servers", "the kafka system runs one broker until replication lands (issue 6)");
+  if (s.system != "raft" && j.contains("raft")) fail("raft", "only for \"system\": \"raft\"");
+  if (s.system == "raft") check_raft_faults(s);
   return s;
 }
 
@@ -320,6 +366,13 @@ std::string scenario_to_json(const Scenario& s) {
                   {"assign_fraction", k.assign_fraction},
                   {"broker", k.broker},
                   {"durability", k.durability}};
+  }
+  if (s.system == "raft") {
+    const auto& r = s.raft;
+    j["raft"] = {{"observers", r.observers},
+                 {"snapshot_threshold", r.snapshot_threshold},
+                 {"heartbeat_ms", r.heartbeat_ms},
+                 {"election_timeout_ms", {r.election_timeout_min_ms, r.election_timeout_max_ms}}};
   }
   if (!s.bugs.empty()) j["bugs"] = std::vector<std::string>(s.bugs.begin(), s.bugs.end());
   json faults = json::object();

@@ -50,6 +50,17 @@ struct KafkaSpec {
   std::string durability = "auto";
 };
 
+// The Raft system's shape and timing ("raft" section). The voters are the
+// cluster's servers s0..; observers o0.. follow the committed log without
+// voting.
+struct RaftSpec {
+  int observers = 0;
+  std::int64_t snapshot_threshold = 1000;  // applied entries between snapshots
+  std::int64_t election_timeout_min_ms = 300;
+  std::int64_t election_timeout_max_ms = 600;
+  std::int64_t heartbeat_ms = 50;
+};
+
 struct Scenario {
   std::string name;
   std::string purpose;
@@ -74,6 +85,7 @@ struct Scenario {
   std::set<std::string> bugs;  // planted bugs switched on
   std::string expect = "pass";  // pass, safety or liveness
   KafkaSpec kafka;              // system == "kafka"
+  RaftSpec raft;                // system == "raft"
   bool swarm = false;           // the seed also draws shape, config and fault mix (swarm.h)
 };
 

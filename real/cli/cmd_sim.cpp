@@ -10,6 +10,7 @@
 #include "scenarios/run.h"
 #include "system/broker/broker.h"
 #include "system/logsvc/server.h"
+#include "system/raft/raft_node.h"
 
 namespace castle::cli {
 
@@ -107,6 +108,8 @@ int cmd_bugs(const std::vector<std::string>& argv) {
   for (const auto& [name, why] : logsvc::planted_bugs())
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
   for (const auto& [name, why] : broker::planted_bugs())
+    std::printf("%s\t%s\n", name.c_str(), why.c_str());
+  for (const auto& [name, why] : raft::planted_bugs())
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
   return 0;
 }

@@ -11,25 +11,27 @@ constexpr std::size_t apply_bytes_max = 64 << 10;
 
 void Core::apply_loop() {
   while (!stopped) {
-    if (applied >= std::min(commit, log->last_index())) {
-      // A deadline as well as the notification: a reopened log or an
-      // installed snapshot may also change what can be applied.
-      commit_changed.wait(rt, rt.now() + cfg.heartbeat_interval);
-      continue;
-    }
-    bool read_failed = false;
+    enum class Step { applied, idle, read_failed } step = Step::idle;
     {
+      // The log is read under mu only: a truncation or compaction holding
+      // mu may be halfway (its segments being replaced), and while
+      // storage_failed() reopens it there is no log at all.
       MutexLock lock(rt, mu);
-      const std::int64_t to = std::min(commit, log->last_index());
-      if (applied >= to || applied < log->base_index()) continue;
-      auto entries = log->read_entries(applied + 1, to, apply_bytes_max);
-      if (entries && !entries->empty()) {
-        apply_entries(*entries);
-      } else {
-        read_failed = true;
+      const std::int64_t to = log ? std::min(commit, log->last_index()) : applied;
+      if (applied < to && applied >= log->base_index()) {
+        auto entries = log->read_entries(applied + 1, to, apply_bytes_max);
+        step = entries && !entries->empty() ? Step::applied : Step::read_failed;
+        if (step == Step::applied) apply_entries(*entries);
       }
     }
-    if (read_failed) {
+    if (step == Step::idle) {
+      // A deadline as well as the notification: a reopened log or an
+      // installed snapshot may also change what can be applied.
+      if (applied >= commit) commit_changed.wait(rt, rt.now() + cfg.heartbeat_interval);
+      else rt.sleep_for(cfg.heartbeat_interval);
+      continue;
+    }
+    if (step == Step::read_failed) {
       ++stats.storage_errors;
       rt.sleep_for(cfg.heartbeat_interval);
       continue;

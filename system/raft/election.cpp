@@ -44,9 +44,15 @@ bool Core::poll_voters(bool pre_vote, std::int64_t term) {
     std::int64_t higher_term = 0;
     WaitList changed;
   };
+  Bytes body;
+  {
+    // Under mu: a truncation holding it may be halfway, and while
+    // storage_failed() reopens the log there is none (no campaign then).
+    MutexLock lock(rt, mu);
+    if (!log) return false;
+    body = encode(VoteRequest{term, cfg.id, log->last_index(), last_log_term(), pre_vote});
+  }
   auto tally = std::make_shared<Tally>();
-  VoteRequest req{term, cfg.id, log->last_index(), last_log_term(), pre_vote};
-  const Bytes body = encode(req);
   auto self = shared_from_this();
   for (const auto& [id, p] : peers) {
     Peer* peer = p.get();

@@ -26,6 +26,7 @@ void Core::observer_loop() {
 // One fetch from `target`. True if it brought something new; *hint is the
 // leader the target named when it is not the leader.
 bool Core::fetch_from(NodeId target, NodeId* hint) {
+  if (!log) return false;  // storage_failed() is reopening it
   const FetchRequest req{cfg.id, log->last_index() + 1};
   auto reply = peers.at(target)->client->call(static_cast<std::int16_t>(MessageType::fetch),
                                               encode(req), cfg.rpc_timeout);

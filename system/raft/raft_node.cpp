@@ -87,6 +87,9 @@ void Core::storage_failed() {
   if (role == Role::leader) become_follower(qs.term, no_node);
   // The Log's memory may disagree with the disk after a failed write:
   // reopen it, which recovers from what the disk holds (a torn tail is cut).
+  // The caller holds mu throughout; fibers that read the log without mu
+  // (the apply loop's check, a campaign, an observer's fetch) find no log
+  // meanwhile and wait.
   log.reset();
   for (;;) {
     auto l = RaftLog::open(rt, join_path(cfg.dir, "log"));

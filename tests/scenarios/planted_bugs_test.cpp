@@ -9,6 +9,7 @@
 #include "scenarios/run.h"
 #include "system/broker/broker.h"
 #include "system/logsvc/server.h"
+#include "system/raft/raft_node.h"
 
 namespace castle::scenarios {
 namespace {
@@ -31,6 +32,7 @@ std::vector<std::string> every_planted_bug() {
   std::vector<std::string> bugs;
   for (const auto& [name, why] : logsvc::planted_bugs()) bugs.push_back(name);
   for (const auto& [name, why] : broker::planted_bugs()) bugs.push_back(name);
+  for (const auto& [name, why] : raft::planted_bugs()) bugs.push_back(name);
   return bugs;
 }
 
