@@ -108,6 +108,8 @@ int cmd_bugs(const std::vector<std::string>& argv) {
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
   for (const auto& [name, why] : broker::planted_bugs())
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
+  for (const auto& [name, why] : broker::cluster_planted_bugs())
+    std::printf("%s\t%s\n", name.c_str(), why.c_str());
   return 0;
 }
 

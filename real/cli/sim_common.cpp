@@ -16,6 +16,7 @@ void check_bugs(const scenarios::Scenario& s) {
     bool known = false;
     for (const auto& [name, why] : logsvc::planted_bugs()) known |= name == b;
     for (const auto& [name, why] : broker::planted_bugs()) known |= name == b;
+    for (const auto& [name, why] : broker::cluster_planted_bugs()) known |= name == b;
     if (!known) throw UsageError("unknown planted bug '" + b + "' (castle bugs lists them)");
   }
 }
