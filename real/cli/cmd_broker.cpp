@@ -72,13 +72,6 @@ broker::BrokerConfig configure(const std::map<std::string, std::string>& props,
   broker::PropertyError error;
   if (!broker::apply_broker_properties(props, &config, &error))
     throw UsageError(path + ": " + error.property + ": " + error.message);
-  // A quorum of one voter that is this node is a standalone broker; more
-  // than that needs the cluster assembly (issue #6), which has not landed.
-  const auto& cluster = config.cluster;
-  if (cluster.enabled() && (cluster.voters.size() > 1 || !cluster.controller_role ||
-                            !cluster.broker_role))
-    throw UsageError(path + ": controller.quorum.voters: multi-node clusters are not supported "
-                            "yet; a single combined node (one voter, itself) is");
   for (const auto& [name, value] : props) {
     if (broker::is_ignored_broker_property(name))
       std::fprintf(stderr, "castle broker: warning: ignoring %s=%s (nothing to tune on a single "

@@ -10,7 +10,6 @@
 #include "scenarios/run.h"
 #include "system/broker/broker.h"
 #include "system/logsvc/server.h"
-#include "system/raft/raft_node.h"
 
 namespace castle::cli {
 
@@ -109,7 +108,7 @@ int cmd_bugs(const std::vector<std::string>& argv) {
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
   for (const auto& [name, why] : broker::planted_bugs())
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
-  for (const auto& [name, why] : raft::planted_bugs())
+  for (const auto& [name, why] : broker::cluster_planted_bugs())
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
   return 0;
 }

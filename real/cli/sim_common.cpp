@@ -6,7 +6,6 @@
 #include "scenarios/run.h"
 #include "system/broker/broker.h"
 #include "system/logsvc/server.h"
-#include "system/raft/raft_node.h"
 
 namespace castle::cli {
 
@@ -17,7 +16,7 @@ void check_bugs(const scenarios::Scenario& s) {
     bool known = false;
     for (const auto& [name, why] : logsvc::planted_bugs()) known |= name == b;
     for (const auto& [name, why] : broker::planted_bugs()) known |= name == b;
-    for (const auto& [name, why] : raft::planted_bugs()) known |= name == b;
+    for (const auto& [name, why] : broker::cluster_planted_bugs()) known |= name == b;
     if (!known) throw UsageError("unknown planted bug '" + b + "' (castle bugs lists them)");
   }
 }

@@ -1,7 +1,11 @@
 #include "system/broker/broker.h"
 
 #include "system/broker/broker_core.h"
+#include "system/broker/cluster_node.h"
 #include "system/broker/connection.h"
+#include "system/controller/controller.h"
+#include "system/raft/raft_node.h"
+#include "system/replication/bugs.h"
 
 namespace castle::broker {
 
@@ -21,6 +25,22 @@ const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
        "acknowledges a produce with the offset after the one the batch got"},
   };
   return bugs;
+}
+
+const std::vector<std::pair<std::string, std::string>>& cluster_planted_bugs() {
+  static const std::vector<std::pair<std::string, std::string>> bugs = [] {
+    std::vector<std::pair<std::string, std::string>> all;
+    for (const auto& b : raft::planted_bugs()) all.push_back(b);
+    for (const auto& b : controller::planted_bugs()) all.push_back(b);
+    for (const auto& b : replication::planted_bugs()) all.push_back(b);
+    return all;
+  }();
+  return bugs;
+}
+
+ErrorCode check_leadership(const Broker::Impl& b, const Partition& p) {
+  if (!b.cluster) return ErrorCode::NONE;
+  return p.leader && p.leader->is_leader() ? ErrorCode::NONE : ErrorCode::NOT_LEADER_OR_FOLLOWER;
 }
 
 ErrorCode check_leader_epoch(const Partition& p, protocol::LeaderEpoch client_epoch) {
@@ -45,6 +65,7 @@ LockedPartition::LockedPartition(Broker::Impl& b, const std::string& topic,
     error_ = ErrorCode::KAFKA_STORAGE_ERROR;
   } else {
     error_ = check_leader_epoch(*p_, client_epoch);
+    if (error_ == ErrorCode::NONE) error_ = check_leadership(b, *p_);
   }
 }
 
@@ -98,6 +119,7 @@ Broker::~Broker() {
   b.acceptor.cancel();
   b.maintenance.cancel();
   b.recovery.cancel();
+  if (b.cluster) b.cluster->cancel();
   for (auto& [id, weak] : b.connections)
     if (auto c = weak.lock()) c->close();
   b.data_arrived.notify_all();
@@ -123,6 +145,12 @@ Result<void> Broker::start() {
   b.acceptor = b.rt.spawn("broker.accept", [core] { core->accept_loop(); });
   b.maintenance = b.rt.spawn("broker.maintenance", [core] { core->maintenance_loop(); });
   b.recovery = b.rt.spawn("broker.recovery", [core] { core->recovery_loop(); });
+  // Cluster mode starts once the Kafka listener is bound: the broker
+  // registers the endpoint it advertises.
+  if (b.config.cluster.enabled()) {
+    b.cluster = std::make_shared<ClusterNode>(b);
+    if (auto r = b.cluster->start(core); !r) return r;
+  }
   return {};
 }
 
@@ -136,6 +164,8 @@ Result<void> Broker::shutdown() {
   b.acceptor.cancel();
   b.maintenance.cancel();
   b.recovery.cancel();
+  // Followers stop fetching and leaders resign before the logs are flushed.
+  if (b.cluster) b.cluster->shutdown();
   std::vector<std::shared_ptr<ClientConnection>> open;
   for (auto& [id, weak] : b.connections)
     if (auto c = weak.lock()) open.push_back(std::move(c));

@@ -39,6 +39,11 @@ struct BrokerStats {
 // BrokerConfig::bugs; `castle bugs` lists them.
 const std::vector<std::pair<std::string, std::string>>& planted_bugs();
 
+// The planted bugs of the cluster's modules (Raft, controller,
+// replication), switched on by the same BrokerConfig::bugs. Kept apart from
+// planted_bugs() because each of those has a library scenario.
+const std::vector<std::pair<std::string, std::string>>& cluster_planted_bugs();
+
 class Broker {
  public:
   Broker(Runtime& rt, BrokerConfig config);

@@ -16,6 +16,7 @@
 namespace castle::broker {
 
 class ClientConnection;
+class ClusterNode;
 
 struct Broker::Impl {
   Impl(Runtime& r, BrokerConfig c)
@@ -37,6 +38,8 @@ struct Broker::Impl {
   Task acceptor;
   Task maintenance;
   Task recovery;
+  // Cluster mode only (config.cluster.enabled()); null for a standalone broker.
+  std::shared_ptr<ClusterNode> cluster;
   std::weak_ptr<Impl> self;  // for the fibers this broker spawns
   bool started = false;
   bool stopping = false;
@@ -72,6 +75,17 @@ std::optional<protocol::Response> handle(RequestContext& ctx,
 std::optional<protocol::Response> handle(RequestContext& ctx,
                                          protocol::DescribeConfigsRequest& req);
 
+// Cluster-mode halves of handlers, each in its own file: a follower's Fetch
+// (replica_id >= 0) served from the partitions led here; Metadata from the
+// metadata image; CreateTopics and DeleteTopics forwarded to the controller.
+std::optional<protocol::Response> handle_replica_fetch(RequestContext& ctx, protocol::FetchRequest& req);
+std::optional<protocol::Response> handle_cluster_metadata(RequestContext& ctx,
+                                                          protocol::MetadataRequest& req);
+std::optional<protocol::Response> forward_create_topics(RequestContext& ctx,
+                                                        protocol::CreateTopicsRequest& req);
+std::optional<protocol::Response> forward_delete_topics(RequestContext& ctx,
+                                                        protocol::DeleteTopicsRequest& req);
+
 // A partition looked up and locked for one request: the lock is held for
 // the object's life. error() is NONE, or why the request can't use it
 // (unknown or deleted, offline, a fenced or unknown leader epoch).
@@ -88,6 +102,10 @@ class LockedPartition {
   std::optional<MutexLock> lock_;
   protocol::ErrorCode error_ = protocol::ErrorCode::NONE;
 };
+
+// Cluster mode: NOT_LEADER_OR_FOLLOWER unless this broker leads the
+// partition now (standalone: always NONE). Call with its lock held.
+protocol::ErrorCode check_leadership(const Broker::Impl& b, const Partition& p);
 
 // Checks a client's current leader epoch (-1: the client doesn't say)
 // against ours: FENCED_LEADER_EPOCH if older, UNKNOWN_LEADER_EPOCH if newer.

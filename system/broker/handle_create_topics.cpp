@@ -1,4 +1,5 @@
-// CreateTopics (API key 19), versions 0-4. One broker: a replication
+// CreateTopics (API key 19), versions 0-4. In a cluster the controller
+// decides (forward_topics.cpp). Standalone, one broker: a replication
 // factor above 1, or an assignment naming another broker, is refused.
 // validate_only (v1+) checks everything and creates nothing. The topic's
 // logs are durable on disk when the answer is sent.
@@ -94,6 +95,7 @@ CreateTopicsResponse::Topic create_one(RequestContext& ctx, const CreateTopicsRe
 }  // namespace
 
 std::optional<protocol::Response> handle(RequestContext& ctx, CreateTopicsRequest& req) {
+  if (ctx.broker.cluster) return forward_create_topics(ctx, req);
   CreateTopicsResponse resp;
   for (const auto& t : req.topics) resp.topics.push_back(create_one(ctx, req, t));
   return resp;

@@ -1,4 +1,5 @@
-// DeleteTopics (API key 20), versions 0-3. The topic's logs are closed and
+// DeleteTopics (API key 20), versions 0-3. In a cluster the controller
+// decides (forward_topics.cpp). Standalone, the topic's logs are closed and
 // removed from disk before the answer (Kafka renames and deletes later);
 // fetches waiting on its partitions are woken and answer
 // UNKNOWN_TOPIC_OR_PARTITION.
@@ -13,6 +14,7 @@ using protocol::ErrorCode;
 
 std::optional<protocol::Response> handle(RequestContext& ctx, DeleteTopicsRequest& req) {
   Broker::Impl& b = ctx.broker;
+  if (b.cluster && b.config.delete_topic_enable) return forward_delete_topics(ctx, req);
   DeleteTopicsResponse resp;
   for (const auto& name : req.topic_names) {
     DeleteTopicsResponse::Result r{name, ErrorCode::NONE};

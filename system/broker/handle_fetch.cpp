@@ -7,6 +7,10 @@
 // data returns at least one whole batch, so a consumer always progresses.
 // Fetch sessions (v7+) are not kept: a request for a new session gets
 // session id 0, which tells the client to keep sending full fetches.
+//
+// In a cluster consumers are served by the partition's leader only
+// (NOT_LEADER_OR_FOLLOWER elsewhere); followers' fetches (replica_id >= 0)
+// go to fetch_replica.cpp.
 
 #include "system/broker/broker_core.h"
 #include "system/storage/batch.h"
@@ -97,6 +101,7 @@ FetchResponse read_all(RequestContext& ctx, const FetchRequest& req, FetchBudget
 std::optional<protocol::Response> handle(RequestContext& ctx, FetchRequest& req) {
   Broker::Impl& b = ctx.broker;
   ++b.stats.fetches;
+  if (b.cluster && protocol::raw(req.replica_id) >= 0) return handle_replica_fetch(ctx, req);
   if (ctx.version() >= 7 && req.session_id != 0) {
     FetchResponse resp;
     resp.error_code = ErrorCode::FETCH_SESSION_ID_NOT_FOUND;

@@ -12,6 +12,11 @@ using protocol::ErrorCode;
 using protocol::InitProducerIdRequest;
 using protocol::InitProducerIdResponse;
 
+namespace {
+// Node ids of a cluster stay below this (a bound, not a Kafka setting).
+constexpr std::int64_t cluster_producer_id_stride = 1024;
+}  // namespace
+
 std::optional<protocol::Response> handle(RequestContext& ctx, InitProducerIdRequest& req) {
   InitProducerIdResponse resp;
   if (req.transactional_id) {
@@ -23,7 +28,10 @@ std::optional<protocol::Response> handle(RequestContext& ctx, InitProducerIdRequ
     resp.error_code = ErrorCode::COORDINATOR_NOT_AVAILABLE;  // retriable
     return resp;
   }
-  resp.producer_id = protocol::ProducerId{*id};
+  // In a cluster every broker hands out ids: each takes the ids that are
+  // its node id modulo cluster_producer_id_stride, so none collide.
+  const std::int64_t pid = ctx.broker.cluster ? *id * cluster_producer_id_stride + ctx.broker.config.node_id % cluster_producer_id_stride : *id;
+  resp.producer_id = protocol::ProducerId{pid};
   resp.producer_epoch = protocol::ProducerEpoch{0};
   return resp;
 }

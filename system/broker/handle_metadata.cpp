@@ -1,4 +1,5 @@
-// Metadata (API key 3), versions 0-8. One broker, leader and only replica
+// Metadata (API key 3), versions 0-8. In a cluster: metadata_cluster.cpp.
+// Standalone: one broker, leader and only replica
 // of every partition. A null topic list (v1+), or an empty one in v0, asks
 // for every topic. Unknown topics are created when auto.create.topics.enable
 // is on and, from v4, the request allows it; they are answered at once with
@@ -58,6 +59,7 @@ MetadataResponse::Topic missing_topic(RequestContext& ctx, const MetadataRequest
 
 std::optional<protocol::Response> handle(RequestContext& ctx, MetadataRequest& req) {
   Broker::Impl& b = ctx.broker;
+  if (b.cluster) return handle_cluster_metadata(ctx, req);
   MetadataResponse resp;
   resp.brokers.push_back({BrokerId{b.config.node_id}, b.config.advertised.host,
                           b.config.advertised.port, std::nullopt});

@@ -7,9 +7,17 @@
 // and acks=-1 are answered once the batches are in the log. With one
 // replica the ISR is this broker alone, so acks=-1 needs only
 // min.insync.replicas <= 1. Durability on disk is the flush policy's.
+//
+// In a cluster only the partition's leader appends (NOT_LEADER_OR_FOLLOWER
+// elsewhere), through its LeaderPartition; acks=-1 needs an ISR of at least
+// min.insync.replicas (NOT_ENOUGH_REPLICAS) and is answered once the high
+// watermark passed the batch. The partitions of one request are appended and
+// waited for together.
 
 #include "system/broker/broker_core.h"
 #include "system/storage/batch.h"
+
+#include <tuple>
 
 namespace castle::broker {
 
@@ -73,22 +81,56 @@ void undo_failed_append(Broker::Impl& b, Partition& p, std::int64_t end_before) 
     CASTLE_TRACE(b.rt.tracer(), "broker.partition_offline",
                  {{"dir", p.dir}, {"error", r.error().message()}});
   }
-  (void)p.log->set_high_watermark(p.log->log_end_offset());
+  // Standalone, the log end is committed; in a cluster replication says.
+  if (!b.cluster) (void)p.log->set_high_watermark(p.log->log_end_offset());
 }
 
-// Appends to one partition and fills `out`.
-void append(RequestContext& ctx, Partition& p, std::vector<std::uint8_t>& records,
-            const ValidatedRecords& v, ProduceResponse::Partition& out) {
+// The append itself: through the partition's leader state in a cluster (the
+// leader epoch, the high watermark and the acks=all waiters are its), or
+// straight into the log for a standalone broker.
+Result<storage::AppendResult> append_batches(Broker::Impl& b, Partition& p,
+                                             std::vector<std::uint8_t>& records) {
+  if (b.cluster) return p.leader->append(records, b.rt.now());
+  return p.log->append_as_leader_in_place(records, p.leader_epoch);
+}
+
+// What an acks=all produce waits for in a cluster: the high watermark to
+// pass `last_offset` on this leader.
+struct AckWait {
+  std::shared_ptr<replication::LeaderPartition> leader;
+  std::int64_t last_offset = -1;
+};
+
+// Appends to one partition and fills `out`; in a cluster, returns what an
+// acks=all produce must still wait for.
+std::optional<AckWait> append(RequestContext& ctx, Partition& p, std::vector<std::uint8_t>& records,
+                              const ValidatedRecords& v, std::int16_t acks,
+                              ProduceResponse::Partition& out) {
   Broker::Impl& b = ctx.broker;
   MutexLock lock(b.rt, p.lock);
   if (p.deleted) {
     out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
-    return;
+    return std::nullopt;
   }
   if (p.offline) {
     out.error_code = ErrorCode::KAFKA_STORAGE_ERROR;
-    return;
+    return std::nullopt;
   }
+  if (auto e = check_leadership(b, p); e != ErrorCode::NONE) {
+    out.error_code = e;
+    return std::nullopt;
+  }
+  // NOT_ENOUGH_REPLICAS: the ISR is below min.insync.replicas for acks=all.
+  if (b.cluster) {
+    if (auto e = p.leader->check_append(acks); e != ErrorCode::NONE) {
+      out.error_code = e;
+      return std::nullopt;
+    }
+  }
+  auto wait_for = [&](std::int64_t last) -> std::optional<AckWait> {
+    if (!b.cluster || acks != -1) return std::nullopt;
+    return AckWait{p.leader, last};
+  };
   if (!v.sequences.empty() && !b.config.bug("broker-no-idempotence")) {
     const SequenceCheck c = p.producers.check(v.sequences.front());
     if (c.duplicate_of) {
@@ -96,20 +138,21 @@ void append(RequestContext& ctx, Partition& p, std::vector<std::uint8_t>& record
       ++b.stats.duplicate_batches;
       out.base_offset = protocol::Offset{c.duplicate_of->first_offset};
       out.log_start_offset = protocol::Offset{p.log->log_start_offset()};
-      return;
+      // The original may not be replicated yet: wait as it would have.
+      return wait_for(c.duplicate_of->last_offset);
     }
     if (c.error != ErrorCode::NONE) {
       out.error_code = c.error;
-      return;
+      return std::nullopt;
     }
   }
   const std::int64_t end_before = p.log->log_end_offset();
-  auto appended = p.log->append_as_leader_in_place(records, p.leader_epoch);
+  auto appended = append_batches(b, p, records);
   if (!appended) {
     out.error_code = append_error(appended.error());
     out.error_message = appended.error().message();
     undo_failed_append(b, p, end_before);
-    return;
+    return std::nullopt;
   }
   // The batches now carry their offsets: remember the idempotent ones.
   std::span<const std::uint8_t> rest(records);
@@ -122,17 +165,30 @@ void append(RequestContext& ctx, Partition& p, std::vector<std::uint8_t>& record
   }
   ++b.stats.produced_batches;
   // One replica: the high watermark follows the log end at once.
-  (void)p.log->set_high_watermark(p.log->log_end_offset());
+  if (!b.cluster) (void)p.log->set_high_watermark(p.log->log_end_offset());
   b.data_arrived.notify_all();
   out.base_offset = protocol::Offset{appended->base_offset +
                                      (b.config.bug("broker-wrong-ack-offset") ? 1 : 0)};
   out.log_append_time_ms = appended->log_append_time_ms;
   out.log_start_offset = protocol::Offset{p.log->log_start_offset()};
+  return wait_for(appended->last_offset);
+}
+
+// acks=all in a cluster: the answer waits, without the partition's lock,
+// until the ISR holds the batch (or the leader resigns, or time runs out).
+void await_replication(Broker::Impl& b, const AckWait& w, std::int32_t timeout_ms,
+                       ProduceResponse::Partition& out) {
+  const Instant deadline = b.rt.now() + milliseconds(std::max(timeout_ms, 0));
+  const ErrorCode e = w.leader->await_ack(b.rt, w.last_offset, deadline);
+  if (e == ErrorCode::NONE) return;
+  out.error_code = e;
+  out.base_offset = protocol::Offset{-1};
 }
 
 ProduceResponse::Partition produce_partition(RequestContext& ctx, const ProduceRequest& req,
                                              const std::string& topic,
-                                             ProduceRequest::Partition& in) {
+                                             ProduceRequest::Partition& in,
+                                             std::optional<AckWait>& wait) {
   Broker::Impl& b = ctx.broker;
   ProduceResponse::Partition out;
   out.index = in.index;
@@ -154,11 +210,11 @@ ProduceResponse::Partition produce_partition(RequestContext& ctx, const ProduceR
   if (!in.records) return fail(ErrorCode::CORRUPT_MESSAGE, "null records");
   const ValidatedRecords v = validate_records(*in.records, topic_max_message_bytes(b.config, t->overrides));
   if (v.error != ErrorCode::NONE) return fail(v.error, v.message);
-  if (req.acks == -1) {
+  if (req.acks == -1 && !b.cluster) {
     const auto min_isr = topic_log_min_insync(b.config, t->overrides);
     if (min_isr > 1) return fail(ErrorCode::NOT_ENOUGH_REPLICAS, "ISR is 1 < min.insync.replicas");
   }
-  append(ctx, *p, *in.records, v, out);
+  wait = append(ctx, *p, *in.records, v, req.acks, out);
   return out;
 }
 
@@ -167,14 +223,21 @@ ProduceResponse::Partition produce_partition(RequestContext& ctx, const ProduceR
 std::optional<protocol::Response> handle(RequestContext& ctx, ProduceRequest& req) {
   ProduceResponse resp;
   bool failed = false;
+  // (topic, partition) index of each answer still waiting for replication.
+  std::vector<std::tuple<std::size_t, std::size_t, AckWait>> waits;
   for (auto& topic : req.topics) {
     ProduceResponse::Topic rt{topic.name, {}};
     for (auto& part : topic.partitions) {
-      rt.partitions.push_back(produce_partition(ctx, req, topic.name, part));
+      std::optional<AckWait> wait;
+      rt.partitions.push_back(produce_partition(ctx, req, topic.name, part, wait));
       failed = failed || rt.partitions.back().error_code != ErrorCode::NONE;
+      if (wait) waits.emplace_back(resp.topics.size(), rt.partitions.size() - 1, std::move(*wait));
     }
     resp.topics.push_back(std::move(rt));
   }
+  // Every partition is appended before any waits, so they replicate together.
+  for (const auto& [t, p, wait] : waits)
+    await_replication(ctx.broker, wait, req.timeout_ms, resp.topics[t].partitions[p]);
   if (req.acks == 0) {
     ctx.close_connection = failed;
     return std::nullopt;

@@ -1,5 +1,5 @@
 #pragma once
-// One partition this broker leads: its log, leader epoch and idempotent
+// One partition this broker hosts (standalone: leads): its log, leader epoch and idempotent
 // producer state. Every log operation holds `lock`, because an append or a
 // read may suspend in the disk and the Log is not re-entrant. Handlers hold
 // a shared_ptr while they work, so a topic deleted meanwhile is freed only
@@ -10,6 +10,8 @@
 #include <string>
 
 #include "system/broker/producer_state.h"
+#include "system/replication/follower_state.h"
+#include "system/replication/leader_state.h"
 #include "system/runtime/sync.h"
 #include "system/storage/log.h"
 
@@ -31,6 +33,11 @@ struct Partition {
   // Where the log must be cut when it comes back (the end before the
   // append that could not be undone).
   std::int64_t undo_to = -1;
+  // Cluster mode: at most one of these is set, as the metadata says. The
+  // leader state serves produce and fetch; the follower state belongs to
+  // a replica fetcher, which alone touches the log meanwhile.
+  std::shared_ptr<replication::LeaderPartition> leader;
+  std::shared_ptr<replication::FollowerPartition> follower;
 };
 
 using PartitionPtr = std::shared_ptr<Partition>;

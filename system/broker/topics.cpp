@@ -1,5 +1,6 @@
 #include "system/broker/topics.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <string_view>
@@ -12,6 +13,8 @@ namespace castle::broker {
 namespace {
 
 constexpr const char* metadata_file = "partition.metadata";
+// The Raft metadata log's default home, <log.dirs>/__cluster_metadata-0.
+constexpr const char* metadata_topic = "__cluster_metadata";
 
 struct PartitionMetadata {
   std::string topic;
@@ -130,6 +133,12 @@ Result<PartitionPtr> TopicTable::open_partition(const std::string& topic, std::i
   if (config_.bug("broker-offset-reuse-after-restart") && p->log->log_end_offset() > 0) {
     if (auto r = p->log->truncate_to(p->log->log_end_offset() - 1); !r) return r.error();
   }
+  // In a cluster the controller hands out leader epochs and replication
+  // moves the high watermark; only a standalone broker decides them here.
+  if (config_.cluster.enabled()) {
+    if (auto r = rebuild_producer_state(*p); !r) return r.error();
+    return p;
+  }
   // Every start of a leader is a new leader epoch, as a controller's
   // election would make it; followers use it to find divergence.
   const auto& epochs = p->log->epochs();
@@ -163,6 +172,7 @@ Result<void> TopicTable::load_partition_dir(const std::string& name) {
   std::string topic;
   std::int32_t index = 0;
   if (!split_partition_dir(name, &topic, &index)) return {};  // not ours
+  if (topic == metadata_topic) return {};  // the Raft metadata log, not a partition
   const std::string dir = join_path(config_.log_dir, name);
   auto bytes = read_whole_file(rt_.disk(), join_path(dir, metadata_file));
   if (!bytes) {
@@ -197,7 +207,9 @@ Result<void> TopicTable::load() {
   }
   // A creation cut short leaves some partitions without metadata (removed
   // above as leftovers): finish it, so the topic has the count it declares.
+  // In a cluster a broker hosts only its replicas: the metadata decides.
   for (auto& [name, t] : topics_) {
+    if (config_.cluster.enabled()) break;
     for (std::size_t i = 0; i < t.partitions.size(); ++i) {
       if (t.partitions[i]) continue;
       auto p = open_partition(name, static_cast<std::int32_t>(i), t.overrides);
@@ -279,8 +291,51 @@ Result<bool> TopicTable::remove(const std::string& name) {
 std::vector<PartitionPtr> TopicTable::all_partitions() const {
   std::vector<PartitionPtr> all;
   for (const auto& [name, t] : topics_)
-    for (const auto& p : t.partitions) all.push_back(p);
+    for (const auto& p : t.partitions)
+      if (p) all.push_back(p);  // a cluster broker may host some partitions only
   return all;
+}
+
+Result<PartitionPtr> TopicTable::open_replica(const std::string& name, std::int32_t index,
+                                              std::int32_t partition_count,
+                                              const TopicOverrides& overrides) {
+  CASTLE_ASSERT(index >= 0 && index < partition_count, "a partition of the topic");
+  if (PartitionPtr p = partition(name, index)) return p;
+  std::string why;
+  if (!valid_topic_name(name, &why) || name == metadata_topic) return std::errc::invalid_argument;
+  auto p = open_partition(name, index, overrides);
+  if (!p) return p.error();
+  const std::string text = encode_metadata({name, partition_count, overrides});
+  if (auto r = write_file_atomic(rt_.disk(), join_path((*p)->dir, metadata_file),
+                                 std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+      !r)
+    return r.error();
+  if (auto r = rt_.disk().sync_dir(config_.log_dir); !r) return r.error();
+  // Another fiber may have opened it while this one was in the disk.
+  if (PartitionPtr existing = partition(name, index)) return existing;
+  Topic& t = topics_[name];
+  t.name = name;
+  t.overrides = overrides;
+  if (t.partitions.size() < static_cast<std::size_t>(partition_count))
+    t.partitions.resize(static_cast<std::size_t>(partition_count));
+  t.partitions[static_cast<std::size_t>(index)] = *p;
+  return *p;
+}
+
+Result<void> TopicTable::remove_replica(const std::string& name, std::int32_t index) {
+  auto it = topics_.find(name);
+  if (it == topics_.end() || index < 0 || static_cast<std::size_t>(index) >= it->second.partitions.size())
+    return {};
+  PartitionPtr p = std::move(it->second.partitions[static_cast<std::size_t>(index)]);
+  it->second.partitions[static_cast<std::size_t>(index)] = nullptr;
+  if (std::none_of(it->second.partitions.begin(), it->second.partitions.end(),
+                   [](const PartitionPtr& q) { return q != nullptr; }))
+    topics_.erase(it);
+  if (!p) return {};
+  MutexLock lock(rt_, p->lock);
+  p->deleted = true;
+  p->log.reset();
+  return remove_partition_dir(p->dir);
 }
 
 Result<void> TopicTable::flush_all() {
@@ -320,7 +375,8 @@ void TopicTable::recover_offline() {
 void TopicTable::run_maintenance() {
   for (auto& p : all_partitions()) {
     MutexLock lock(rt_, p->lock);
-    if (p->deleted || !p->log) continue;
+    // A follower's log belongs to its fetcher, which takes no lock.
+    if (p->deleted || !p->log || p->follower) continue;
     if (auto r = p->log->enforce_retention(); !r) {
       CASTLE_TRACE(rt_.tracer(), "broker.retention_failed",
                    {{"dir", p->dir}, {"error", r.error().message()}});

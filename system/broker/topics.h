@@ -51,6 +51,15 @@ class TopicTable {
   // Deletes the topic's logs. False if no such topic.
   Result<bool> remove(const std::string& name);
 
+  // Cluster mode: the metadata names this broker a replica of one
+  // partition of a topic of `partition_count`. Opens its log, creating it
+  // (durably) if it is new; the leader epoch and high watermark are left
+  // to replication.
+  Result<PartitionPtr> open_replica(const std::string& name, std::int32_t index,
+                                    std::int32_t partition_count, const TopicOverrides& overrides);
+  // Cluster mode: the partition is no longer assigned here; its log goes.
+  Result<void> remove_replica(const std::string& name, std::int32_t index);
+
   // Flushes every log (clean shutdown).
   Result<void> flush_all();
   // Retention, for the broker's maintenance fiber.

@@ -1,0 +1,80 @@
+// Fetch (API key 1) from a follower (replica_id >= 0), in a cluster: each
+// partition is served by its LeaderPartition (serve_fetch: the leader epoch
+// is checked, the follower's position recorded, the high watermark moved),
+// under the partition's lock since the log is not re-entrant. Long polling
+// as for consumers: the broker's wait list wakes at appends and at high
+// watermark moves of any partition led here.
+
+#include "system/broker/broker_core.h"
+
+namespace castle::broker {
+
+using protocol::ErrorCode;
+using protocol::FetchRequest;
+using protocol::FetchResponse;
+using protocol::Offset;
+namespace repl = replication;
+
+namespace {
+
+FetchResponse::Partition serve_one(Broker::Impl& b, std::int32_t replica_id, const std::string& topic,
+                                   const FetchRequest::Partition& in, std::int64_t& bytes_left,
+                                   std::int64_t& bytes_total) {
+  FetchResponse::Partition out;
+  out.partition_index = in.partition;
+  out.high_watermark = Offset{-1};
+  PartitionPtr p = b.topics.partition(topic, protocol::raw(in.partition));
+  if (!p) {
+    out.error_code = ErrorCode::NOT_LEADER_OR_FOLLOWER;
+    return out;
+  }
+  MutexLock lock(b.rt, p->lock);
+  if (p->deleted || p->offline || !p->leader) {
+    out.error_code = ErrorCode::NOT_LEADER_OR_FOLLOWER;
+    return out;
+  }
+  repl::PartitionFetch f;
+  f.tp = {topic, protocol::raw(in.partition)};
+  f.current_leader_epoch = protocol::raw(in.current_leader_epoch);
+  f.fetch_offset = protocol::raw(in.fetch_offset);
+  f.log_start_offset = protocol::raw(in.log_start_offset);
+  // Past the first partition with data, a partition gets no more than
+  // what is left of the request's budget.
+  const std::int64_t budget = bytes_total == 0 ? std::max<std::int64_t>(bytes_left, 1) : bytes_left;
+  f.partition_max_bytes = static_cast<std::int32_t>(std::min<std::int64_t>(in.partition_max_bytes, budget));
+  repl::PartitionData d = p->leader->serve_fetch(replica_id, f, b.rt.now());
+  out.error_code = d.error;
+  out.high_watermark = Offset{d.high_watermark};
+  out.last_stable_offset = Offset{d.high_watermark};
+  out.log_start_offset = Offset{d.log_start_offset};
+  bytes_total += static_cast<std::int64_t>(d.records.size());
+  bytes_left -= static_cast<std::int64_t>(d.records.size());
+  out.records = std::move(d.records);
+  return out;
+}
+
+}  // namespace
+
+std::optional<protocol::Response> handle_replica_fetch(RequestContext& ctx, FetchRequest& req) {
+  Broker::Impl& b = ctx.broker;
+  const std::int32_t replica_id = protocol::raw(req.replica_id);
+  const Instant deadline = b.rt.now() + milliseconds(std::max(0, req.max_wait_ms));
+  for (;;) {
+    FetchResponse resp;
+    std::int64_t bytes_left = std::max(req.max_bytes, 0);
+    std::int64_t bytes_total = 0;
+    bool error = false;
+    for (const auto& t : req.topics) {
+      FetchResponse::Topic rt{t.topic, {}};
+      for (const auto& part : t.partitions) {
+        rt.partitions.push_back(serve_one(b, replica_id, t.topic, part, bytes_left, bytes_total));
+        error = error || rt.partitions.back().error_code != ErrorCode::NONE;
+      }
+      resp.topics.push_back(std::move(rt));
+    }
+    if (bytes_total >= req.min_bytes || error || b.stopping || b.rt.now() >= deadline) return resp;
+    b.data_arrived.wait(b.rt, deadline);
+  }
+}
+
+}  // namespace castle::broker

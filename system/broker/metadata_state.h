@@ -1,0 +1,47 @@
+#pragma once
+// The cluster metadata as this broker knows it: the metadata image that Raft
+// replays (voter or observer), plus a wait list that the reconciler sleeps
+// on. Raft calls apply() from its own fiber and must not be held up there,
+// so acting on a change is left to whoever waits on `changed()`.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "system/controller/image.h"
+#include "system/raft/state_machine.h"
+#include "system/runtime/sync.h"
+
+namespace castle::broker {
+
+class MetadataState final : public raft::StateMachine {
+ public:
+  void apply(std::int64_t index, std::int64_t term, std::span<const std::uint8_t> entry) override {
+    image_.apply(index, term, entry);
+    bump();
+  }
+  std::vector<std::uint8_t> snapshot() const override { return image_.snapshot(); }
+  Result<void> restore(std::span<const std::uint8_t> snapshot) override {
+    auto r = image_.restore(snapshot);
+    if (r) bump();
+    return r;
+  }
+
+  const controller::MetadataImage& image() const { return image_; }
+  // Counts applies and restores: a reconciler compares it with the version
+  // it last acted on.
+  std::uint64_t version() const { return version_; }
+  WaitList& changed() { return changed_; }
+
+ private:
+  void bump() {
+    ++version_;
+    changed_.notify_all();
+  }
+
+  controller::MetadataImage image_;
+  std::uint64_t version_ = 0;
+  WaitList changed_;
+};
+
+}  // namespace castle::broker

@@ -1,0 +1,101 @@
+// ISR maintenance on the leaders of this broker: the shrinks and expansions
+// LeaderPartition asks for go to the controller as one AlterPartition;
+// each becomes effective only when the controller committed it.
+
+#include <algorithm>
+
+#include "system/broker/replica_manager.h"
+#include "system/runtime/trace.h"
+
+namespace castle::broker {
+
+namespace repl = replication;
+using controller::raw;
+
+namespace {
+
+struct Asked {
+  controller::TopicId topic_id;
+  std::int32_t index = 0;
+  std::shared_ptr<repl::LeaderPartition> partition;
+};
+
+// The ISR to propose: the current one less the laggards, plus the caught up.
+std::vector<std::int32_t> proposed_isr(const repl::LeaderPartition& p, Instant now) {
+  const auto shrink = p.isr_to_shrink(now);
+  const auto expand = p.isr_to_expand();
+  if (shrink.empty() && expand.empty()) return {};
+  std::vector<std::int32_t> isr;
+  for (std::int32_t id : p.maximal_isr())
+    if (!repl::contains(shrink, id)) isr.push_back(id);
+  for (std::int32_t id : expand)
+    if (!repl::contains(isr, id)) isr.push_back(id);
+  std::sort(isr.begin(), isr.end());
+  return isr;
+}
+
+void add_to_request(controller::AlterPartitionRequest& req, const Asked& a,
+                    const std::vector<std::int32_t>& isr) {
+  if (req.topics.empty() || req.topics.back().topic_id != a.topic_id) req.topics.push_back({a.topic_id, {}});
+  controller::AlterPartitionRequest::Partition part;
+  part.partition = controller::PartitionId{a.index};
+  part.leader_epoch = controller::LeaderEpoch{a.partition->leader_epoch()};
+  for (std::int32_t id : isr) part.new_isr.push_back(controller::BrokerId{id});
+  part.partition_epoch = controller::PartitionEpoch{a.partition->partition_epoch()};
+  req.topics.back().partitions.push_back(std::move(part));
+}
+
+// Adopts or drops one partition's change as the controller answered it.
+void settle(const Asked& a, const controller::AlterPartitionResponse::Partition* answer, Instant now) {
+  repl::LeaderPartition& p = *a.partition;
+  if (answer == nullptr || answer->error != controller::ErrorCode::NONE) {
+    p.abort_isr_change(now);
+    return;
+  }
+  repl::PartitionState state;
+  state.leader_epoch = raw(answer->leader_epoch);
+  state.partition_epoch = static_cast<std::int32_t>(answer->partition_epoch);
+  state.replicas = p.replicas();
+  for (auto id : answer->isr) state.isr.push_back(raw(id));
+  // A state of another leader epoch is not ours to adopt: the image will
+  // say what happened.
+  if (!p.on_partition_state(state, now)) p.abort_isr_change(now);
+}
+
+const controller::AlterPartitionResponse::Partition* find_answer(
+    const controller::AlterPartitionResponse& resp, const Asked& a) {
+  for (const auto& t : resp.topics) {
+    if (t.topic_id != a.topic_id) continue;
+    for (const auto& p : t.partitions)
+      if (raw(p.partition) == a.index) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void ReplicaManager::isr_round(ControllerChannel& channel, controller::BrokerEpoch broker_epoch) {
+  controller::AlterPartitionRequest req;
+  req.broker_id = controller::BrokerId{self_};
+  req.broker_epoch = broker_epoch;
+  std::vector<Asked> asked;
+  const Instant now = b_.rt.now();
+  for (auto& [tp, led] : led_) {
+    repl::LeaderPartition& p = *led.partition;
+    if (!p.is_leader() || p.isr_change_in_flight()) continue;
+    auto isr = proposed_isr(p, now);
+    if (isr.empty()) continue;
+    p.begin_isr_change(isr);
+    asked.push_back({led.topic_id, tp.partition, led.partition});
+    add_to_request(req, asked.back(), isr);
+  }
+  if (asked.empty()) return;
+  CASTLE_TRACE(b_.rt.tracer(), "broker.alter_partition",
+               {{"node", std::int64_t{self_}}, {"partitions", static_cast<std::uint64_t>(asked.size())}});
+  auto resp = channel.call<controller::AlterPartitionResponse>(req);
+  const Instant after = b_.rt.now();
+  const bool failed = !resp || resp->error != controller::ErrorCode::NONE;
+  for (const Asked& a : asked) settle(a, failed ? nullptr : find_answer(*resp, a), after);
+}
+
+}  // namespace castle::broker

@@ -1,0 +1,206 @@
+#include "system/broker/replica_manager.h"
+
+#include <algorithm>
+
+#include "system/runtime/trace.h"
+
+namespace castle::broker {
+
+namespace repl = replication;
+using controller::raw;
+
+namespace {
+
+std::vector<std::int32_t> ids(const controller::BrokerIds& v) {
+  std::vector<std::int32_t> out;
+  for (auto id : v) out.push_back(raw(id));
+  return out;
+}
+
+}  // namespace
+
+repl::PartitionState to_replication(const controller::PartitionState& s) {
+  return {raw(s.leader_epoch), static_cast<std::int32_t>(s.partition_epoch), ids(s.replicas),
+          ids(s.isr)};
+}
+
+ReplicaManager::ReplicaManager(Broker::Impl& broker, MetadataState& metadata)
+    : b_(broker), metadata_(metadata), self_(broker.config.node_id),
+      bugs_{broker.config.bugs}, leaders_(broker.rt) {}
+
+repl::LeaderConfig ReplicaManager::leader_config(const TopicOverrides& overrides) const {
+  return {b_.config.cluster.replica_lag_time_max_ms, topic_log_min_insync(b_.config, overrides)};
+}
+
+// Copies what reconcile needs: the image changes while a log opens.
+std::vector<ReplicaManager::Assignment> ReplicaManager::assignments() const {
+  const auto& image = metadata_.image();
+  std::vector<Assignment> out;
+  for (const auto& ref : image.partitions_of_replica(controller::BrokerId{self_})) {
+    const controller::TopicState* t = image.topic(ref.topic_id);
+    const controller::PartitionState* ps = image.partition(ref.topic_id, ref.partition);
+    if (t == nullptr || ps == nullptr) continue;
+    out.push_back({t->name, t->id, raw(ref.partition), static_cast<std::int32_t>(t->partitions.size()),
+                   TopicOverrides(t->configs.begin(), t->configs.end()), *ps});
+  }
+  return out;
+}
+
+void ReplicaManager::reconcile() {
+  notice_fenced_brokers();
+  std::set<repl::TopicPartition> assigned;
+  for (const Assignment& a : assignments()) {
+    assigned.insert({a.topic, a.index});
+    apply(a);
+  }
+  remove_unassigned(assigned);
+  b_.data_arrived.notify_all();  // fetches waiting on a role that changed
+}
+
+void ReplicaManager::apply(const Assignment& a) {
+  auto p = b_.topics.open_replica(a.topic, a.index, a.partition_count, a.overrides);
+  if (!p) {
+    CASTLE_TRACE(b_.rt.tracer(), "broker.replica_open_failed",
+                 {{"topic", a.topic}, {"partition", std::int64_t{a.index}}, {"error", p.error().message()}});
+    return;
+  }
+  Partition& part = **p;
+  if (part.deleted || part.offline) return;
+  if (raw(a.state.leader) == self_) {
+    lead(part, a);
+  } else {
+    follow(part, a);
+  }
+}
+
+void ReplicaManager::lead(Partition& p, const Assignment& a) {
+  const repl::TopicPartition tp{a.topic, a.index};
+  const repl::PartitionState state = to_replication(a.state);
+  if (p.leader && p.leader->is_leader() && p.leader->leader_epoch() == state.leader_epoch) {
+    if (state.partition_epoch > p.leader->partition_epoch())
+      (void)p.leader->on_partition_state(state, b_.rt.now());
+    return;
+  }
+  stop_following(p, tp);
+  MutexLock lock(b_.rt, p.lock);
+  if (p.deleted || !p.log) return;
+  if (p.leader) stop_leading(p, tp);
+  auto l = repl::LeaderPartition::become_leader(b_.rt, *p.log, self_, state, leader_config(a.overrides), bugs_);
+  if (!l) {
+    CASTLE_TRACE(b_.rt.tracer(), "broker.become_leader_failed",
+                 {{"topic", a.topic}, {"partition", std::int64_t{a.index}}, {"error", l.error().message()}});
+    return;
+  }
+  p.leader = std::shared_ptr<repl::LeaderPartition>(std::move(*l));
+  p.leader_epoch = state.leader_epoch;
+  // The batches fetched as a follower carry producer state this broker
+  // never checked: rebuild it from the log, as a restart does.
+  if (auto r = rebuild_producer_state(p); !r) p.producers.clear();
+  leaders_.add(tp, p.leader);
+  // Consumers' long polls wait on the broker's list, not the service's.
+  p.leader->set_data_listener(&b_.data_arrived);
+  led_[tp] = {a.topic_id, p.leader};
+  CASTLE_TRACE(b_.rt.tracer(), "broker.leader",
+               {{"node", std::int64_t{self_}}, {"topic", a.topic}, {"partition", std::int64_t{a.index}},
+                {"epoch", std::int64_t{state.leader_epoch}}});
+}
+
+void ReplicaManager::follow(Partition& p, const Assignment& a) {
+  const repl::TopicPartition tp{a.topic, a.index};
+  const std::int32_t leader = raw(a.state.leader);
+  const std::int32_t epoch = raw(a.state.leader_epoch);
+  if (p.leader) {
+    MutexLock lock(b_.rt, p.lock);
+    if (p.leader) stop_leading(p, tp);
+  }
+  p.leader_epoch = epoch;
+  if (p.follower && p.follower->leader_id() == leader && p.follower->leader_epoch() == epoch) return;
+  // Any change starts the follower protocol over (truncation first); the
+  // fetcher lets go of the partition before its state is replaced.
+  stop_following(p, tp);
+  if (leader == raw(controller::kNoLeader) || p.deleted || !p.log) return;
+  auto f = repl::FollowerPartition::become_follower(*p.log, tp, leader, epoch, bugs_);
+  if (!f) {
+    CASTLE_TRACE(b_.rt.tracer(), "broker.become_follower_failed",
+                 {{"topic", a.topic}, {"partition", std::int64_t{a.index}}, {"error", f.error().message()}});
+    return;
+  }
+  p.follower = std::shared_ptr<repl::FollowerPartition>(std::move(*f));
+  fetcher_for(leader).add_partition(p.follower);
+}
+
+// With the partition's lock held.
+void ReplicaManager::stop_leading(Partition& p, const repl::TopicPartition& tp) {
+  leaders_.remove(tp);  // resigns: acks=all waiters fail with NOT_LEADER_OR_FOLLOWER
+  led_.erase(tp);
+  p.leader.reset();
+}
+
+void ReplicaManager::stop_following(Partition& p, const repl::TopicPartition& tp) {
+  if (!p.follower) return;
+  auto it = fetchers_.find(p.follower->leader_id());
+  if (it != fetchers_.end()) it->second.fetcher->remove_partition(tp);
+  p.follower.reset();
+}
+
+void ReplicaManager::remove_unassigned(const std::set<repl::TopicPartition>& assigned) {
+  for (const PartitionPtr& p : b_.topics.all_partitions()) {
+    const repl::TopicPartition tp{p->topic, p->index};
+    if (assigned.count(tp) != 0) continue;
+    stop_following(*p, tp);
+    {
+      MutexLock lock(b_.rt, p->lock);
+      if (p->leader) stop_leading(*p, tp);
+    }
+    if (auto r = b_.topics.remove_replica(p->topic, p->index); !r) {
+      CASTLE_TRACE(b_.rt.tracer(), "broker.replica_remove_failed",
+                   {{"dir", p->dir}, {"error", r.error().message()}});
+    }
+  }
+}
+
+// A follower that was fenced, or came back with a new broker epoch, may
+// have lost its unsynced tail: what the leader knew of it no longer holds.
+void ReplicaManager::notice_fenced_brokers() {
+  for (const auto& [id, broker] : metadata_.image().brokers()) {
+    const std::pair<std::int64_t, bool> now{static_cast<std::int64_t>(broker.epoch), broker.fenced};
+    auto [it, inserted] = brokers_seen_.emplace(raw(id), now);
+    if (inserted || it->second == now) continue;
+    const bool lost = now.second || now.first != it->second.first;
+    it->second = now;
+    if (!lost) continue;
+    for (auto& [tp, led] : led_) led.partition->on_follower_fenced(raw(id));
+  }
+}
+
+repl::ReplicaFetcher& ReplicaManager::fetcher_for(std::int32_t leader_id) {
+  auto it = fetchers_.find(leader_id);
+  if (it != fetchers_.end()) return *it->second.fetcher;
+  const ClusterConfig& c = b_.config.cluster;
+  repl::FetcherConfig fc;
+  fc.max_wait_ms = c.replica_fetch_wait_max_ms;
+  fc.min_bytes = c.replica_fetch_min_bytes;
+  fc.partition_max_bytes = c.replica_fetch_max_bytes;
+  fc.backoff_ms = c.replica_fetch_backoff_ms;
+  FetcherSlot slot;
+  MetadataState* metadata = &metadata_;
+  slot.endpoint = std::make_unique<KafkaLeaderEndpoint>(
+      b_.rt, self_, [metadata, leader_id]() -> std::optional<Address> {
+        auto e = metadata->image().endpoint(controller::BrokerId{leader_id});
+        if (!e || e->port <= 0 || e->port > 65535) return std::nullopt;
+        return Address{e->host, static_cast<std::uint16_t>(e->port)};
+      });
+  slot.fetcher = std::make_unique<repl::ReplicaFetcher>(b_.rt, self_, leader_id, *slot.endpoint, fc);
+  slot.fetcher->start();
+  return *fetchers_.emplace(leader_id, std::move(slot)).first->second.fetcher;
+}
+
+void ReplicaManager::stop() {
+  for (auto& [id, slot] : fetchers_) slot.fetcher->stop();
+  for (const PartitionPtr& p : b_.topics.all_partitions()) {
+    p->follower.reset();
+    if (p->leader) stop_leading(*p, {p->topic, p->index});
+  }
+}
+
+}  // namespace castle::broker
