@@ -53,10 +53,14 @@ void ReplicaFetcher::run() {
   }
 }
 
-// The end of the earliest partition backoff, or one backoff from now.
+// The end of the earliest partition backoff still ahead, or one backoff
+// from now. A backoff already over (its partition may even be gone) must
+// not count, or the fetcher would wake at once forever without time passing.
 Instant ReplicaFetcher::next_wakeup() const {
-  Instant t = rt_.now() + milliseconds(config_.backoff_ms);
-  for (const auto& [tp, until] : delayed_until_) t = std::min(t, until);
+  const Instant now = rt_.now();
+  Instant t = now + milliseconds(std::max<std::int64_t>(config_.backoff_ms, 1));
+  for (const auto& [tp, until] : delayed_until_)
+    if (until > now) t = std::min(t, until);
   return t;
 }
 

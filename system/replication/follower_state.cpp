@@ -106,7 +106,9 @@ Result<FollowerAction> FollowerPartition::apply_epoch_answer(const EpochAnswer& 
     return FollowerAction::backoff;
   }
   const auto [offset, complete] = truncation_point(a);
-  if (offset < log_.log_end_offset()) {
+  // At the log end too: an epoch of ours that starts there and that the
+  // leader never had must go, or the next question would be the same.
+  if (offset <= log_.log_end_offset()) {
     if (auto r = log_.truncate_to(std::max(offset, log_.log_start_offset())); !r) return r.error();
   }
   if (complete || log_.epochs().empty()) phase_ = FollowerPhase::fetching;

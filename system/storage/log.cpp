@@ -555,7 +555,13 @@ Result<void> Log::Impl::truncate_fully(std::int64_t offset) {
 }
 
 Result<void> Log::Impl::truncate(std::int64_t offset) {
-  if (offset >= log_end()) return ok_result();
+  if (offset >= log_end()) {
+    // No batch to cut, but an epoch that starts here holds no records: it
+    // goes too (a follower that led an epoch without writing in it).
+    const auto before = epochs.size();
+    std::erase_if(epochs, [offset](const EpochEntry& e) { return e.start_offset >= offset; });
+    return epochs.size() != before ? write_epochs() : ok_result();
+  }
   if (offset <= log_start) return truncate_fully(offset);
   std::size_t keep = segment_index_for(offset) + 1;
   if (segments[keep - 1]->base_offset() == offset && keep > 1) --keep;

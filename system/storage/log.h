@@ -100,8 +100,9 @@ class Log {
   // time); nullopt if none.
   Result<std::optional<std::int64_t>> offset_for_timestamp(std::int64_t ts);
 
-  // Removes every batch from offset on (replication's truncation). Offsets
-  // inside a batch truncate the whole batch.
+  // Removes every batch from offset on (replication's truncation), and every
+  // leader epoch starting there or later, even one with no records yet.
+  // Offsets inside a batch truncate the whole batch.
   Result<void> truncate_to(std::int64_t offset);
   // Empties the log and restarts it at offset, forgetting every epoch (a
   // follower whose log ends below the leader's log start, or that installs

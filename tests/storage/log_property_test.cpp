@@ -537,7 +537,8 @@ class Runner {
     const std::int64_t new_end = keep < model_.batches.size() ? BatchView(model_.batches[keep]).base_offset() : model_.end();
     // Lowered first: once truncation starts, nothing above is promised.
     model_.durable_end = std::min(model_.durable_end, new_end);
-    const Epochs epochs_after = to >= model_.end() ? model_.epochs : cut_from(model_.epochs, new_end);
+    // Epochs starting at the cut go too, even at the log end (no records of theirs).
+    const Epochs epochs_after = cut_from(model_.epochs, new_end);
     model_.epochs_on_disk.push_back(epochs_after);
     if (auto r = log.truncate_to(to); !r.ok()) return "truncate_to(" + std::to_string(to) + ") failed: " + r.error().message();
     model_.batches.resize(keep);

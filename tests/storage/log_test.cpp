@@ -179,6 +179,24 @@ TEST(Log, ReadLimits) {
   }));
 }
 
+// An epoch assigned at the log end holds no records: truncating at the log
+// end removes it (a follower that led an epoch without writing in it must
+// not keep asking the leader about it).
+TEST(Log, TruncateAtTheEndDropsAnEpochWithoutRecords) {
+  Rig rig(2);
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto log = open_log(rt, LogConfig{});
+    ASSERT_TRUE(log);
+    ASSERT_TRUE(log->append_as_leader(make_batch(2, now_ms(rt)), 1).ok());
+    ASSERT_TRUE(log->assign_epoch(3, log->log_end_offset()).ok());
+    ASSERT_EQ(log->epochs().back().epoch, 3);
+    ASSERT_TRUE(log->truncate_to(log->log_end_offset()).ok());
+    ASSERT_EQ(log->epochs().size(), 1u);
+    EXPECT_EQ(log->epochs().back().epoch, 1);
+    EXPECT_EQ(log->log_end_offset(), 2);
+  }));
+}
+
 // A read into a handed-back buffer (larger, smaller or full of stale bytes)
 // returns exactly what a fresh read does.
 TEST(Log, ReadIntoAReusedBufferEqualsAFreshRead) {
