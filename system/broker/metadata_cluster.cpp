@@ -79,7 +79,14 @@ std::optional<protocol::Response> handle_cluster_metadata(RequestContext& ctx, M
     resp.brokers.push_back({id, s->endpoint.host, s->endpoint.port, s->rack});
   }
   resp.cluster_id = b.config.cluster_id;
-  resp.controller_id = BrokerId{b.cluster->raft().leader_id()};
+  // As Kafka's KRaft brokers do: the "controller" clients see is a live
+  // broker (this one when it can), which forwards admin requests to the
+  // quorum. The Raft leader may be no broker at all, or not known yet, and
+  // librdkafka waits for a controller id before it sends CreateTopics.
+  resp.controller_id = BrokerId{-1};
+  for (const auto& broker : resp.brokers)
+    if (broker.node_id == BrokerId{b.config.node_id} || resp.controller_id == BrokerId{-1})
+      resp.controller_id = broker.node_id;
   const bool all = !req.topics || (ctx.version() == 0 && req.topics->empty());
   if (all) {
     for (const auto& [id, t] : image.topics()) resp.topics.push_back(describe(t));

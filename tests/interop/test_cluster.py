@@ -17,7 +17,7 @@ import socket
 import time
 import unittest
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from castle_broker import Broker
@@ -101,6 +101,24 @@ class ClusterLeaderKillTest(unittest.TestCase):
         self.admin = None
         self.cluster.stop()
 
+    def wait_for_brokers(self):
+        """Until every node has registered (the quorum elected a controller
+        and each broker joined): librdkafka's admin client waits for a
+        controller id it never asks again for within the test's time."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            # A metadata answer listing no broker yet leaves this client
+            # waiting: ask with fresh clients until all have registered.
+            admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap()})
+            try:
+                md = admin.list_topics(timeout=2)
+                if len(md.brokers) == NODES and md.controller_id >= 0:
+                    return
+            except KafkaException:
+                pass
+            time.sleep(0.2)
+        self.fail(f"fewer than {NODES} brokers registered after {TIMEOUT_S} s")
+
     def wait_for_leaders(self, topic):
         deadline = time.monotonic() + TIMEOUT_S
         while time.monotonic() < deadline:
@@ -120,6 +138,8 @@ class ClusterLeaderKillTest(unittest.TestCase):
 
     def test_acked_messages_survive_a_leader_kill(self):
         topic = "replicated"
+        self.wait_for_brokers()
+        self.admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap()})
         futures = self.admin.create_topics(
             [NewTopic(topic, PARTITIONS, 3, config={"min.insync.replicas": "2"})],
             operation_timeout=30)
