@@ -79,6 +79,11 @@ std::optional<protocol::Response> handle(RequestContext& ctx,
 // (replica_id >= 0) served from the partitions led here; Metadata from the
 // metadata image; CreateTopics and DeleteTopics forwarded to the controller.
 std::optional<protocol::Response> handle_replica_fetch(RequestContext& ctx, protocol::FetchRequest& req);
+// Why a topic a Metadata request names and nobody has is not created for
+// it (an invalid name, auto-creation off or not allowed), or NONE.
+protocol::ErrorCode auto_create_refusal(const RequestContext& ctx,
+                                        const protocol::MetadataRequest& req,
+                                        const std::string& name);
 std::optional<protocol::Response> handle_cluster_metadata(RequestContext& ctx,
                                                           protocol::MetadataRequest& req);
 std::optional<protocol::Response> forward_create_topics(RequestContext& ctx,

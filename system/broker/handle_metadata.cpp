@@ -37,16 +37,8 @@ MetadataResponse::Topic missing_topic(RequestContext& ctx, const MetadataRequest
   Broker::Impl& b = ctx.broker;
   MetadataResponse::Topic out;
   out.name = name;
-  std::string why;
-  if (!valid_topic_name(name, &why)) {
-    out.error_code = ErrorCode::INVALID_TOPIC_EXCEPTION;
-    return out;
-  }
-  const bool may_create = b.config.auto_create_topics && (ctx.version() < 4 || req.allow_auto_topic_creation);
-  if (!may_create) {
-    out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
-    return out;
-  }
+  out.error_code = auto_create_refusal(ctx, req, name);
+  if (out.error_code != ErrorCode::NONE) return out;
   const CreateError e = b.topics.create(name, b.config.num_partitions, {});
   if (e == CreateError::none || e == CreateError::already_exists) {
     if (const Topic* t = b.topics.find(name)) return describe(b, *t);
@@ -56,6 +48,15 @@ MetadataResponse::Topic missing_topic(RequestContext& ctx, const MetadataRequest
 }
 
 }  // namespace
+
+ErrorCode auto_create_refusal(const RequestContext& ctx, const MetadataRequest& req,
+                              const std::string& name) {
+  std::string why;
+  if (!valid_topic_name(name, &why)) return ErrorCode::INVALID_TOPIC_EXCEPTION;
+  const bool may_create =
+      ctx.broker.config.auto_create_topics && (ctx.version() < 4 || req.allow_auto_topic_creation);
+  return may_create ? ErrorCode::NONE : ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
+}
 
 std::optional<protocol::Response> handle(RequestContext& ctx, MetadataRequest& req) {
   Broker::Impl& b = ctx.broker;

@@ -53,16 +53,8 @@ MetadataResponse::Topic missing_topic(RequestContext& ctx, const MetadataRequest
   Broker::Impl& b = ctx.broker;
   MetadataResponse::Topic out;
   out.name = name;
-  std::string why;
-  if (!valid_topic_name(name, &why)) {
-    out.error_code = ErrorCode::INVALID_TOPIC_EXCEPTION;
-    return out;
-  }
-  const bool may_create = b.config.auto_create_topics && (ctx.version() < 4 || req.allow_auto_topic_creation);
-  if (!may_create) {
-    out.error_code = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
-    return out;
-  }
+  out.error_code = auto_create_refusal(ctx, req, name);
+  if (out.error_code != ErrorCode::NONE) return out;
   auto_create(b, name);
   out.error_code = ErrorCode::LEADER_NOT_AVAILABLE;
   return out;
