@@ -53,6 +53,13 @@ MetadataResponse::Topic missing_topic(RequestContext& ctx, const MetadataRequest
   Broker::Impl& b = ctx.broker;
   MetadataResponse::Topic out;
   out.name = name;
+  // A broker still catching up with the metadata log (just restarted, not
+  // yet unfenced in its own image) may not know the topic yet: a retriable
+  // answer, or clients would drop their messages for an "unknown" topic.
+  if (!b.cluster->image().is_alive(BrokerId{b.config.node_id})) {
+    out.error_code = ErrorCode::LEADER_NOT_AVAILABLE;
+    return out;
+  }
   out.error_code = auto_create_refusal(ctx, req, name);
   if (out.error_code != ErrorCode::NONE) return out;
   auto_create(b, name);

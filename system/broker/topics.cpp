@@ -1,5 +1,7 @@
 #include "system/broker/topics.h"
 
+#include "system/controller/topic_creation.h"
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -72,24 +74,10 @@ std::string partition_dir_name(const std::string& topic, std::int32_t index) {
 
 }  // namespace
 
+// Kafka's rule, kept once in the controller (which validates every topic a
+// cluster creates).
 bool valid_topic_name(const std::string& name, std::string* why) {
-  if (name.empty() || name.size() > 249) {
-    *why = "a topic name must be 1 to 249 characters";
-    return false;
-  }
-  if (name == "." || name == "..") {
-    *why = "a topic name cannot be '.' or '..'";
-    return false;
-  }
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      *why = "a topic name may hold only ASCII letters, digits, '.', '_' and '-'";
-      return false;
-    }
-  }
-  return true;
+  return controller::is_valid_topic_name(name, why);
 }
 
 Result<void> rebuild_producer_state(Partition& p) {

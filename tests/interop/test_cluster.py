@@ -146,10 +146,13 @@ class ClusterLeaderKillTest(unittest.TestCase):
         futures[topic].result(TIMEOUT_S)
         self.wait_for_leaders(topic)
         acked = {}  # value -> (partition, offset)
+        errors = {}  # error text -> count
 
         def on_delivery(err, msg):
             if err is None:
                 acked[msg.value()] = (msg.partition(), msg.offset())
+            else:
+                errors[str(err)] = errors.get(str(err), 0) + 1
 
         producer = Producer({"bootstrap.servers": self.cluster.bootstrap(), "acks": "all",
                              "enable.idempotence": True, "linger.ms": 5,
@@ -168,7 +171,7 @@ class ClusterLeaderKillTest(unittest.TestCase):
             if i % 100 == 0:
                 time.sleep(0.02)
         self.assertEqual(producer.flush(TIMEOUT_S), 0, "messages still undelivered")
-        self.assertGreater(len(acked), COUNT // 2, "most messages should be acknowledged")
+        self.assertGreater(len(acked), COUNT // 2, f"most messages should be acknowledged: {errors}")
         self.check_all_acked_readable(topic, acked)
 
     def check_all_acked_readable(self, topic, acked):
