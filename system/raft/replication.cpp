@@ -119,14 +119,18 @@ bool Core::replicate_once(NodeId peer_id, std::uint64_t gen) {
   if (!reply) return false;
   MutexLock lock(rt, mu);
   if (role != Role::leader || role_gen != gen) return false;
-  if (is_snapshot) {
-    auto resp = decode_snapshot_response(*reply);
-    if (!resp) return false;
-    if (resp->term > qs.term) {
-      (void)observe_term(resp->term, no_node);
+  // A reply from a newer term deposes us; any other counts as contact.
+  auto heard = [&](std::int64_t term) {
+    if (term > qs.term) {
+      (void)observe_term(term, no_node);
       return false;
     }
     p.last_ack = rt.now();
+    return true;
+  };
+  if (is_snapshot) {
+    auto resp = decode_snapshot_response(*reply);
+    if (!resp || !heard(resp->term)) return false;
     if (resp->success) {
       p.match_index = std::max(p.match_index, out->snapshot->last_index);
       p.next_index = p.match_index + 1;
@@ -135,12 +139,7 @@ bool Core::replicate_once(NodeId peer_id, std::uint64_t gen) {
     return resp->success;
   }
   auto resp = decode_append_response(*reply);
-  if (!resp) return false;
-  if (resp->term > qs.term) {
-      (void)observe_term(resp->term, no_node);
-      return false;
-    }
-  p.last_ack = rt.now();
+  if (!resp || !heard(resp->term)) return false;
   if (resp->success) {
     p.match_index = std::max(p.match_index, resp->match_index);
     p.next_index = p.match_index + 1;
