@@ -363,8 +363,10 @@ Result<Segment::BatchStart> Segment::read_from(BatchStart from, std::int64_t off
     if (auto r = pread_into(buf, from.position, slack + want); !r) return r.error();
     std::size_t at = 0;
     std::int64_t at_offset = from.offset;
-    // Step over the batches wholly before offset, by their headers.
-    while (buf.size() - at >= batch_header_bytes) {
+    // Step over the batches wholly before offset, by their headers. A
+    // batch may end past the window (a large one, or a corrupt length):
+    // at can pass buf.size(), so compare sums, never differences.
+    while (at + batch_header_bytes <= buf.size()) {
       const std::span<const std::uint8_t> rest = std::span<const std::uint8_t>(buf).subspan(at);
       const BatchView head(rest);
       const std::size_t size = BatchView::size_from_prefix(rest);
@@ -375,7 +377,7 @@ Result<Segment::BatchStart> Segment::read_from(BatchStart from, std::int64_t off
       at_offset = head.next_offset();
     }
     const BatchStart found{at_offset, from.position + at};
-    if (buf.size() - at < batch_header_bytes) {
+    if (at + batch_header_bytes > buf.size()) {
       // The window ended first: go on from the last batch start seen.
       if (found.position + batch_header_bytes > size_bytes_) return segment_corrupt;
       from = found;
