@@ -3,11 +3,14 @@
 // trace events (the schema is in docs/cluster.md, "Trace events of
 // replication"):
 //
-//   replica.leader   {topic, partition, epoch, leo}     this node leads from leo on
+//   replica.leader   {topic, partition, epoch, leo, id} this node (broker id) leads from leo on
 //   replica.hw       {topic, partition, hw}             this node's high watermark moved
 //   replica.append   {topic, partition, base, last, crc} a batch appended on this node
 //   replica.truncate {topic, partition, offset}         this node's log cut at offset
 //   replica.open     {topic, partition, leo}            the log as recovered at open
+//   replica.ack      {topic, partition, epoch, base, last} an acks=all produce succeeded here
+//   metadata.partition {topic, partition, leader, epoch} this node applied a committed
+//                                                      leadership (every node, on replay too)
 //   node.crash       (the simulator's)                  the node's unsynced tail may be gone
 //
 // Anomalies (type):
@@ -20,11 +23,19 @@
 //                           the highest high watermark any leader published
 //                           (with unclean election off, every elected
 //                           leader holds every committed record)
+//   split-brain, phantom-leader, stale-leader
+//                           a partition's (leader epoch, leader) history is
+//                           not linearizable as a compare-and-set register
+//                           (checkers/epoch_register.h; which events are
+//                           which operations, and why: partition_leader_register.cpp)
 //
-// The last two hold only where the durability contract says committed
-// records survive: not with unclean leader election, not when crashes may
-// take unsynced records from every replica at once, and divergence not
-// under silent disk corruption either. The options say which to skip.
+// Divergence and leader-missing-committed hold only where the durability
+// contract says committed records survive: not with unclean leader
+// election, not when crashes may take unsynced records from every replica
+// at once, and divergence not under silent disk corruption either. The
+// options say which to skip. The register assumes clean elections too (a
+// leader elected from outside the ISR had not fetched what the old one
+// acknowledged), but no option turns it off.
 
 #include <memory>
 
@@ -41,5 +52,11 @@ struct ReplicationInvariantOptions {
 };
 
 std::unique_ptr<TraceInvariant> replication_invariants(ReplicationInvariantOptions options = {});
+// Anomaly descriptions name the trace event numbers (the n-th event seen);
+// their ops are empty.
+std::unique_ptr<TraceInvariant> partition_leader_linearizable();
+
+// Both, for a run with partition replication.
+void add_replication_invariants(InvariantSet& set, ReplicationInvariantOptions options = {});
 
 }  // namespace castle::checkers

@@ -1,0 +1,171 @@
+// Leader-election linearizability of Kafka partitions: each partition's
+// (leader epoch, leader broker) history, built from the brokers' trace
+// events, checked as a compare-and-set register (checkers/epoch_register.h)
+// under the key "topic-partition", e.g. "t-0".
+//
+// Which events are operations, and why a correct Kafka is linearizable
+// with these intervals (positions are event numbers, one total order):
+//
+// Writes. The controller electing L at leader epoch e is a write (e, L).
+// It takes effect when its partition record commits in the metadata log.
+// No node can apply a record before it commits, and L acts on it only after
+// applying it, so the commit lies before both ends of [the first
+// metadata.partition of (e, L) on any node, L's first replica.leader of e].
+// Using the first application as the start is still sound: every later
+// observation of e (L's own acks) follows L's application of the record.
+// Nodes replay the same record once each and again after restarts; only
+// the first counts. Should L never lead e the write is info (it may never
+// have been acted on). A record with no leader (-1) names nobody to
+// observe; it is not a write. L's first replica.leader of e completes the
+// write and is not also a read: a broker lagging on metadata may still
+// take up an epoch after the next one was elected, which is legal as long
+// as it cannot get an acks=all produce acknowledged.
+//
+// Reads. An acks=all produce acknowledged by the leader of epoch e (broker
+// id L) is a read of (e, L) over [L's latest replica.append of the batch's
+// base before the ack, the ack]. The high watermark reached past the batch
+// only once every member of the leader's view of the ISR had fetched past
+// it, each such fetch sent after the append. The next leader G is chosen
+// from the controller's ISR, which is a subset of the leader's view: the
+// controller shrinks the ISR on its own (fencing) but grows it only when
+// the leader asks, and the leader counts a member it asked for from the
+// moment it asks (the maximal ISR) and keeps counting a member it asked to
+// drop until the controller commits the drop. So G fetched past the batch
+// before it stopped following and took up e + 1:
+//   append < fetch_G < replica.leader(G, e + 1),
+// and a point of the read's interval lies before the next write completes,
+// however late the ack itself is traced. If that node's append was not seen
+// the read is the ack alone. A later replica.leader of an epoch on the node
+// that already took it up (a restart re-taking the same leadership) is a
+// read at that one point.
+//
+// Not used, because a correct Kafka is not linearizable with them: what
+// clients are told by Metadata (it is eventually consistent; a broker may
+// name a leader that was already replaced), a follower's view of its leader
+// (it learns of elections late), and acks=1 or acks=0 completions (no ISR
+// is involved: a deposed leader may still acknowledge them after the next
+// election, which is how acks=1 loses data in Kafka). Crashes need no
+// handling: no operation ends with a leadership, a restarted broker's
+// re-lead is a read, and an append from before a crash is still a sound
+// start for an ack after it (it is earlier than the fetch that counted).
+//
+// Anomalies (check_epoch_registers): split-brain, two records of one epoch
+// naming different leaders (a controller bug); phantom-leader, a broker
+// leading or acknowledging at an (epoch, id) no record wrote; stale-leader,
+// an acks=all answered where the next leader's write must already have
+// happened (acknowledged before the ISR had the batch, or a produce taken
+// at a deposed epoch).
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "checkers/epoch_register.h"
+#include "checkers/replication_invariants.h"
+
+namespace castle::checkers {
+
+namespace {
+
+std::string partition_key(const TraceEvent& e) {
+  return e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));
+}
+
+class PartitionLeaderRegister : public TraceInvariant {
+ public:
+  std::string name() const override { return "partition-leader-linearizability"; }
+
+  void observe(const TraceEvent& e) override {
+    const std::int64_t pos = seen_++;
+    if (e.kind == "metadata.partition") on_record(e, pos);
+    if (e.kind == "replica.leader") on_leader(e, pos);
+    if (e.kind == "replica.append") appends_[{partition_key(e), e.node}][e.int_field("base")] = pos;
+    if (e.kind == "replica.ack") on_ack(e, pos);
+  }
+
+  std::vector<Anomaly> finish() override {
+    std::vector<Anomaly> out = check_epoch_registers(ops_);
+    // The operations' ids are event numbers, not history indexes: they
+    // stay in the description only.
+    for (auto& a : out) {
+      std::string events;
+      for (auto id : a.ops) events += (events.empty() ? "" : ", ") + std::to_string(id);
+      a.description += " (trace events #" + events + ")";
+      a.ops.clear();
+    }
+    return out;
+  }
+
+ private:
+  using WriteKey = std::tuple<std::string, std::int64_t, std::int32_t>;  // key, epoch, leader
+
+  void on_record(const TraceEvent& e, std::int64_t pos) {
+    const auto leader = static_cast<std::int32_t>(e.int_field("leader", -1));
+    if (leader < 0) return;
+    const std::string key = partition_key(e);
+    const std::int64_t epoch = e.int_field("epoch");
+    // Only the first node to apply the record opens the write.
+    if (writes_.try_emplace({key, epoch, leader}, ops_.size()).second)
+      add(EpochOp::Kind::write, key, epoch, leader, pos, EpochOp::never, pos);
+  }
+
+  void on_leader(const TraceEvent& e, std::int64_t pos) {
+    const auto id = static_cast<std::int32_t>(e.int_field("id", -1));
+    ids_[e.node] = id;
+    const std::string key = partition_key(e);
+    const std::int64_t epoch = e.int_field("epoch");
+    auto w = writes_.find({key, epoch, id});
+    if (w != writes_.end() && ops_[w->second].complete == EpochOp::never) {
+      ops_[w->second].complete = pos;  // the elected leader took it up
+      return;
+    }
+    // A re-lead of an epoch already taken up, or one no record wrote (yet).
+    add(EpochOp::Kind::read, key, epoch, id, pos, pos, pos);
+  }
+
+  void on_ack(const TraceEvent& e, std::int64_t pos) {
+    const std::string key = partition_key(e);
+    auto id = ids_.find(e.node);
+    // A node that never led anything acknowledges as nobody: phantom.
+    const std::int32_t leader = id == ids_.end() ? -1 : id->second;
+    std::int64_t invoke = pos;
+    auto node_appends = appends_.find({key, e.node});
+    if (node_appends != appends_.end()) {
+      auto a = node_appends->second.find(e.int_field("base"));
+      if (a != node_appends->second.end()) invoke = a->second;
+    }
+    add(EpochOp::Kind::read, key, e.int_field("epoch"), leader, invoke, pos, pos);
+  }
+
+  void add(EpochOp::Kind kind, const std::string& key, std::int64_t epoch, std::int32_t leader,
+           std::int64_t invoke, std::int64_t complete, std::int64_t id) {
+    EpochOp op;
+    op.kind = kind;
+    op.key = key;
+    op.epoch = epoch;
+    op.leader = leader;
+    op.invoke = invoke;
+    op.complete = complete;
+    op.id = id;
+    ops_.push_back(std::move(op));
+  }
+
+  std::int64_t seen_ = 0;
+  std::vector<EpochOp> ops_;
+  std::map<WriteKey, std::size_t> writes_;       // -> index in ops_
+  std::map<std::string, std::int32_t> ids_;      // node -> broker id (from replica.leader)
+  // (key, node) -> base offset -> the node's latest replica.append of it
+  std::map<std::pair<std::string, std::string>, std::map<std::int64_t, std::int64_t>> appends_;
+};
+
+}  // namespace
+
+std::unique_ptr<TraceInvariant> partition_leader_linearizable() {
+  return std::make_unique<PartitionLeaderRegister>();
+}
+
+void add_replication_invariants(InvariantSet& set, ReplicationInvariantOptions options) {
+  set.add(replication_invariants(options));
+  set.add(partition_leader_linearizable());
+}
+
+}  // namespace castle::checkers
