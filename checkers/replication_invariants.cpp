@@ -56,6 +56,7 @@ class Replication : public TraceInvariant {
       truncate(r, e.int_field("offset"));
     } else if (e.kind == "replica.open") {
       truncate(r, e.int_field("leo"));
+      witness_loss(key, e);
     } else if (e.kind == "replica.hw") {
       on_hw(key, e, r);
     } else if (e.kind == "replica.leader") {
@@ -70,6 +71,7 @@ class Replication : public TraceInvariant {
     Batches batches;
     std::int64_t hw = 0;
     bool crashed = false;          // since its last high watermark
+    bool leading = false;          // led the partition since its last crash, no newer leader seen
     std::int64_t checked_to = 0;   // batches below this were compared already
   };
 
@@ -82,14 +84,38 @@ class Replication : public TraceInvariant {
     r.checked_to = std::min(r.checked_to, offset);
   }
 
-  void on_crash(const std::string& node) {
-    for (auto& [id, r] : replicas_)
-      if (id.second == node) r.crashed = true;
+  // A log reopened after a crash may have lost its unsynced tail. Once no
+  // replica holds an offset below the highest high watermark published,
+  // crashes (or disk damage) took a committed record from every copy: the
+  // evidence the durability contract needs before it allows losses.
+  void witness_loss(const std::string& key, const TraceEvent& e) {
+    const std::int64_t committed = committed_hw_[key];
+    std::int64_t held = 0;
+    for (const auto& [id, r] : replicas_)
+      if (id.first == key && !r.batches.empty()) held = std::max(held, r.batches.rbegin()->second.last + 1);
+    if (held >= committed || witnessed_.count(key) != 0) return;
+    witnessed_.insert(key);
+    report("committed-lost-in-crashes", key,
+           "after node " + e.node + " reopened its log at " + std::to_string(e.time_ns) +
+               " ns no replica holds offsets " + std::to_string(held) + ".." +
+               std::to_string(committed - 1) + ", below the high watermark " + std::to_string(committed));
   }
 
+  void on_crash(const std::string& node) {
+    for (auto& [id, r] : replicas_)
+      if (id.second == node) {
+        r.crashed = true;
+        r.leading = false;
+      }
+  }
+
+  // Only a leader's high watermark is the partition's: a follower copies
+  // its leader's (Kafka's follower sets, not raises, its high watermark),
+  // and a new leader may know a lower one than the old leader published,
+  // so a follower's may go back. A leader's never does while it leads.
   void on_hw(const std::string& key, const TraceEvent& e, Replica& r) {
     const std::int64_t hw = e.int_field("hw");
-    if (hw < r.hw && !r.crashed)
+    if (hw < r.hw && !r.crashed && r.leading)
       report("hw-went-back", key,
              "node " + e.node + ": high watermark " + std::to_string(r.hw) + " -> " +
                  std::to_string(hw) + " at " + std::to_string(e.time_ns) + " ns");
@@ -119,6 +145,8 @@ class Replication : public TraceInvariant {
 
   void on_leader(const std::string& key, const TraceEvent& e) {
     const std::int64_t epoch = e.int_field("epoch");
+    for (auto& [id, r] : replicas_)
+      if (id.first == key) r.leading = id.second == e.node;
     auto [it, fresh] = leaders_.try_emplace({key, epoch}, e.node);
     if (!fresh && it->second != e.node)
       report("partition-split-brain", key,
@@ -136,6 +164,7 @@ class Replication : public TraceInvariant {
   std::map<std::pair<std::string, std::string>, Replica> replicas_;  // (key, node)
   std::map<std::string, Batches> committed_;                        // key -> reference
   std::map<std::string, std::int64_t> committed_hw_;                // key -> highest hw
+  std::set<std::string> witnessed_;                                 // keys with a loss witnessed
   std::map<std::pair<std::string, std::int64_t>, std::string> leaders_;  // (key, epoch) -> node
   std::vector<Anomaly> anomalies_;
 };

@@ -15,10 +15,17 @@
 //
 // Anomalies (type):
 //   partition-split-brain   two nodes lead one partition in one leader epoch
-//   hw-went-back            a node's high watermark decreased without a crash
+//   hw-went-back            a leader's high watermark decreased while it led
+//                           (a follower copies its leader's, which may be
+//                           lower after an election, as in Kafka)
 //   replica-divergence      two replicas hold different batches below their
 //                           high watermarks (the first to commit an offset
 //                           fixes what every replica must hold there)
+//   committed-lost-in-crashes  evidence, not a violation: after a log was
+//                           reopened following a crash, no replica holds a
+//                           record below the highest high watermark (every
+//                           copy was unsynced or damaged); the durability
+//                           contract reads it to allow acknowledged losses
 //   leader-missing-committed a node became leader with a log shorter than
 //                           the highest high watermark any leader published
 //                           (with unclean election off, every elected

@@ -121,9 +121,11 @@ std::string field_string(const json& j, const char* key) {
 
 TracePoint trace_point(const json& j) {
   TracePoint p;
-  p.node = j.value("node", "");
-  p.time_ns = j.value("time_ns", std::int64_t{0});
-  p.kind = j.value("kind", "");
+  // Fields of the wrong type (a hand-edited trace) read as absent, not as
+  // an exception out of the report.
+  p.node = field_string(j, "node");
+  p.time_ns = j.contains("time_ns") && j["time_ns"].is_number_integer() ? j["time_ns"].get<std::int64_t>() : 0;
+  p.kind = j.contains("kind") && j["kind"].is_string() ? j["kind"].get<std::string>() : "";
   json rest = j;
   for (const char* k : {"node", "time_ns", "kind"}) rest.erase(k);
   for (const char* k : {"to", "peer"})

@@ -1,5 +1,7 @@
 #include "scenarios/contract.h"
 
+#include <algorithm>
+
 namespace castle::scenarios {
 
 namespace {
@@ -10,16 +12,66 @@ bool injected_kind(const std::vector<FaultSpec>& faults, const std::string& kind
   return false;
 }
 
-bool syncs_every_write(const KafkaSpec& k) {
-  auto it = k.broker.find("log.flush.interval.messages");
-  return it != k.broker.end() && it->second == "1";
+std::string property(const KafkaSpec& k, const std::string& name, const std::string& fallback) {
+  auto it = k.broker.find(name);
+  return it != k.broker.end() ? it->second : fallback;
+}
+
+bool syncs_every_write(const KafkaSpec& k) { return property(k, "log.flush.interval.messages", "") == "1"; }
+
+// Every anomaly a lost acknowledged write can show as. A consumer may have
+// read the lost tail before the producer's retry wrote the same value again
+// at another offset: duplicate too.
+const std::set<std::string>& loss_anomalies() {
+  static const std::set<std::string> v{"lost-write",        "unseen",    "inconsistent-offsets",
+                                       "nonmonotonic-poll", "poll-skip", "nonmonotonic-send",
+                                       "nonlinearizable",   "duplicate"};
+  return v;
+}
+
+void allow_loss(Contract& c, std::vector<std::string>& why, std::string reason) {
+  c.allowed.insert(loss_anomalies().begin(), loss_anomalies().end());
+  why.push_back(std::move(reason));
+}
+
+// One broker holds every partition: any server that may lose records loses them.
+void standalone_rules(const Scenario& s, const std::vector<FaultSpec>& injected, Contract& c,
+                      std::vector<std::string>& why) {
+  const bool crash = injected_kind(injected, "crash");
+  const bool disk = injected_kind(injected, "disk_bitflip") || injected_kind(injected, "disk_eio");
+  if ((crash && !syncs_every_write(s.kafka)) || disk) {
+    c.committed_may_be_lost = true;
+    allow_loss(c, why, disk ? "disk faults may cut the log's tail"
+                            : "a crash loses writes not yet synced (log.flush.interval.messages != 1)");
+  }
+}
+
+// Replicated partitions: an acknowledged acks=all write is on every ISR
+// member (at least min.insync.replicas of them), and a clean election picks
+// one of them, so it is lost only when every copy is: the run's trace must
+// show it (committed-lost-in-crashes: after crashes, no replica holds a
+// record below the high watermark).
+void cluster_rules(const Scenario& s, const std::vector<FaultSpec>& injected, bool loss_witnessed,
+                   Contract& c, std::vector<std::string>& why) {
+  const KafkaSpec& k = s.kafka;
+  c.unclean = property(k, "unclean.leader.election.enable", "false") == "true";
+  if (c.unclean && !injected.empty()) {
+    c.committed_may_be_lost = true;
+    allow_loss(c, why, "unclean leader election may elect a replica without the acknowledged writes");
+  } else if (loss_witnessed) {
+    c.committed_may_be_lost = true;
+    allow_loss(c, why, "crashes or disk damage took committed records from every replica (the trace shows it)");
+  }
+  if (k.acks == 1 && !injected.empty() && !c.committed_may_be_lost)
+    allow_loss(c, why, "acks=1 is answered before followers have the batch: a leader change loses it");
 }
 
 }  // namespace
 
-Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injected) {
+Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injected, bool loss_witnessed) {
   Contract c;
   const KafkaSpec& k = s.kafka;
+  c.corruption = injected_kind(injected, "disk_bitflip");
   if (k.durability == "strict") {
     c.summary = "strict: no anomaly is allowed";
     return c;
@@ -29,24 +81,18 @@ Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injecte
     c.allowed.insert({"lost-write", "unseen", "nonlinearizable"});
     why.push_back("acks=0 sends may be lost");
   }
-  const bool crash = injected_kind(injected, "crash");
-  const bool disk = injected_kind(injected, "disk_bitflip") || injected_kind(injected, "disk_eio");
-  if ((crash && !syncs_every_write(k)) || disk) {
-    // A consumer may have read the lost tail before the producer's retry
-    // wrote the same value again at another offset: duplicate too.
-    c.allowed.insert({"lost-write", "unseen", "inconsistent-offsets", "nonmonotonic-poll",
-                      "poll-skip", "nonmonotonic-send", "nonlinearizable", "duplicate"});
-    why.push_back(disk ? "disk faults may cut the log's tail"
-                       : "a crash loses writes not yet synced (log.flush.interval.messages != 1)");
+  if (s.servers > 1) {
+    cluster_rules(s, injected, loss_witnessed, c, why);
+  } else {
+    standalone_rules(s, injected, c, why);
   }
   if (!k.idempotence) {
     c.allowed.insert({"duplicate", "nonlinearizable"});
     why.push_back("without idempotence a retried send may be stored twice");
   }
   if (why.empty()) {
-    c.summary = "no loss allowed: acknowledged writes are synced or no fault can lose them";
+    c.summary = "no loss allowed: acknowledged writes are synced, replicated, or no fault can lose them";
   } else {
-    c.summary.clear();
     for (const auto& w : why) c.summary += (c.summary.empty() ? "" : "; ") + w;
   }
   return c;

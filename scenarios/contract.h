@@ -5,7 +5,7 @@
 // failing. Written out in README.md ("Durability contract"); this is its
 // one implementation. A scenario with `"durability": "strict"` allows none.
 //
-// One broker holds every partition (replication comes later), so:
+// One broker (cluster.servers = 1) holds every partition, so:
 // - acks=0 sends may be lost at any time: lost-write and unseen are allowed;
 // - a broker crash loses what was not synced, unless every write is synced
 //   (log.flush.interval.messages=1): then acknowledged writes may be lost,
@@ -22,6 +22,22 @@
 //   linearizable log either: nonlinearizable is allowed with them;
 // - never allowed: G1a (a failed send read), phantom (a value nobody
 //   sent), and anything the configuration and faults above don't explain.
+//
+// A cluster (servers > 1, replication factor RF, min.insync.replicas M):
+// an acks=all write is acknowledged once every ISR member holds it, the ISR
+// has at least M members, and unclean election is off, so:
+// - an acknowledged write is lost only if every replica loses it: crashes
+//   with unsynced writes, or disk damage, on every copy. The run's trace
+//   must show that (the replication invariants' committed-lost-in-crashes:
+//   once logs were reopened after crashes, no replica holds a record below
+//   the highest high watermark); then the losses above are allowed, and so
+//   are the invariants that assume committed records survive. Without that
+//   evidence no loss is allowed, however many brokers crashed;
+// - with unclean.leader.election.enable=true any fault allows them;
+// - acks=1 is answered by the leader alone: any fault allows the losses
+//   (committed records, those below the high watermark, still survive);
+// - acks=0 and idempotence as for one broker; partitions, pauses, clock
+//   faults and latency alone never allow a loss.
 
 #include <set>
 #include <string>
@@ -34,8 +50,17 @@ namespace castle::scenarios {
 struct Contract {
   std::set<std::string> allowed;  // anomaly types the run may report
   std::string summary;            // one line: why, for the report
+  // For the state invariants: records below a high watermark may be lost
+  // (skip leader-missing-committed, replica-divergence); a bit flipped;
+  // unclean election on (skip partition leader linearizability).
+  bool committed_may_be_lost = false;
+  bool corruption = false;
+  bool unclean = false;
 };
 
-Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injected);
+// `injected`: the faults as applied. `loss_witnessed`: a cluster run's trace
+// showed committed records lost from every replica.
+Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injected,
+                        bool loss_witnessed = false);
 
 }  // namespace castle::scenarios

@@ -19,9 +19,16 @@ std::vector<std::string> random_half(Rng& rng, std::vector<std::string> nodes,
 
 const std::string& pick(Rng& rng, const std::vector<std::string>& v) { return v[rng.below(v.size())]; }
 
+// Faults that hit single nodes, which a scenario's random targets may aim.
+bool single_node_kind(const std::string& kind) {
+  return kind != "split" && kind != "bridge" && kind != "latency" && kind != "oneway" && kind != "clog";
+}
+
 void fill_targets(FaultSpec& f, Rng& rng, const std::vector<std::string>& servers,
-                  const std::vector<std::string>& all) {
-  if (f.kind == "split") {
+                  const std::vector<std::string>& all, const std::vector<std::string>& targets) {
+  if (!targets.empty() && single_node_kind(f.kind)) {
+    f.nodes = {pick(rng, targets)};
+  } else if (f.kind == "split") {
     f.nodes = random_half(rng, all, &f.others);
   } else if (f.kind == "bridge") {
     std::vector<std::string> rest;
@@ -66,7 +73,7 @@ std::vector<FaultSpec> plan_faults(const Scenario& s, Rng& rng,
       f.at_ms = t;
       f.kind = pick(rng, kinds);
       f.duration_ms = rng.between(s.random.duration_min_ms, s.random.duration_max_ms);
-      fill_targets(f, rng, servers, all_nodes);
+      fill_targets(f, rng, servers, all_nodes, s.random.targets);
       fill_amounts(f, rng);
       out.push_back(std::move(f));
     }
@@ -85,11 +92,12 @@ int Nemesis::node_id(const std::string& name) const {
 std::vector<std::string> Nemesis::resolve(const std::vector<std::string>& names) const {
   std::vector<std::string> out;
   for (const auto& n : names) {
-    if (n != leader_target) {
+    if (n != leader_target && n != controller_target) {
       out.push_back(n);
       continue;
     }
-    const std::string leader = leader_finder_ ? leader_finder_() : std::string();
+    auto finder = finders_.find(n);
+    const std::string leader = finder != finders_.end() ? finder->second() : std::string();
     if (!leader.empty() && std::find(out.begin(), out.end(), leader) == out.end()) out.push_back(leader);
   }
   return out;
@@ -167,6 +175,10 @@ void Nemesis::apply(const FaultSpec& f) {
   const std::vector<std::string> named_others = resolve(f.others);
   note(f.kind + " nodes=" + join(named) + (named_others.empty() ? "" : " others=" + join(named_others)) +
        " for " + std::to_string(f.duration_ms) + "ms");
+  FaultSpec resolved = f;
+  resolved.nodes = named;
+  resolved.others = named_others;
+  applied_.push_back(std::move(resolved));
   auto& net = world_.network();
   const std::vector<int> nodes = node_ids(named);
   const std::vector<int> others = node_ids(named_others);

@@ -19,8 +19,11 @@
 
 namespace castle::scenarios {
 
-// The target name a fault may use for whichever node leads when it applies.
+// The target name a fault may use for whichever node leads when it applies
+// (a Raft system's leader; a Kafka cluster's leader of partition t-0).
 inline constexpr const char* leader_target = "leader";
+// A Kafka cluster's active controller (the metadata quorum's Raft leader).
+inline constexpr const char* controller_target = "controller";
 
 struct AppliedFault {
   std::int64_t time_ns;
@@ -40,7 +43,12 @@ class Nemesis {
   // A fault may name the target "leader", resolved when the fault applies:
   // a system whose servers elect a leader says who leads (empty: nobody,
   // and then "leader" targets no node). Without a finder it targets none.
-  void set_leader_finder(std::function<std::string()> finder) { leader_finder_ = std::move(finder); }
+  void set_leader_finder(std::function<std::string()> finder) {
+    set_target_finder(leader_target, std::move(finder));
+  }
+  void set_target_finder(const std::string& target, std::function<std::string()> finder) {
+    finders_[target] = std::move(finder);
+  }
 
   // Schedules every fault that starts before stop_ms.
   void schedule(const std::vector<FaultSpec>& faults, std::int64_t stop_ms);
@@ -49,6 +57,9 @@ class Nemesis {
 
   bool corruption_injected() const { return corruption_injected_; }
   const std::vector<AppliedFault>& log() const { return log_; }
+  // The faults as applied, with "leader"-style targets resolved to the
+  // nodes they hit (the durability contract judges these).
+  const std::vector<FaultSpec>& applied() const { return applied_; }
 
  private:
   void apply(const FaultSpec& f);
@@ -65,7 +76,7 @@ class Nemesis {
   void note(const std::string& what);
 
   sim::World& world_;
-  std::function<std::string()> leader_finder_;
+  std::map<std::string, std::function<std::string()>> finders_;
   bool stopped_ = false;
   bool corruption_injected_ = false;
   std::map<std::pair<int, int>, int> cuts_;
@@ -74,6 +85,7 @@ class Nemesis {
   std::map<int, sim::DiskConfig> saved_disk_;  // node -> config before faults
   std::map<int, int> disk_faults_;
   std::vector<AppliedFault> log_;
+  std::vector<FaultSpec> applied_;
 };
 
 }  // namespace castle::scenarios

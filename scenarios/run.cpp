@@ -48,7 +48,9 @@ bool validate_targets(const Scenario& s, ParseError* error) {
   auto all = servers;
   for (auto& c : client_names(s)) all.push_back(c);
   auto known = [&](const std::string& n) {
-    if (n == leader_target && s.system == "raft") return true;  // resolved when the fault applies
+    // Resolved when the fault applies.
+    if (n == leader_target && (s.system == "raft" || (s.system == "kafka" && s.servers > 1))) return true;
+    if (n == controller_target && s.system == "kafka" && s.servers > 1) return true;
     return std::find(all.begin(), all.end(), n) != all.end();
   };
   if (s.system == "kafka") {
@@ -59,6 +61,12 @@ bool validate_targets(const Scenario& s, ParseError* error) {
       return false;
     }
   }
+  for (std::size_t i = 0; i < s.random.targets.size(); ++i)
+    if (!known(s.random.targets[i])) {
+      *error = {"faults.random.targets[" + std::to_string(i) + "]",
+                "names node '" + s.random.targets[i] + "', which the cluster does not have"};
+      return false;
+    }
   for (std::size_t i = 0; i < s.timeline.size(); ++i) {
     const FaultSpec& f = s.timeline[i];
     const std::string field = "faults.timeline[" + std::to_string(i) + "]";

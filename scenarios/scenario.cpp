@@ -144,6 +144,7 @@ void parse_random(const json& j, RandomFaults* r) {
   f.strings("kinds", &r->kinds);
   for (std::size_t i = 0; i < r->kinds.size(); ++i)
     check_kind(r->kinds[i], "faults.random.kinds[" + std::to_string(i) + "]");
+  f.strings("targets", &r->targets);
   if (r->interval_min_ms > r->interval_max_ms)
     fail("faults.random.interval_min_ms", "must not exceed interval_max_ms");
   if (r->duration_min_ms > r->duration_max_ms)
@@ -185,6 +186,8 @@ void parse_kafka(const json& j, KafkaSpec* k) {
       k->broker[name] = v.get<std::string>();
     }
   }
+  f.integer("controllers", &k->controllers, 0, 9);
+  f.integer("replication_factor", &k->replication_factor, 0, 64);
   f.string("durability", &k->durability);
   if (k->durability != "auto" && k->durability != "strict")
     fail("kafka.durability", "must be auto or strict");
@@ -269,6 +272,14 @@ void check_raft_faults(const Scenario& s) {
     if (s.random.kinds[i] == "disk_bitflip") fail("faults.random.kinds[" + std::to_string(i) + "]", why);
 }
 
+void check_kafka_shape(const Scenario& s) {
+  const KafkaSpec& k = s.kafka;
+  if (k.controllers > s.servers) fail("kafka.controllers", "must not exceed cluster.servers");
+  if (k.replication_factor > s.servers) fail("kafka.replication_factor", "must not exceed cluster.servers");
+  if (s.servers == 1 && (k.controllers > 1 || k.replication_factor > 1))
+    fail("kafka.controllers", "one server runs a standalone broker: no controllers or replicas to set");
+}
+
 Scenario parse_root(const json& j) {
   Fields f(j, "");
   Scenario s;
@@ -290,8 +301,7 @@ Scenario parse_root(const json& j) {
     fail("expect", "must be pass, safety or liveness");
   parse_sections(f, s);
   f.finish();
-  if (s.system == "kafka" && s.servers != 1)
-    fail("cluster.servers", "the kafka system runs one broker until replication lands (issue 6)");
+  if (s.system == "kafka") check_kafka_shape(s);
   if (s.system != "raft" && j.contains("raft")) fail("raft", "only for \"system\": \"raft\"");
   if (s.system == "raft") check_raft_faults(s);
   return s;
@@ -365,6 +375,8 @@ std::string scenario_to_json(const Scenario& s) {
                   {"poll_fraction", k.poll_fraction},
                   {"assign_fraction", k.assign_fraction},
                   {"broker", k.broker},
+                  {"controllers", k.controllers},
+                  {"replication_factor", k.replication_factor},
                   {"durability", k.durability}};
   }
   if (s.system == "raft") {
@@ -385,7 +397,8 @@ std::string scenario_to_json(const Scenario& s) {
                         {"interval_max_ms", s.random.interval_max_ms},
                         {"duration_min_ms", s.random.duration_min_ms},
                         {"duration_max_ms", s.random.duration_max_ms},
-                        {"kinds", s.random.kinds}};
+                        {"kinds", s.random.kinds},
+                        {"targets", s.random.targets}};
   if (!faults.empty()) j["faults"] = faults;
   return j.dump(2) + "\n";
 }

@@ -34,6 +34,9 @@ struct RandomFaults {
   std::int64_t duration_min_ms = 100;
   std::int64_t duration_max_ms = 3000;
   std::vector<std::string> kinds;  // empty: every kind
+  // Where faults that hit one node (crash, pause, isolate, reset, disk and
+  // clock faults) aim: node names, "leader" or "controller"; empty: any server.
+  std::vector<std::string> targets;
 };
 
 // The Kafka system's workload and configuration ("kafka" section).
@@ -45,6 +48,11 @@ struct KafkaSpec {
   double poll_fraction = 0.4;    // of operations that are polls (the rest are sends)
   double assign_fraction = 0.02; // of operations that reassign the consumer
   std::map<std::string, std::string> broker;  // broker properties, Kafka's names
+  // With more than one server the brokers form a cluster (KRaft combined
+  // mode): s0..s<controllers-1> are broker and controller voters, the rest
+  // brokers only; topic "t" has this replication factor (0: min(3, servers)).
+  int controllers = 0;           // 0: min(3, servers)
+  int replication_factor = 0;
   // "auto": the durability contract (README) decides which losses the
   // configuration and faults allow; "strict": no loss is allowed at all.
   std::string durability = "auto";

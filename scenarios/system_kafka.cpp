@@ -1,13 +1,22 @@
-// The Kafka system under a scenario: one broker node ("s0") serving the
-// topic "t", client nodes that each run a producer and a consumer from
+// The Kafka system under a scenario: one broker node ("s0") or a cluster of
+// them (s0.., KRaft combined mode: the first `controllers` are also the
+// metadata quorum's voters) serving the topic "t", client nodes that each
+// run a producer and a consumer from
 // system/client and record every operation in the Jepsen Kafka history
 // shape (send, poll, assign), a final reader that assigns every partition,
 // seeks to the beginning and reads to the end, and the checkers judged
-// under the durability contract (scenarios/contract.h).
+// under the durability contract (scenarios/contract.h). A cluster run also
+// checks the state invariants of replication and of the metadata quorum on
+// the brokers' trace events as they happen (checkers/replication_invariants.h,
+// checkers/raft_invariants.h).
 #include <algorithm>
 #include <limits>
+#include <memory>
+#include <optional>
 
 #include "checkers/check_all.h"
+#include "checkers/raft_invariants.h"
+#include "checkers/replication_invariants.h"
 
 #include "scenarios/contract.h"
 #include "scenarios/harness.h"
@@ -22,6 +31,7 @@ namespace castle::scenarios {
 namespace {
 
 constexpr std::uint16_t kafka_port = 9092;
+constexpr std::uint16_t controller_port = 9093;
 constexpr const char* topic = "t";
 constexpr std::int64_t reader_process = 100000;
 
@@ -60,7 +70,7 @@ struct KafkaHarness {
   }
   client::ClientConfig client_config() const {
     client::ClientConfig c;
-    c.bootstrap_servers = {Address{"s0", kafka_port}};
+    for (const auto& name : server_names(s)) c.bootstrap_servers.push_back(Address{name, kafka_port});
     c.request_timeout_ms = s.timeout_ms;
     c.socket_connection_setup_timeout_ms = s.timeout_ms;
     return c;
@@ -72,19 +82,80 @@ struct KafkaHarness {
   }
 };
 
-broker::BrokerConfig broker_config(const Scenario& s, const std::string& name) {
+int controller_count(const Scenario& s) {
+  return s.kafka.controllers > 0 ? s.kafka.controllers : std::min(3, s.servers);
+}
+
+int replication_factor(const Scenario& s) {
+  return s.kafka.replication_factor > 0 ? s.kafka.replication_factor : std::min(3, s.servers);
+}
+
+// Kafka's timings shortened so that failures are noticed within simulated
+// seconds; the scenario's broker properties may set them otherwise.
+void cluster_defaults(broker::ClusterConfig& cc) {
+  cc.election_timeout_ms = 500;
+  cc.broker_heartbeat_interval_ms = 200;
+  cc.broker_session_timeout_ms = 2000;
+  cc.replica_lag_time_max_ms = 2000;
+  cc.replica_fetch_wait_max_ms = 200;
+  cc.replica_fetch_backoff_ms = 200;
+}
+
+// Broker and controller roles and the quorum: s0..s<controllers-1> vote.
+void cluster_roles(const Scenario& s, int id, broker::BrokerConfig& cfg) {
+  auto& cc = cfg.cluster;
+  cc.broker_role = true;
+  cc.controller_role = id < controller_count(s);
+  cc.voters.clear();
+  for (int v = 0; v < controller_count(s); ++v)
+    cc.voters.push_back({v, Address{"s" + std::to_string(v), controller_port}});
+  if (cc.controller_role) cc.controller_listen = Address{"s" + std::to_string(id), controller_port};
+}
+
+broker::BrokerConfig broker_config(const Scenario& s, int id) {
+  const std::string name = "s" + std::to_string(id);
   broker::BrokerConfig cfg;
   cfg.num_partitions = s.kafka.partitions;
+  const bool cluster = s.servers > 1;
+  if (cluster) {
+    cluster_defaults(cfg.cluster);
+    cfg.default_replication_factor = replication_factor(s);
+  }
   broker::PropertyError err;
   const bool ok = broker::apply_broker_properties(s.kafka.broker, &cfg, &err);
   CASTLE_ASSERT(ok, "kafka.broker properties are validated when the scenario is loaded");
-  cfg.node_id = 0;
+  cfg.node_id = id;
   cfg.listen = Address{name, kafka_port};
   cfg.advertised = cfg.listen;
   cfg.log_dir = "kafka-logs";
   cfg.bugs = s.bugs;
+  if (cluster) cluster_roles(s, id, cfg);
   return cfg;
 }
+
+// Who leads, as the trace says: the leader of partition t-0 (the nemesis's
+// "leader" target) and the active controller (its "controller" target).
+// A crash ends a node's claims; a newer claim replaces an older one.
+struct LeaderWatch {
+  std::string partition_leader;
+  std::string controller;
+
+  void observe(const TraceEvent& e) {
+    if (e.kind == "replica.leader" && e.str_field("topic") == topic && e.int_field("partition") == 0)
+      partition_leader = e.node;
+    if (e.kind == "raft.role") {
+      if (e.str_field("role") == "leader") {
+        controller = e.node;
+      } else if (controller == e.node) {
+        controller.clear();
+      }
+    }
+    if (e.kind == "node.crash") {
+      if (partition_leader == e.node) partition_leader.clear();
+      if (controller == e.node) controller.clear();
+    }
+  }
+};
 
 // The broker node: start (recovering the logs) and serve until killed; if
 // the start fails (a disk fault), try again a little later.
@@ -230,9 +301,11 @@ bool read_everything(KafkaHarness& hx, Runtime& rt) {
 }
 
 void add_nodes(KafkaHarness& hx) {
-  sim::SimNode& b = hx.world.add_node("s0");
-  configure_disk(b, hx.s);
-  b.set_main([cfg = broker_config(hx.s, "s0")](Runtime& rt) { broker_main(cfg, rt); });
+  for (int i = 0; i < hx.s.servers; ++i) {
+    sim::SimNode& b = hx.world.add_node("s" + std::to_string(i));
+    configure_disk(b, hx.s);
+    b.set_main([cfg = broker_config(hx.s, i)](Runtime& rt) { broker_main(cfg, rt); });
+  }
   const auto names = client_names(hx.s);
   hx.healed_ok.assign(names.size(), false);
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -261,8 +334,23 @@ void liveness_phase(KafkaHarness& hx, sim::SimNode& reader) {
     hx.result.liveness_failure = "the final read did not complete within the liveness window";
 }
 
-void judge(KafkaHarness& hx) {
-  const Contract contract = kafka_contract(hx.s, hx.result.planned_faults);
+// Whether the contract allows an anomaly of a state invariant: those that
+// assume committed records survive, when they may not; partition leader
+// linearizability, which assumes clean elections, with unclean ones.
+bool invariant_allowed(const checkers::Anomaly& a, const Contract& c) {
+  if (a.type == "leader-missing-committed") return c.committed_may_be_lost;
+  if (a.type == "replica-divergence") return c.committed_may_be_lost || c.corruption;
+  const bool partition_register = a.key != "quorum" &&
+      (a.type == "split-brain" || a.type == "phantom-leader" || a.type == "stale-leader");
+  return partition_register && c.unclean;
+}
+
+void judge(KafkaHarness& hx, const std::vector<FaultSpec>& applied, checkers::InvariantSet* invariants) {
+  checkers::CheckResult state;
+  if (invariants != nullptr) invariants->finish(state);
+  const bool loss_witnessed = std::any_of(state.anomalies.begin(), state.anomalies.end(),
+                                          [](const auto& a) { return a.type == "committed-lost-in-crashes"; });
+  const Contract contract = kafka_contract(hx.s, applied, loss_witnessed);
   hx.result.contract = contract.summary;
   // Linearizability on a step budget only: a wall-clock budget would make
   // the verdict depend on the machine, and a run must not.
@@ -280,6 +368,13 @@ void judge(KafkaHarness& hx) {
       failing.add(std::move(a));
     }
   }
+  for (auto& a : state.anomalies) {
+    if (a.type == "committed-lost-in-crashes" || invariant_allowed(a, contract)) {
+      hx.result.allowed.push_back(std::move(a));
+    } else {
+      failing.add(std::move(a));
+    }
+  }
   hx.result.check = std::move(failing);
   if (!hx.result.check.valid()) {
     hx.result.verdict = Verdict::safety;
@@ -288,12 +383,33 @@ void judge(KafkaHarness& hx) {
   }
 }
 
+// A cluster's state invariants, fed every trace event as it is published.
+// The bus may publish after the verdict (teardown): the set is shared with
+// the subscription, which stops listening once judged.
+struct ClusterWatch {
+  std::shared_ptr<checkers::InvariantSet> invariants = std::make_shared<checkers::InvariantSet>();
+  std::shared_ptr<LeaderWatch> leaders = std::make_shared<LeaderWatch>();
+  std::shared_ptr<bool> listening = std::make_shared<bool>(true);
+
+  void attach(sim::World& world) {
+    checkers::add_replication_invariants(*invariants);
+    checkers::add_raft_invariants(*invariants);
+    world.trace_bus().subscribe([inv = invariants, l = leaders, on = listening](const TraceEvent& e) {
+      if (!*on) return;
+      inv->observe(e);
+      l->observe(e);
+    });
+  }
+};
+
 }  // namespace
 
 RunResult run_kafka(const Scenario& s, const RunOptions& options) {
   RunResult result;
   sim::World world(options.seed);
   begin_run(world, s, options, result);
+  std::optional<ClusterWatch> watch;
+  if (s.servers > 1) watch.emplace().attach(world);
   KafkaHarness hx(world, s, result);
   hx.faults_end_ns = s.duration_ms * 1'000'000;
   add_nodes(hx);
@@ -306,12 +422,17 @@ RunResult run_kafka(const Scenario& s, const RunOptions& options) {
   Rng plan_rng = world.fork_rng("nemesis");
   result.planned_faults = plan_faults(s, plan_rng, servers, all);
   Nemesis nemesis(world);
+  if (watch) {
+    nemesis.set_target_finder(leader_target, [l = watch->leaders] { return l->partition_leader; });
+    nemesis.set_target_finder(controller_target, [l = watch->leaders] { return l->controller; });
+  }
   nemesis.schedule(result.planned_faults, s.duration_ms);
 
   world.run_until(hx.faults_end_ns);
   nemesis.stop();
   liveness_phase(hx, reader);
-  judge(hx);
+  if (watch) *watch->listening = false;
+  judge(hx, nemesis.applied(), watch ? watch->invariants.get() : nullptr);
   end_run(world, options, nemesis, servers.size(), result);
   return result;
 }

@@ -101,7 +101,8 @@ void Broker::Impl::recovery_loop() {
   while (!stopping) {
     rt.sleep_for(milliseconds(500));
     if (stopping) return;
-    topics.recover_offline();
+    // In a cluster the reconciler does it: roles hold the old log.
+    if (!cluster) topics.recover_offline();
   }
 }
 

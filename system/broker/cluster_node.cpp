@@ -63,7 +63,7 @@ controller::IncarnationId draw_incarnation(Runtime& rt) {
 }  // namespace
 
 ClusterNode::ClusterNode(Broker::Impl& broker)
-    : b_(broker), server_(broker.rt),
+    : b_(broker), metadata_(broker.rt.tracer()), server_(broker.rt),
       raft_(std::make_unique<raft::RaftNode>(broker.rt, raft_config(broker.config), metadata_, server_)),
       channel_(std::make_unique<ControllerChannel>(broker.rt, broker.config.cluster, *raft_)),
       replicas_(std::make_unique<ReplicaManager>(broker, metadata_)),
@@ -134,7 +134,7 @@ bool ClusterNode::register_once() {
   registered_ = true;
   fenced_ = true;
   CASTLE_TRACE(b_.rt.tracer(), "broker.registered",
-               {{"node", std::int64_t{b_.config.node_id}},
+               {{"id", std::int64_t{b_.config.node_id}},
                 {"broker_epoch", static_cast<std::int64_t>(broker_epoch_)}});
   metadata_.changed().notify_all();  // the reconciler may start now
   return true;
@@ -154,7 +154,7 @@ void ClusterNode::heartbeat_once() {
   if (r->error != ErrorCode::NONE) return;
   if (fenced_ != r->is_fenced)
     CASTLE_TRACE(b_.rt.tracer(), "broker.fenced",
-                 {{"node", std::int64_t{b_.config.node_id}}, {"fenced", r->is_fenced}});
+                 {{"id", std::int64_t{b_.config.node_id}}, {"fenced", r->is_fenced}});
   fenced_ = r->is_fenced;
 }
 
@@ -173,6 +173,8 @@ void ClusterNode::lifecycle_loop() {
 void ClusterNode::reconcile_loop() {
   std::uint64_t done = 0;
   while (!stopping_) {
+    // A partition back from offline has no role until reconciled again.
+    if (caught_up() && replicas_->recover_offline()) done = 0;
     if (metadata_.version() == done || !caught_up()) {
       metadata_.changed().wait(b_.rt, b_.rt.now() + reconcile_poll);
       continue;

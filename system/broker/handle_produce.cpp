@@ -98,6 +98,7 @@ Result<storage::AppendResult> append_batches(Broker::Impl& b, Partition& p,
 // pass `last_offset` on this leader.
 struct AckWait {
   std::shared_ptr<replication::LeaderPartition> leader;
+  std::int64_t base_offset = -1;
   std::int64_t last_offset = -1;
 };
 
@@ -127,9 +128,9 @@ std::optional<AckWait> append(RequestContext& ctx, Partition& p, std::vector<std
       return std::nullopt;
     }
   }
-  auto wait_for = [&](std::int64_t last) -> std::optional<AckWait> {
+  auto wait_for = [&](std::int64_t base, std::int64_t last) -> std::optional<AckWait> {
     if (!b.cluster || acks != -1) return std::nullopt;
-    return AckWait{p.leader, last};
+    return AckWait{p.leader, base, last};
   };
   if (!v.sequences.empty() && !b.config.bug("broker-no-idempotence")) {
     const SequenceCheck c = p.producers.check(v.sequences.front());
@@ -139,7 +140,7 @@ std::optional<AckWait> append(RequestContext& ctx, Partition& p, std::vector<std
       out.base_offset = protocol::Offset{c.duplicate_of->first_offset};
       out.log_start_offset = protocol::Offset{p.log->log_start_offset()};
       // The original may not be replicated yet: wait as it would have.
-      return wait_for(c.duplicate_of->last_offset);
+      return wait_for(c.duplicate_of->first_offset, c.duplicate_of->last_offset);
     }
     if (c.error != ErrorCode::NONE) {
       out.error_code = c.error;
@@ -171,16 +172,24 @@ std::optional<AckWait> append(RequestContext& ctx, Partition& p, std::vector<std
                                      (b.config.bug("broker-wrong-ack-offset") ? 1 : 0)};
   out.log_append_time_ms = appended->log_append_time_ms;
   out.log_start_offset = protocol::Offset{p.log->log_start_offset()};
-  return wait_for(appended->last_offset);
+  return wait_for(appended->base_offset, appended->last_offset);
 }
 
 // acks=all in a cluster: the answer waits, without the partition's lock,
 // until the ISR holds the batch (or the leader resigns, or time runs out).
-void await_replication(Broker::Impl& b, const AckWait& w, std::int32_t timeout_ms,
-                       ProduceResponse::Partition& out) {
+// A success is traced as replica.ack: the leader-election linearizability
+// check reads it as this leader's epoch being current while the ISR took
+// the batch (checkers/replication_invariants.h).
+void await_replication(Broker::Impl& b, const std::string& topic, std::int32_t partition,
+                       const AckWait& w, std::int32_t timeout_ms, ProduceResponse::Partition& out) {
   const Instant deadline = b.rt.now() + milliseconds(std::max(timeout_ms, 0));
   const ErrorCode e = w.leader->await_ack(b.rt, w.last_offset, deadline);
-  if (e == ErrorCode::NONE) return;
+  if (e == ErrorCode::NONE) {
+    CASTLE_TRACE(b.rt.tracer(), "replica.ack",
+                 {{"topic", topic}, {"partition", partition}, {"epoch", w.leader->leader_epoch()},
+                  {"base", w.base_offset}, {"last", w.last_offset}});
+    return;
+  }
   out.error_code = e;
   out.base_offset = protocol::Offset{-1};
 }
@@ -236,8 +245,10 @@ std::optional<protocol::Response> handle(RequestContext& ctx, ProduceRequest& re
     resp.topics.push_back(std::move(rt));
   }
   // Every partition is appended before any waits, so they replicate together.
-  for (const auto& [t, p, wait] : waits)
-    await_replication(ctx.broker, wait, req.timeout_ms, resp.topics[t].partitions[p]);
+  for (const auto& [t, p, wait] : waits) {
+    auto& out = resp.topics[t].partitions[p];
+    await_replication(ctx.broker, resp.topics[t].name, protocol::raw(out.index), wait, req.timeout_ms, out);
+  }
   if (req.acks == 0) {
     ctx.close_connection = failed;
     return std::nullopt;

@@ -3,6 +3,12 @@
 // replays (voter or observer), plus a wait list that the reconciler sleeps
 // on. Raft calls apply() from its own fiber and must not be held up there,
 // so acting on a change is left to whoever waits on `changed()`.
+//
+// Every committed partition leadership it applies (a partition record or
+// change, or a snapshot restored) is traced as metadata.partition {topic,
+// partition, leader, epoch}: the leader-election linearizability check
+// takes the first node to apply one as the earliest the election can have
+// taken effect.
 
 #include <cstdint>
 #include <span>
@@ -16,16 +22,11 @@ namespace castle::broker {
 
 class MetadataState final : public raft::StateMachine {
  public:
-  void apply(std::int64_t index, std::int64_t term, std::span<const std::uint8_t> entry) override {
-    image_.apply(index, term, entry);
-    bump();
-  }
+  explicit MetadataState(const Tracer& tracer) : tracer_(tracer) {}
+
+  void apply(std::int64_t index, std::int64_t term, std::span<const std::uint8_t> entry) override;
   std::vector<std::uint8_t> snapshot() const override { return image_.snapshot(); }
-  Result<void> restore(std::span<const std::uint8_t> snapshot) override {
-    auto r = image_.restore(snapshot);
-    if (r) bump();
-    return r;
-  }
+  Result<void> restore(std::span<const std::uint8_t> snapshot) override;
 
   const controller::MetadataImage& image() const { return image_; }
   // Counts applies and restores: a reconciler compares it with the version
@@ -38,7 +39,9 @@ class MetadataState final : public raft::StateMachine {
     ++version_;
     changed_.notify_all();
   }
+  void trace_partition(const controller::TopicId& topic, controller::PartitionId partition) const;
 
+  const Tracer& tracer_;
   controller::MetadataImage image_;
   std::uint64_t version_ = 0;
   WaitList changed_;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "system/broker/producer_state.h"
+#include "system/broker/replica_trace.h"
 #include "system/replication/follower_state.h"
 #include "system/replication/leader_state.h"
 #include "system/runtime/sync.h"
@@ -21,6 +22,8 @@ struct Partition {
   std::string topic;
   std::int32_t index = 0;
   std::string dir;  // <log.dirs>/<topic>-<index>
+  // Declared before the log, so that the log, which calls it, goes first.
+  std::unique_ptr<ReplicaTracer> tracer;
   std::unique_ptr<storage::Log> log;
   std::int32_t leader_epoch = 0;
   ProducerStateTable producers;

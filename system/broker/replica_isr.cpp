@@ -91,7 +91,7 @@ void ReplicaManager::isr_round(ControllerChannel& channel, controller::BrokerEpo
   }
   if (asked.empty()) return;
   CASTLE_TRACE(b_.rt.tracer(), "broker.alter_partition",
-               {{"node", std::int64_t{self_}}, {"partitions", static_cast<std::uint64_t>(asked.size())}});
+               {{"id", std::int64_t{self_}}, {"partitions", static_cast<std::uint64_t>(asked.size())}});
   auto resp = channel.call<controller::AlterPartitionResponse>(req);
   const Instant after = b_.rt.now();
   const bool failed = !resp || resp->error != controller::ErrorCode::NONE;

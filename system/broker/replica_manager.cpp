@@ -100,9 +100,10 @@ void ReplicaManager::lead(Partition& p, const Assignment& a) {
   // Consumers' long polls wait on the broker's list, not the service's.
   p.leader->set_data_listener(&b_.data_arrived);
   led_[tp] = {a.topic_id, p.leader};
-  CASTLE_TRACE(b_.rt.tracer(), "broker.leader",
-               {{"node", std::int64_t{self_}}, {"topic", a.topic}, {"partition", std::int64_t{a.index}},
-                {"epoch", std::int64_t{state.leader_epoch}}});
+  CASTLE_TRACE(b_.rt.tracer(), "replica.leader",
+               {{"topic", a.topic}, {"partition", std::int64_t{a.index}},
+                {"epoch", std::int64_t{state.leader_epoch}}, {"leo", p.log->log_end_offset()},
+                {"id", std::int64_t{self_}}});
 }
 
 void ReplicaManager::follow(Partition& p, const Assignment& a) {
@@ -193,6 +194,21 @@ repl::ReplicaFetcher& ReplicaManager::fetcher_for(std::int32_t leader_id) {
   slot.fetcher = std::make_unique<repl::ReplicaFetcher>(b_.rt, self_, leader_id, *slot.endpoint, fc);
   slot.fetcher->start();
   return *fetchers_.emplace(leader_id, std::move(slot)).first->second.fetcher;
+}
+
+bool ReplicaManager::recover_offline() {
+  std::vector<PartitionPtr> offline;
+  for (const PartitionPtr& p : b_.topics.all_partitions()) {
+    if (!p->offline || p->deleted) continue;
+    const repl::TopicPartition tp{p->topic, p->index};
+    stop_following(*p, tp);
+    MutexLock lock(b_.rt, p->lock);
+    if (p->leader) stop_leading(*p, tp);
+    offline.push_back(p);
+  }
+  if (offline.empty()) return false;
+  b_.topics.recover_offline();
+  return std::any_of(offline.begin(), offline.end(), [](const PartitionPtr& p) { return !p->offline; });
 }
 
 void ReplicaManager::stop() {

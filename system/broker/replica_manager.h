@@ -48,6 +48,11 @@ class ReplicaManager {
   void reconcile();
   // One round of ISR maintenance for the partitions led here.
   void isr_round(ControllerChannel& channel, controller::BrokerEpoch broker_epoch);
+  // Offline partitions (a disk error the produce path could not undo)
+  // give up their roles, and their logs are reopened; true if any came
+  // back, which the next reconcile puts in their roles again. From the
+  // reconciler's fiber.
+  bool recover_offline();
   // Stops every fetcher and resigns every leadership (from a fiber).
   void stop();
 

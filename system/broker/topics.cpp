@@ -118,6 +118,7 @@ Result<PartitionPtr> TopicTable::open_partition(const std::string& topic, std::i
   auto log = storage::Log::open(rt_, p->dir, log_config);
   if (!log) return log.error();
   p->log = std::move(*log);
+  p->tracer = trace_replica(rt_, *p->log, topic, index);
   if (config_.bug("broker-offset-reuse-after-restart") && p->log->log_end_offset() > 0) {
     if (auto r = p->log->truncate_to(p->log->log_end_offset() - 1); !r) return r.error();
   }
@@ -349,10 +350,12 @@ void TopicTable::recover_offline() {
     auto log = storage::Log::open(rt_, p->dir, topic_log_config(config_, t->overrides));
     if (!log) continue;  // the next round tries again
     p->log = std::move(*log);
+    p->tracer = trace_replica(rt_, *p->log, p->topic, p->index);
     if (p->undo_to >= 0 && p->log->log_end_offset() > p->undo_to) {
       if (!p->log->truncate_to(p->undo_to)) continue;
     }
-    if (!p->log->set_high_watermark(p->log->log_end_offset())) continue;
+    // Standalone, the log end is committed; in a cluster replication says.
+    if (!config_.cluster.enabled() && !p->log->set_high_watermark(p->log->log_end_offset())) continue;
     if (!rebuild_producer_state(*p)) continue;
     p->offline = false;
     p->undo_to = -1;

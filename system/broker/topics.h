@@ -66,6 +66,8 @@ class TopicTable {
   void run_maintenance();
   // Brings offline partitions back: reopens (recovers) the log and cuts
   // what a failed append left behind. Those that still fail stay offline.
+  // In a cluster, the caller first lets go of the partitions' leader and
+  // follower states (they hold the old log): ReplicaManager::recover_offline.
   void recover_offline();
   std::vector<PartitionPtr> all_partitions() const;
 

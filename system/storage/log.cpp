@@ -128,6 +128,7 @@ struct Log::Impl {
   WaitList lock_waiters;
   // The batches of the append in progress (reused: no allocation per append).
   std::vector<BatchInfo> infos;
+  LogObserver* observer = nullptr;
 
   LockGuard lock() { return LockGuard(rt, lock_held, lock_waiters); }
   std::string path(const char* name) const { return join_path(dir, name); }
@@ -163,6 +164,8 @@ struct Log::Impl {
   Result<void> write_epochs();
   Result<void> maybe_assign_epoch(std::int32_t epoch, std::int64_t start_offset);
   void truncate_epochs_from_start(std::int64_t offset);
+  void set_hw(std::int64_t hw);
+  void tell_appended(std::span<const std::uint8_t> bytes) const;
   Result<void> delete_front_segments(std::size_t n);
   Result<void> truncate_fully(std::int64_t offset);
   Result<void> truncate(std::int64_t offset);
@@ -408,6 +411,7 @@ Result<AppendResult> Log::Impl::append(std::span<const std::uint8_t> bytes, std:
   }
   if (auto r = maybe_roll(bytes.size(), infos.back().next_offset, now); !r) return r.error();
   if (auto r = active().append(bytes, infos); !r) return r.error();
+  tell_appended(bytes);
   if (!active().first_append_wall) active().first_append_wall = now;
   AppendResult result;
   result.base_offset = infos.front().base_offset;
@@ -416,6 +420,22 @@ Result<AppendResult> Log::Impl::append(std::span<const std::uint8_t> bytes, std:
   unflushed_messages += records;
   if (auto r = maybe_flush(); !r) return r.error();
   return result;
+}
+
+void Log::Impl::tell_appended(std::span<const std::uint8_t> bytes) const {
+  if (!observer) return;
+  for (const BatchInfo& b : infos) {
+    const BatchView view(bytes.subspan(static_cast<std::size_t>(b.position), b.size_bytes));
+    observer->on_append(b.base_offset, b.next_offset - 1, view.crc());
+  }
+}
+
+// Every change of the high watermark goes through here, so the observer
+// sees each one.
+void Log::Impl::set_hw(std::int64_t hw) {
+  if (hw == high_watermark) return;
+  high_watermark = hw;
+  if (observer) observer->on_high_watermark(hw);
 }
 
 // Rolls before an append that would overflow the active segment: by size
@@ -546,7 +566,8 @@ Result<void> Log::Impl::truncate_fully(std::int64_t offset) {
   dir_dirty = false;
   log_start = offset;
   if (auto r = write_offset_checkpoint(disk, path(log_start_file), offset); !r) return r;
-  high_watermark = offset;
+  if (observer) observer->on_truncate(0);
+  set_hw(offset);
   std::erase_if(epochs, [offset](const EpochEntry& e) { return e.start_offset >= offset; });
   recovery_point = offset;
   if (auto r = write_offset_checkpoint(disk, path(recovery_point_file), offset); !r) return r;
@@ -571,10 +592,11 @@ Result<void> Log::Impl::truncate(std::int64_t offset) {
     dir_dirty = false;
   }
   if (auto r = active().truncate_to(offset); !r) return r;
+  if (observer) observer->on_truncate(offset);
   // An emptied segment starts its age again with its next first append.
   if (active().empty()) active().first_append_wall.reset();
   const std::int64_t end = log_end();
-  high_watermark = std::min(high_watermark, end);
+  set_hw(std::min(high_watermark, end));
   if (recovery_point > end) {
     recovery_point = end;
     if (auto r = write_offset_checkpoint(disk, path(recovery_point_file), end); !r) return r;
@@ -685,7 +707,7 @@ Result<void> Log::delete_records_before(std::int64_t offset) {
   if (auto r = write_offset_checkpoint(impl_->disk, impl_->path(log_start_file), offset); !r)
     return r;
   impl_->log_start = offset;
-  impl_->high_watermark = std::max(impl_->high_watermark, offset);
+  impl_->set_hw(std::max(impl_->high_watermark, offset));
   std::size_t below = 0;
   auto& segs = impl_->segments;
   while (below + 1 < segs.size() && segs[below + 1]->base_offset() <= offset) ++below;
@@ -719,9 +741,11 @@ std::int64_t Log::high_watermark() const { return impl_->high_watermark; }
 
 Result<void> Log::set_high_watermark(std::int64_t hw) {
   if (hw < impl_->log_start || hw > impl_->log_end()) return std::errc::result_out_of_range;
-  impl_->high_watermark = hw;
+  impl_->set_hw(hw);
   return ok_result();
 }
+
+void Log::set_observer(LogObserver* observer) { impl_->observer = observer; }
 
 Result<void> Log::assign_epoch(std::int32_t epoch, std::int64_t start_offset) {
   auto guard = impl_->lock();

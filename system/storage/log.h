@@ -63,6 +63,20 @@ struct SegmentInfo {
   std::int64_t max_timestamp = -1;  // -1: empty, or no batch carries a timestamp
 };
 
+// Told of every change to what the log holds, as it happens: the broker
+// traces them for the replication invariants (docs/cluster.md). Called
+// under the log's lock, from the fiber making the change; must not call
+// back into the log.
+class LogObserver {
+ public:
+  virtual ~LogObserver() = default;
+  // One appended batch: offsets [base, last], its CRC field.
+  virtual void on_append(std::int64_t base, std::int64_t last, std::uint32_t crc) = 0;
+  // Every batch from offset on is gone (offset 0 after a full truncation).
+  virtual void on_truncate(std::int64_t offset) = 0;
+  virtual void on_high_watermark(std::int64_t hw) = 0;
+};
+
 class Log {
  public:
   // Opens (creating if needed) the log in directory `dir` and recovers it.
@@ -133,6 +147,9 @@ class Log {
   // (epoch, end offset) for OffsetForLeaderEpoch: the largest epoch <= the
   // requested one and the start offset of the next epoch (or the log end).
   std::optional<std::pair<std::int32_t, std::int64_t>> end_offset_for_epoch(std::int32_t epoch) const;
+
+  // Null to stop. The observer must outlive the log or be unset first.
+  void set_observer(LogObserver* observer);
 
   std::size_t segment_count() const;
   std::vector<SegmentInfo> segment_infos() const;

@@ -84,6 +84,35 @@ TEST(ReplicationInvariants, HighWatermarkGoesBackOnlyAcrossACrash) {
   EXPECT_EQ(u.check(), Types{});
 }
 
+TEST(ReplicationInvariants, AFollowersHighWatermarkMayGoBackALeadersMayNot) {
+  // s1 follows: it copies what its leader says, and a new leader may know less.
+  Trace t = healthy();
+  t.hw("s1", 4);
+  EXPECT_EQ(t.check(), Types{});
+  // Once s1 leads, its own high watermark is the partition's.
+  Trace u = healthy();
+  u.leader("s1", 2, 5).hw("s1", 6).hw("s1", 5);
+  EXPECT_EQ(u.check(), Types{"hw-went-back"});
+  // s0 was deposed by s1's election: from then on it is a follower.
+  Trace v = healthy();
+  v.leader("s1", 2, 5).hw("s0", 4);
+  EXPECT_EQ(v.check(), Types{});
+}
+
+TEST(ReplicationInvariants, CommittedRecordsGoneFromEveryReplicaAfterCrashesAreWitnessed) {
+  // s1 lost its unsynced tail in a crash: s0 still holds everything.
+  Trace t = healthy();
+  t.ev("s1", "node.crash", {}).ev("s1", "replica.open", {{"leo", 3}});
+  EXPECT_EQ(t.check(), Types{});
+  // Then s0 too: no copy of [3..4] is left below the high watermark 5.
+  t.ev("s0", "node.crash", {}).ev("s0", "replica.open", {{"leo", 3}});
+  EXPECT_EQ(t.check(), Types{"committed-lost-in-crashes"});
+  // A truncation is no crash: it is not evidence of a loss.
+  Trace u = healthy();
+  u.ev("s1", "replica.truncate", {{"offset", 3}}).ev("s0", "replica.truncate", {{"offset", 3}});
+  EXPECT_EQ(u.check(), Types{});
+}
+
 TEST(ReplicationInvariants, ALeaderWithoutTheCommittedRecordsIsCaught) {
   Trace t = healthy();
   t.leader("s2", 2, 3);
