@@ -29,6 +29,18 @@ const std::set<std::string>& loss_anomalies() {
   return v;
 }
 
+// The servers whose log may lose acknowledged records of their own: a
+// crash with unsynced writes, a bit flip, or a disk error.
+std::set<std::string> amnesiac_servers(const KafkaSpec& k, const std::vector<FaultSpec>& injected) {
+  std::set<std::string> out;
+  for (const auto& f : injected) {
+    const bool loses = (f.kind == "crash" && !syncs_every_write(k)) || f.kind == "disk_bitflip" ||
+                       f.kind == "disk_eio";
+    if (loses) out.insert(f.nodes.begin(), f.nodes.end());
+  }
+  return out;
+}
+
 void allow_loss(Contract& c, std::vector<std::string>& why, std::string reason) {
   c.allowed.insert(loss_anomalies().begin(), loss_anomalies().end());
   why.push_back(std::move(reason));
@@ -48,16 +60,28 @@ void standalone_rules(const Scenario& s, const std::vector<FaultSpec>& injected,
 
 // Replicated partitions: an acknowledged acks=all write is on every ISR
 // member (at least min.insync.replicas of them), and a clean election picks
-// one of them, so it is lost only when every copy is: the run's trace must
-// show it (committed-lost-in-crashes: after crashes, no replica holds a
-// record below the high watermark).
+// one of them. A broker that restarts after losing its unsynced tail is
+// fenced and leaves the ISRs, but the last ISR member stays in it (as in
+// Kafka before KIP-966) and is elected again with what it kept. So a write
+// can be lost only once at least min.insync.replicas distinct brokers may
+// have lost records; the run's trace may also show a loss directly
+// (committed-lost-in-crashes: after crashes no replica holds a record below
+// the high watermark).
 void cluster_rules(const Scenario& s, const std::vector<FaultSpec>& injected, bool loss_witnessed,
                    Contract& c, std::vector<std::string>& why) {
   const KafkaSpec& k = s.kafka;
+  const int rf = k.replication_factor > 0 ? k.replication_factor : std::min(3, s.servers);
+  const int min_isr = std::clamp(std::stoi(property(k, "min.insync.replicas", "1")), 1, rf);
   c.unclean = property(k, "unclean.leader.election.enable", "false") == "true";
+  const auto amnesiac = amnesiac_servers(k, injected);
   if (c.unclean && !injected.empty()) {
     c.committed_may_be_lost = true;
     allow_loss(c, why, "unclean leader election may elect a replica without the acknowledged writes");
+  } else if (static_cast<int>(amnesiac.size()) >= min_isr) {
+    c.committed_may_be_lost = true;
+    allow_loss(c, why, std::to_string(amnesiac.size()) +
+                           " brokers may have lost unsynced or damaged records, at least min.insync.replicas=" +
+                           std::to_string(min_isr));
   } else if (loss_witnessed) {
     c.committed_may_be_lost = true;
     allow_loss(c, why, "crashes or disk damage took committed records from every replica (the trace shows it)");

@@ -26,13 +26,17 @@
 // A cluster (servers > 1, replication factor RF, min.insync.replicas M):
 // an acks=all write is acknowledged once every ISR member holds it, the ISR
 // has at least M members, and unclean election is off, so:
-// - an acknowledged write is lost only if every replica loses it: crashes
-//   with unsynced writes, or disk damage, on every copy. The run's trace
-//   must show that (the replication invariants' committed-lost-in-crashes:
-//   once logs were reopened after crashes, no replica holds a record below
-//   the highest high watermark); then the losses above are allowed, and so
-//   are the invariants that assume committed records survive. Without that
-//   evidence no loss is allowed, however many brokers crashed;
+// - a broker "may lose records" when it crashes with unsynced writes, or
+//   its disk flips a bit or fails (the faults as applied, with "leader" and
+//   "controller" resolved to the nodes they hit). A restarted broker is
+//   fenced and leaves the ISRs, but the last ISR member stays (as in Kafka
+//   before KIP-966's eligible leader replicas) and is elected again with
+//   what it kept; so only once at least M distinct brokers may have lost
+//   records can an acknowledged write be lost, and then the losses above
+//   are allowed (and the replication invariants that assume committed
+//   records survive are off). The trace may also show a loss directly
+//   (committed-lost-in-crashes: after crashes no replica holds a record
+//   below the high watermark), which allows the same;
 // - with unclean.leader.election.enable=true any fault allows them;
 // - acks=1 is answered by the leader alone: any fault allows the losses
 //   (committed records, those below the high watermark, still survive);

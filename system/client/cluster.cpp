@@ -160,10 +160,33 @@ void Cluster::apply(const MetadataResponse& m, bool all_topics) {
     brokers_[raw(b.node_id)] =
         BrokerInfo{raw(b.node_id), Address{b.host, static_cast<std::uint16_t>(b.port)}};
   }
-  if (all_topics) topics_.clear();
-  for (const auto& t : m.topics) topics_[t.name] = topic_from(t);
+  std::map<std::string, TopicInfo> previous;
+  if (all_topics) previous.swap(topics_);
   stale_ = false;
+  for (const auto& t : m.topics) {
+    TopicInfo info = topic_from(t);
+    auto old = topics_.find(t.name);
+    if (old != topics_.end()) previous[t.name] = std::move(old->second);
+    keep_newer_epochs(info, previous[t.name]);
+    topics_[t.name] = std::move(info);
+  }
   refreshed_at_ = rt_.now();
+}
+
+// A broker that has not caught up with the metadata log (or a deposed
+// leader) may describe a partition at an older leader epoch than we have
+// seen: acting on it would send fetches to a zombie leader, which answers
+// with its own shorter log. As Kafka's clients do (KIP-320), the newer
+// view stays and the metadata is asked again soon.
+void Cluster::keep_newer_epochs(TopicInfo& fresh, const TopicInfo& old) {
+  if (fresh.error != ErrorCode::NONE) return;
+  for (PartitionInfo& p : fresh.partitions) {
+    auto it = std::find_if(old.partitions.begin(), old.partitions.end(),
+                           [&](const PartitionInfo& o) { return o.partition == p.partition; });
+    if (it == old.partitions.end() || p.leader_epoch < 0 || it->leader_epoch <= p.leader_epoch) continue;
+    p = *it;
+    stale_ = true;
+  }
 }
 
 Result<void> Cluster::refresh_if_stale() {
@@ -204,6 +227,14 @@ std::optional<std::int32_t> Cluster::leader(const TopicPartition& tp) const {
     }
   }
   return std::nullopt;
+}
+
+std::int32_t Cluster::leader_epoch(const TopicPartition& tp) const {
+  const TopicInfo* t = topic(tp.topic);
+  if (!t) return -1;
+  for (const PartitionInfo& p : t->partitions)
+    if (p.partition == tp.partition) return p.leader_epoch;
+  return -1;
 }
 
 std::vector<std::string> Cluster::topic_names() const {

@@ -75,6 +75,8 @@ class Cluster {
 
   const TopicInfo* topic(const std::string& name) const;
   std::optional<std::int32_t> leader(const TopicPartition& tp) const;
+  // The leader epoch the metadata gave with it (-1 if none or unknown).
+  std::int32_t leader_epoch(const TopicPartition& tp) const;
   const std::map<std::int32_t, BrokerInfo>& brokers() const { return brokers_; }
   std::vector<std::string> topic_names() const;
   void forget_topic(const std::string& name);
@@ -95,6 +97,7 @@ class Cluster {
   ClientConfig config_;
   std::set<std::string> interesting_;
   std::map<std::string, TopicInfo> topics_;
+  void keep_newer_epochs(TopicInfo& fresh, const TopicInfo& old);
   std::map<std::int32_t, BrokerInfo> brokers_;
   bool stale_ = true;
   std::optional<Instant> refreshed_at_;

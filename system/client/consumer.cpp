@@ -179,6 +179,10 @@ void Consumer::Impl::send_fetch(std::int32_t node, const std::vector<TopicPartit
     FetchRequest::Partition p;
     p.partition = protocol::PartitionId{tp.partition};
     p.fetch_offset = protocol::Offset{offset};
+    // A broker at another epoch (a deposed leader, or one not yet told)
+    // refuses with FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH instead of
+    // serving from a log that may not be the leader's (KIP-320).
+    p.current_leader_epoch = protocol::LeaderEpoch{cluster.leader_epoch(tp)};
     p.partition_max_bytes = config.max_partition_fetch_bytes;
     req.topics.back().partitions.push_back(p);
   }
