@@ -1,6 +1,7 @@
-// Kafka client benchmark: librdkafka against `castle broker` and, in the
-// same run, against librdkafka's built-in mock cluster
-// (test.mock.num.brokers=1) as the peer, both over loopback.
+// Kafka client benchmark: librdkafka against `castle broker`, against a
+// real three-broker castle cluster and, in the same run, against
+// librdkafka's built-in mock cluster (test.mock.num.brokers=1) as the
+// peer, all over loopback.
 //
 // For each message size (100 B, 1 KiB) and acks level (1, all), on a fresh
 // topic of each target:
@@ -16,15 +17,23 @@
 // passes until as many were read as were produced; the table prints how
 // many messages each side read.
 //
-// Usage: bench_kafka [--castle HOST:PORT] [--count N] [--partitions N]
-//                    [--latency-count N]
-// Without --castle only the mock cluster runs. bench/run_kafka.sh starts a
-// castle broker on a free port and runs this against it.
+// On the cluster every topic has replication factor 3 and
+// min.insync.replicas=2, and is measured only once every partition has a
+// leader and all three replicas in its ISR; so acks=all waits for two
+// followers to fetch each batch, as Kafka does. The table compares the
+// cluster with the single broker measured in the same run.
+//
+// Usage: bench_kafka [--castle HOST:PORT] [--cluster HOST:PORT,...]
+//                    [--count N] [--partitions N] [--latency-count N]
+// Without --castle and --cluster only the mock cluster runs.
+// bench/run_kafka.sh starts a castle broker and a three-broker cluster on
+// free ports and runs this against them.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,6 +41,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -40,6 +50,15 @@ using Clock = std::chrono::steady_clock;
 
 constexpr double mb = 1e6;
 constexpr int admin_timeout_ms = 10000;
+// How long a cluster may take to register every broker, and a new topic to
+// get a leader and a full ISR in every partition.
+constexpr int cluster_ready_timeout_ms = 60000;
+constexpr int cluster_poll_ms = 200;
+constexpr int metadata_timeout_ms = 2000;
+// The cluster's topics: every follower is a replica, and acks=all needs two
+// of the three in sync (the setting issue #6 names).
+constexpr int cluster_replication_factor = 3;
+constexpr const char* cluster_min_insync = "2";
 constexpr int flush_timeout_ms = 120000;
 // A consume that sees nothing for this long has lost messages.
 constexpr int consume_idle_timeout_ms = 10000;
@@ -51,7 +70,8 @@ constexpr const char* acks_levels[] = {"1", "all"};
 constexpr std::int64_t castle_target_msgs_per_s = 800000;
 
 struct Options {
-  std::string castle;  // empty: mock cluster only
+  std::string castle;   // empty: no single castle broker
+  std::string cluster;  // comma-separated bootstrap list; empty: no cluster
   std::int64_t count = 1000000;
   int partitions = 4;
   int latency_count = 2000;
@@ -99,12 +119,17 @@ struct Target {
 };
 
 void create_topic_by_admin(const std::string& bootstrap, const std::string& topic,
-                           int partitions) {
+                           int partitions, int replication_factor = 1,
+                           const Settings& configs = {}) {
   Kafka rk = make_client(RD_KAFKA_PRODUCER, make_conf({{"bootstrap.servers", bootstrap}}));
   char errstr[512];
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, errstr,
-                                                  sizeof errstr);
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor,
+                                                  errstr, sizeof errstr);
   if (nt == nullptr) die(std::string("NewTopic: ") + errstr);
+  for (const auto& [k, v] : configs) {
+    if (rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      die("NewTopic " + topic + ": " + k + "=" + v);
+  }
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk.get());
   rd_kafka_CreateTopics(rk.get(), &nt, 1, nullptr, q);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(q, admin_timeout_ms);
@@ -120,6 +145,74 @@ void create_topic_by_admin(const std::string& bootstrap, const std::string& topi
   rd_kafka_event_destroy(ev);
   rd_kafka_queue_destroy(q);
   rd_kafka_NewTopic_destroy(nt);
+}
+
+struct MetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* md) const { rd_kafka_metadata_destroy(md); }
+};
+using Metadata = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+
+// Metadata from a fresh client each time: one that was first answered
+// without every broker or a controller keeps waiting on what it learnt.
+// Null if no answer came in time.
+Metadata fresh_metadata(const std::string& bootstrap, const std::string& topic,
+                        std::int32_t* controller) {
+  Kafka rk = make_client(RD_KAFKA_PRODUCER, make_conf({{"bootstrap.servers", bootstrap}}));
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* rkt =
+      topic.empty() ? nullptr : rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk.get(), 0, rkt, &md, metadata_timeout_ms);
+  if (rkt != nullptr) rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return nullptr;
+  if (controller != nullptr) *controller = rd_kafka_controllerid(rk.get(), 0);
+  return Metadata(md);
+}
+
+// Until every broker of the cluster has registered and a controller is
+// known: until then CreateTopics has nowhere to go, and a replication
+// factor of 3 cannot be placed.
+void wait_for_brokers(const std::string& bootstrap, int brokers) {
+  const auto t0 = Clock::now();
+  std::string last = "no metadata answer";
+  while (seconds_since(t0) * 1000 < cluster_ready_timeout_ms) {
+    std::int32_t controller = -1;
+    if (Metadata md = fresh_metadata(bootstrap, "", &controller)) {
+      if (md->broker_cnt == brokers && controller >= 0) return;
+      last = std::to_string(md->broker_cnt) + " brokers, controller " + std::to_string(controller);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(cluster_poll_ms));
+  }
+  die("cluster " + bootstrap + ": not " + std::to_string(brokers) +
+      " brokers and a controller after " + std::to_string(cluster_ready_timeout_ms / 1000) +
+      " s (last seen: " + last + ")");
+}
+
+// Until every partition of `topic` has a leader and `replicas` replicas in
+// its ISR: a producer that starts earlier measures the election, and
+// acks=all with a short ISR waits for fewer followers than it will later.
+void wait_for_full_isr(const std::string& bootstrap, const std::string& topic, int partitions,
+                       int replicas) {
+  const auto t0 = Clock::now();
+  std::string last = "no metadata answer";
+  while (seconds_since(t0) * 1000 < cluster_ready_timeout_ms) {
+    if (Metadata md = fresh_metadata(bootstrap, topic, nullptr)) {
+      if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          md->topics[0].partition_cnt == partitions) {
+        const rd_kafka_metadata_topic_t& t = md->topics[0];
+        int ready = 0;
+        for (int p = 0; p < t.partition_cnt; ++p)
+          if (t.partitions[p].leader >= 0 && t.partitions[p].isr_cnt == replicas) ++ready;
+        if (ready == partitions) return;
+        last = std::to_string(ready) + " of " + std::to_string(partitions) + " partitions ready";
+      } else if (md->topic_cnt == 1) {
+        last = rd_kafka_err2str(md->topics[0].err);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(cluster_poll_ms));
+  }
+  die("cluster " + topic + ": not every partition has a leader and " + std::to_string(replicas) +
+      " in-sync replicas after " + std::to_string(cluster_ready_timeout_ms / 1000) +
+      " s (last seen: " + last + ")");
 }
 
 // ---------------------------------------------------------------------------
@@ -272,15 +365,28 @@ Consumed consume_all(const Target& t, const std::string& topic, int partitions,
                      std::int64_t messages_min) {
   Kafka rk = make_client(RD_KAFKA_CONSUMER, make_conf({{"bootstrap.servers", t.bootstrap},
                                                        {"queued.min.messages", "1000000"}}));
+  // On a cluster an acks=1 produce is acknowledged before the followers
+  // have it, and the high watermark (all a consumer may read) catches up a
+  // fetch later: wait until it covers every message produced.
   std::int64_t expected = 0;
   std::vector<std::int64_t> lows(static_cast<std::size_t>(partitions));
-  for (int p = 0; p < partitions; ++p) {
-    std::int64_t low = 0, high = 0;
-    const auto err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high,
-                                                      admin_timeout_ms);
-    if (err) die(t.name + ": watermarks: " + rd_kafka_err2str(err));
-    lows[static_cast<std::size_t>(p)] = low;
-    expected += high - low;
+  for (const auto t0 = Clock::now();;
+       std::this_thread::sleep_for(std::chrono::milliseconds(consume_poll_ms))) {
+    std::int64_t highs = 0;
+    expected = 0;
+    for (int p = 0; p < partitions; ++p) {
+      std::int64_t low = 0, high = 0;
+      const auto err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high,
+                                                        admin_timeout_ms);
+      if (err) die(t.name + ": watermarks: " + rd_kafka_err2str(err));
+      lows[static_cast<std::size_t>(p)] = low;
+      expected += high - low;
+      highs += high;
+    }
+    if (highs >= messages_min) break;
+    if (seconds_since(t0) * 1000 > consume_idle_timeout_ms)
+      die(t.name + " " + topic + ": high watermarks stay at " + std::to_string(highs) + " of " +
+          std::to_string(messages_min) + " messages produced");
   }
   if (expected == 0) die(t.name + ": nothing to consume in " + topic);
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
@@ -326,13 +432,15 @@ Row measure(const Target& t, const Options& o, std::size_t size, const char* ack
 }
 
 void print_row(const char* label, std::size_t size, const char* acks, const Row& r) {
-  std::printf("%-6s %5zu %4s %12.0f %8.1f %12.0f %8.1f %10lld %9.0f %9.0f\n", label, size, acks,
+  std::printf("%-7s %5zu %4s %12.0f %8.1f %12.0f %8.1f %10lld %9.0f %9.0f\n", label, size, acks,
               r.produce_msgs_per_s, r.produce_mb_per_s, r.consume_msgs_per_s, r.consume_mb_per_s,
               static_cast<long long>(r.consumed), r.latency.p50_us, r.latency.p99_us);
 }
 
-void print_ratio(std::size_t size, const char* acks, const Row& c, const Row& m) {
-  std::printf("%-6s %5zu %4s %12.2f %8.2f %12.2f %8.2f %10s %9.2f %9.2f\n", "ratio", size, acks,
+// One row over another, column by column.
+void print_ratio(const char* label, std::size_t size, const char* acks, const Row& c,
+                 const Row& m) {
+  std::printf("%-7s %5zu %4s %12.2f %8.2f %12.2f %8.2f %10s %9.2f %9.2f\n", label, size, acks,
               c.produce_msgs_per_s / m.produce_msgs_per_s, c.produce_mb_per_s / m.produce_mb_per_s,
               c.consume_msgs_per_s / m.consume_msgs_per_s, c.consume_mb_per_s / m.consume_mb_per_s,
               "", c.latency.p50_us / m.latency.p50_us, c.latency.p99_us / m.latency.p99_us);
@@ -355,10 +463,11 @@ Options parse_options(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (i + 1 >= argc) die("usage: bench_kafka [--castle HOST:PORT] [--count N] "
-                           "[--partitions N] [--latency-count N]");
+    if (i + 1 >= argc) die("usage: bench_kafka [--castle HOST:PORT] [--cluster HOST:PORT,...] "
+                           "[--count N] [--partitions N] [--latency-count N]");
     const std::string v = argv[++i];
     if (a == "--castle") o.castle = v;
+    else if (a == "--cluster") o.cluster = v;
     else if (a == "--count") o.count = std::atoll(v.c_str());
     else if (a == "--partitions") o.partitions = std::atoi(v.c_str());
     else if (a == "--latency-count") o.latency_count = std::atoi(v.c_str());
@@ -405,22 +514,49 @@ int main(int argc, char** argv) {
                       [castle_bootstrap](const std::string& topic, int partitions) {
                         create_topic_by_admin(castle_bootstrap, topic, partitions);
                       }};
+  // The cluster: the brokers are the bootstrap list's entries.
+  const std::string cluster_bootstrap = o.cluster;
+  const int cluster_brokers =
+      static_cast<int>(std::count(cluster_bootstrap.begin(), cluster_bootstrap.end(), ',')) + 1;
+  const Target cluster{"cluster", cluster_bootstrap,
+                       [cluster_bootstrap](const std::string& topic, int partitions) {
+                         create_topic_by_admin(cluster_bootstrap, topic, partitions,
+                                               cluster_replication_factor,
+                                               {{"min.insync.replicas", cluster_min_insync}});
+                         wait_for_full_isr(cluster_bootstrap, topic, partitions,
+                                           cluster_replication_factor);
+                       }};
+  if (!o.cluster.empty()) wait_for_brokers(cluster_bootstrap, cluster_brokers);
   std::printf("librdkafka %s, %d partitions, %lld messages at 100 B, %lld at 1 KiB, "
-              "latency over %d sequential produces; load average (1 min) %s\n\n",
+              "latency over %d sequential produces; load average (1 min) %s\n",
               rd_kafka_version_str(), o.partitions, static_cast<long long>(o.count),
               static_cast<long long>(o.count / 4), o.latency_count, load_average().c_str());
-  std::printf("%-6s %5s %4s %12s %8s %12s %8s %10s %9s %9s\n", "target", "bytes", "acks",
+  std::printf("rows: mock = librdkafka's mock cluster");
+  if (!o.castle.empty()) std::printf(", castle = one castle broker, c/mock = castle over mock");
+  if (!o.cluster.empty())
+    std::printf(",\n      cluster = %d castle brokers, replication factor %d, "
+                "min.insync.replicas %s, cl/c = cluster over castle",
+                cluster_brokers, cluster_replication_factor, cluster_min_insync);
+  std::printf("\n\n");
+  std::printf("%-7s %5s %4s %12s %8s %12s %8s %10s %9s %9s\n", "target", "bytes", "acks",
               "produce/s", "MB/s", "consume/s", "MB/s", "consumed", "p50 us", "p99 us");
   std::vector<std::pair<Row, Row>> rows;
   for (std::size_t size : message_sizes) {
     for (const char* acks : acks_levels) {
       const Row m = measure(mock, o, size, acks);
       print_row("mock", size, acks, m);
-      if (o.castle.empty()) continue;
-      const Row c = measure(castle, o, size, acks);
-      print_row("castle", size, acks, c);
-      print_ratio(size, acks, c, m);
-      rows.emplace_back(c, m);
+      std::optional<Row> c;
+      if (!o.castle.empty()) {
+        c = measure(castle, o, size, acks);
+        print_row("castle", size, acks, *c);
+        print_ratio("c/mock", size, acks, *c, m);
+        rows.emplace_back(*c, m);
+      }
+      if (!o.cluster.empty()) {
+        const Row k = measure(cluster, o, size, acks);
+        print_row("cluster", size, acks, k);
+        if (c) print_ratio("cl/c", size, acks, k, *c);
+      }
       std::fflush(stdout);
     }
   }
