@@ -1,0 +1,124 @@
+// The Kafka system as a cluster (cluster.servers > 1): the cluster fields
+// parse strictly and round-trip; "leader" and "controller" targets are
+// accepted only where something elects them; the durability contract's
+// cluster rules (losses only once min.insync.replicas brokers may have lost
+// records, or the trace shows every copy gone; acks=1 and unclean election
+// loosen it); a faulty cluster run passes every checker and invariant,
+// deterministically; and a planted replication bug fails it.
+#include <gtest/gtest.h>
+
+#include "scenarios/contract.h"
+#include "scenarios/run.h"
+#include "scenarios/scenario.h"
+
+namespace castle::scenarios {
+namespace {
+
+Scenario parse_ok(const std::string& text) {
+  ParseError e;
+  auto s = parse_scenario(text, &e);
+  EXPECT_TRUE(s.has_value()) << e.to_string();
+  return s.value_or(Scenario{});
+}
+
+std::string cluster(const std::string& kafka, const std::string& rest = "") {
+  return R"({"name":"c","system":"kafka","cluster":{"servers":3,"clients":2},"duration_ms":6000,)"
+         R"("liveness_window_ms":30000,"workload":{"interval_ms":5,"timeout_ms":2000},"kafka":)" +
+         kafka + rest + "}";
+}
+
+FaultSpec crash(const std::string& node) {
+  FaultSpec f;
+  f.kind = "crash";
+  f.nodes = {node};
+  f.duration_ms = 1000;
+  return f;
+}
+
+TEST(ClusterScenario, FieldsParseRoundTripAndNameTheirErrors) {
+  Scenario s = parse_ok(cluster(R"({"controllers":2,"replication_factor":2})",
+                                R"(,"faults":{"random":{"kinds":["crash"],"targets":["leader","s1"]}})"));
+  ParseError e;
+  auto again = parse_scenario(scenario_to_json(s), &e);
+  ASSERT_TRUE(again.has_value()) << e.to_string();
+  EXPECT_EQ(again->kafka.controllers, 2);
+  EXPECT_EQ(again->kafka.replication_factor, 2);
+  EXPECT_EQ(again->random.targets, (std::vector<std::string>{"leader", "s1"}));
+  EXPECT_TRUE(validate_targets(*again, &e)) << e.to_string();
+  EXPECT_FALSE(parse_scenario(cluster(R"({"replication_factor":4})"), &e));
+  EXPECT_EQ(e.field, "kafka.replication_factor");
+  EXPECT_FALSE(parse_scenario(cluster(R"({"controllers":4})"), &e));
+  EXPECT_EQ(e.field, "kafka.controllers");
+  Scenario bad = parse_ok(cluster("{}", R"(,"faults":{"random":{"targets":["s7"]}})"));
+  EXPECT_FALSE(validate_targets(bad, &e));
+  EXPECT_EQ(e.field, "faults.random.targets[0]");
+  // One broker elects nothing: no "controller" to aim at.
+  Scenario one = parse_ok(R"({"name":"x","system":"kafka","cluster":{"servers":1},)"
+                          R"("faults":{"timeline":[{"at_ms":1,"kind":"crash","nodes":["controller"]}]}})");
+  EXPECT_FALSE(validate_targets(one, &e));
+}
+
+TEST(ClusterScenario, ContractAllowsLossesOnlyWhenEnoughCopiesMayBeGone) {
+  const Scenario s = parse_ok(cluster(R"({"broker":{"min.insync.replicas":"2"}})"));
+  // One broker crashing again and again: the others hold everything.
+  EXPECT_TRUE(kafka_contract(s, {crash("s1"), crash("s1")}).allowed.empty());
+  // Two distinct brokers may have lost their unsynced tails.
+  EXPECT_TRUE(kafka_contract(s, {crash("s1"), crash("s2")}).allowed.count("lost-write"));
+  EXPECT_TRUE(kafka_contract(s, {crash("s1"), crash("s2")}).committed_may_be_lost);
+  // ... unless every write is synced.
+  const Scenario synced = parse_ok(
+      cluster(R"({"broker":{"min.insync.replicas":"2","log.flush.interval.messages":"1"}})"));
+  EXPECT_TRUE(kafka_contract(synced, {crash("s0"), crash("s1"), crash("s2")}).allowed.empty());
+  // The trace's evidence of every copy gone allows them too.
+  EXPECT_TRUE(kafka_contract(synced, {crash("s0")}, true).allowed.count("lost-write"));
+  // acks=1 loses on any leader change; committed records still survive.
+  const Scenario acks1 =
+      parse_ok(cluster(R"({"acks":"1","idempotence":false,"broker":{"min.insync.replicas":"2"}})"));
+  const Contract c1 = kafka_contract(acks1, {crash("s0")});
+  EXPECT_TRUE(c1.allowed.count("lost-write"));
+  EXPECT_FALSE(c1.committed_may_be_lost);
+  EXPECT_TRUE(kafka_contract(acks1, {}).allowed.count("duplicate"));  // no idempotence
+  EXPECT_FALSE(kafka_contract(acks1, {}).allowed.count("lost-write"));
+  const Scenario unclean = parse_ok(cluster(R"({"broker":{"unclean.leader.election.enable":"true"}})"));
+  EXPECT_TRUE(kafka_contract(unclean, {crash("s0")}).unclean);
+}
+
+std::string faulty_run(const std::string& bugs) {
+  return cluster(R"({"partitions":3,"broker":{"min.insync.replicas":"2"}})",
+                 R"(,"bugs":[)" + bugs + R"(],"faults":{"random":{"start_ms":1000,"interval_min_ms":700,)"
+                 R"("interval_max_ms":1500,"duration_min_ms":500,"duration_max_ms":2000,"kinds":["split"]}})");
+}
+
+TEST(ClusterScenario, AFaultyClusterRunPassesAndIsDeterministic) {
+  const Scenario s = parse_ok(faulty_run(""));
+  RunOptions o;
+  o.seed = 4;
+  const RunResult a = run_scenario(s, o);
+  EXPECT_EQ(a.verdict, Verdict::pass) << a.liveness_failure << " " << a.check.anomalies.size();
+  EXPECT_GT(a.stats.acked, 100);
+  EXPECT_FALSE(a.faults.empty());
+  EXPECT_EQ(run_scenario(s, o).trace_hash, a.trace_hash);
+}
+
+TEST(ClusterScenario, APlantedReplicationBugFailsWithinTenSeeds) {
+  ParseError e;
+  auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/cluster-planted-hw-ignores-isr.json", &e);
+  ASSERT_TRUE(s.has_value()) << e.to_string();
+  int first = 0;
+  for (std::uint64_t seed = 1; seed <= 10 && first == 0; ++seed) {
+    RunOptions o;
+    o.seed = seed;
+    if (run_scenario(*s, o).verdict == Verdict::safety) first = static_cast<int>(seed);
+  }
+  EXPECT_GT(first, 0) << "replication-hw-ignores-isr not caught in 10 seeds";
+  // Without the bug the same seeds pass.
+  s->bugs.clear();
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    RunOptions o;
+    o.seed = seed;
+    EXPECT_EQ(run_scenario(*s, o).verdict, Verdict::pass) << "seed " << seed;
+  }
+}
+
+}  // namespace
+}  // namespace castle::scenarios
