@@ -143,4 +143,15 @@ std::vector<Anomaly> check_epoch_registers(const std::vector<EpochOp>& ops) {
   return out;
 }
 
+std::vector<Anomaly> check_trace_epoch_registers(const std::vector<EpochOp>& ops) {
+  std::vector<Anomaly> out = check_epoch_registers(ops);
+  for (auto& a : out) {
+    std::string events;
+    for (auto id : a.ops) events += (events.empty() ? "" : ", ") + std::to_string(id);
+    a.description += " (trace events #" + events + ")";
+    a.ops.clear();
+  }
+  return out;
+}
+
 }  // namespace castle::checkers

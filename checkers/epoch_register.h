@@ -56,4 +56,9 @@ struct EpochOp {
 // register starts empty: a read of no leader is not an operation here.
 std::vector<Anomaly> check_epoch_registers(const std::vector<EpochOp>& ops);
 
+// The same, for operations built from trace events (ids are event
+// numbers, not history indexes): the ids move into the description
+// ("trace events #3, 7") and the anomalies name no history operations.
+std::vector<Anomaly> check_trace_epoch_registers(const std::vector<EpochOp>& ops);
+
 }  // namespace castle::checkers

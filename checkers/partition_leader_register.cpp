@@ -82,18 +82,7 @@ class PartitionLeaderRegister : public TraceInvariant {
     if (e.kind == "replica.ack") on_ack(e, pos);
   }
 
-  std::vector<Anomaly> finish() override {
-    std::vector<Anomaly> out = check_epoch_registers(ops_);
-    // The operations' ids are event numbers, not history indexes: they
-    // stay in the description only.
-    for (auto& a : out) {
-      std::string events;
-      for (auto id : a.ops) events += (events.empty() ? "" : ", ") + std::to_string(id);
-      a.description += " (trace events #" + events + ")";
-      a.ops.clear();
-    }
-    return out;
-  }
+  std::vector<Anomaly> finish() override { return check_trace_epoch_registers(ops_); }
 
  private:
   using WriteKey = std::tuple<std::string, std::int64_t, std::int32_t>;  // key, epoch, leader

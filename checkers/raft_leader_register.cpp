@@ -60,18 +60,7 @@ class LeaderRegister : public TraceInvariant {
     if (e.kind == "node.crash") nodes_.erase(e.node);  // its leadership ends with it
   }
 
-  std::vector<Anomaly> finish() override {
-    std::vector<Anomaly> out = check_epoch_registers(ops_);
-    // The operations' ids are event numbers, not history indexes: they
-    // stay in the description only.
-    for (auto& a : out) {
-      std::string events;
-      for (auto id : a.ops) events += (events.empty() ? "" : ", ") + std::to_string(id);
-      a.description += " (trace events #" + events + ")";
-      a.ops.clear();
-    }
-    return out;
-  }
+  std::vector<Anomaly> finish() override { return check_trace_epoch_registers(ops_); }
 
  private:
   struct NodeState {
