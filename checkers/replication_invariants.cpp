@@ -45,8 +45,11 @@ class Replication : public TraceInvariant {
 
   void observe(const TraceEvent& e) override {
     if (e.kind == "node.crash") return on_crash(e.node);
-    if (e.kind.rfind("replica.", 0) != 0) return;
+    const bool election = e.kind == "metadata.partition";
+    if (!election && e.kind.rfind("replica.", 0) != 0) return;
     const std::string key = e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));
+    if (election || e.kind == "replica.leader") epoch_seen(key, e.int_field("epoch"));
+    if (election) return;
     Replica& r = replicas_[{key, e.node}];
     if (e.kind == "replica.append") {
       const Batch b{e.int_field("base"), e.int_field("last"), e.int_field("crc")};
@@ -143,6 +146,22 @@ class Replication : public TraceInvariant {
     }
   }
 
+  // An epoch begins when a node first applies its election (the active
+  // controller does so as it commits it).
+  void epoch_seen(const std::string& key, std::int64_t epoch) {
+    epoch_start_hw_[key].try_emplace(epoch, committed_hw_[key]);
+  }
+
+  // What a leader of epoch must hold: everything committed before any
+  // later epoch began. A broker replaying the metadata log (it was cut off
+  // while the elections happened) takes up an epoch long superseded, for
+  // a moment; records committed since by newer leaders are not its to have.
+  std::int64_t committed_before_epoch_after(const std::string& key, std::int64_t epoch) {
+    const auto& starts = epoch_start_hw_[key];
+    auto later = starts.upper_bound(epoch);
+    return later == starts.end() ? committed_hw_[key] : later->second;
+  }
+
   void on_leader(const std::string& key, const TraceEvent& e) {
     const std::int64_t epoch = e.int_field("epoch");
     for (auto& [id, r] : replicas_)
@@ -152,7 +171,7 @@ class Replication : public TraceInvariant {
       report("partition-split-brain", key,
              "leader epoch " + std::to_string(epoch) + " led by " + it->second + " and " + e.node);
     const std::int64_t leo = e.int_field("leo");
-    const std::int64_t committed = committed_hw_[key];
+    const std::int64_t committed = committed_before_epoch_after(key, epoch);
     if (!options_.committed_may_be_lost && leo < committed)
       report("leader-missing-committed", key,
              "node " + e.node + " became leader of epoch " + std::to_string(epoch) +
@@ -164,6 +183,8 @@ class Replication : public TraceInvariant {
   std::map<std::pair<std::string, std::string>, Replica> replicas_;  // (key, node)
   std::map<std::string, Batches> committed_;                        // key -> reference
   std::map<std::string, std::int64_t> committed_hw_;                // key -> highest hw
+  // key -> epoch -> the highest hw when that epoch began
+  std::map<std::string, std::map<std::int64_t, std::int64_t>> epoch_start_hw_;
   std::set<std::string> witnessed_;                                 // keys with a loss witnessed
   std::map<std::pair<std::string, std::int64_t>, std::string> leaders_;  // (key, epoch) -> node
   std::vector<Anomaly> anomalies_;

@@ -26,10 +26,11 @@
 //                           record below the highest high watermark (every
 //                           copy was unsynced or damaged); the durability
 //                           contract reads it to allow acknowledged losses
-//   leader-missing-committed a node became leader with a log shorter than
-//                           the highest high watermark any leader published
-//                           (with unclean election off, every elected
-//                           leader holds every committed record)
+//   leader-missing-committed a node became leader of an epoch with a log
+//                           shorter than the highest high watermark published
+//                           before any later epoch began (with unclean
+//                           election off, every elected leader holds every
+//                           record committed before its election)
 //   split-brain, phantom-leader, stale-leader
 //                           a partition's (leader epoch, leader) history is
 //                           not linearizable as a compare-and-set register

@@ -177,6 +177,8 @@ Result<void> Broker::shutdown() {
   b.maintenance.join();
   b.recovery.join();
   auto flushed = b.topics.flush_all();
+  // Only a stop that lost nothing is clean (a failed flush is not).
+  if (flushed) flushed = b.topics.mark_clean_shutdown();
   CASTLE_TRACE(b.rt.tracer(), "broker.stopped", {{"flushed", static_cast<bool>(flushed)}});
   return flushed;
 }

@@ -36,6 +36,7 @@ controller::ControllerConfig controller_config(const BrokerConfig& c) {
   controller::ControllerConfig cc;
   cc.broker_session_timeout_ms = c.cluster.broker_session_timeout_ms;
   cc.unclean_leader_election_enable = c.cluster.unclean_leader_election;
+  cc.min_insync_replicas = c.min_insync_replicas;
   cc.num_partitions = c.num_partitions;
   cc.default_replication_factor = c.default_replication_factor;
   cc.validate_topic_configs = [](const controller::TopicConfigs& configs, std::string* bad,
@@ -128,6 +129,7 @@ bool ClusterNode::register_once() {
   req.broker_id = controller::BrokerId{b_.config.node_id};
   req.incarnation_id = incarnation_;
   req.endpoint = {b_.config.advertised.host, b_.config.advertised.port};
+  req.clean_shutdown = b_.topics.started_clean();
   auto r = channel_->call<controller::BrokerRegistrationResponse>(req);
   if (!r || r->error != ErrorCode::NONE) return false;
   broker_epoch_ = r->broker_epoch;

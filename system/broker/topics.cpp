@@ -17,6 +17,7 @@ namespace {
 constexpr const char* metadata_file = "partition.metadata";
 // The Raft metadata log's default home, <log.dirs>/__cluster_metadata-0.
 constexpr const char* metadata_topic = "__cluster_metadata";
+constexpr const char* clean_shutdown_file = ".castle_cleanshutdown";
 
 struct PartitionMetadata {
   std::string topic;
@@ -189,6 +190,7 @@ Result<void> TopicTable::load() {
   if (auto r = rt_.disk().make_dirs(config_.log_dir); !r) return r.error();
   // The log directory's own entry must be durable before anything in it is.
   if (auto r = rt_.disk().sync_dir(parent_dir(config_.log_dir)); !r) return r.error();
+  if (auto r = take_clean_shutdown_marker(); !r) return r.error();
   auto names = rt_.disk().list(config_.log_dir);
   if (!names) return names.error();
   for (const auto& name : *names) {
@@ -337,6 +339,20 @@ Result<void> TopicTable::flush_all() {
     }
   }
   return status;
+}
+
+Result<void> TopicTable::mark_clean_shutdown() {
+  return write_file_atomic(rt_.disk(), join_path(config_.log_dir, clean_shutdown_file), {});
+}
+
+// The marker is removed durably before anything is written: from now on a
+// crash may lose unsynced records, and the next start must not think it clean.
+Result<void> TopicTable::take_clean_shutdown_marker() {
+  const std::string path = join_path(config_.log_dir, clean_shutdown_file);
+  started_clean_ = rt_.disk().exists(path);
+  if (!started_clean_) return {};
+  if (auto r = rt_.disk().remove(path); !r) return r;
+  return rt_.disk().sync_dir(config_.log_dir);
 }
 
 void TopicTable::recover_offline() {

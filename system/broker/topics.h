@@ -62,6 +62,11 @@ class TopicTable {
 
   // Flushes every log (clean shutdown).
   Result<void> flush_all();
+  // Clean-shutdown marker (Kafka's .kafka_cleanshutdown): written once
+  // every log is flushed at a clean stop; load() reads and removes it, so a
+  // crash after this start finds none. Whether this start found one.
+  Result<void> mark_clean_shutdown();
+  bool started_clean() const { return started_clean_; }
   // Retention, for the broker's maintenance fiber.
   void run_maintenance();
   // Brings offline partitions back: reopens (recovers) the log and cuts
@@ -76,11 +81,13 @@ class TopicTable {
                                       const TopicOverrides& overrides);
   Result<void> remove_partition_dir(const std::string& dir);
   Result<void> load_partition_dir(const std::string& name);
+  Result<void> take_clean_shutdown_marker();
 
   Runtime& rt_;
   const BrokerConfig& config_;
   std::map<std::string, Topic> topics_;
   std::set<std::string> deleting_;
+  bool started_clean_ = false;
 };
 
 // Rebuilds a partition's producer state from its log's batch headers.

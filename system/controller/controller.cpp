@@ -1,6 +1,7 @@
 #include "system/controller/controller.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "system/controller/topic_creation.h"
@@ -52,9 +53,20 @@ bool unclean_election_enabled(const ControllerConfig& config, const TopicState& 
   return it->second == "true";
 }
 
+std::int32_t min_insync_replicas(const ControllerConfig& config, const TopicState& topic) {
+  auto it = topic.configs.find("min.insync.replicas");
+  if (it == topic.configs.end()) return config.min_insync_replicas;
+  std::int32_t v = 0;
+  const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc{} || end != it->second.data() + it->second.size() || v < 1)
+    return config.min_insync_replicas;
+  return v;
+}
+
 ElectionPolicy Controller::policy_for(const TopicState& topic) const {
   return ElectionPolicy{unclean_election_enabled(config_, topic),
-                        config_.bug("controller-unclean-election")};
+                        config_.bug("controller-unclean-election"),
+                        static_cast<std::size_t>(std::max(min_insync_replicas(config_, topic), 1))};
 }
 
 void Controller::becoming_leader(const MetadataImage& image, Instant now) {
@@ -85,6 +97,18 @@ void Controller::repair_all(Batch& batch) const {
   for (PartitionChangeRecord& change : changes) batch.emit(std::move(change));
 }
 
+// A broker back from an unclean shutdown may have lost what it had
+// acknowledged: it is no longer eligible to lead where another is.
+void Controller::forget_unclean(Batch& batch, BrokerId broker) const {
+  std::vector<PartitionChangeRecord> changes;
+  for (const auto& [id, topic] : batch.image().topics()) {
+    for (const auto& [index, p] : topic.partitions) {
+      if (auto change = forget_unclean_replica(id, index, p, broker)) changes.push_back(std::move(*change));
+    }
+  }
+  for (PartitionChangeRecord& change : changes) batch.emit(std::move(change));
+}
+
 // ---- brokers ----
 
 Decision<BrokerRegistrationResponse> Controller::register_broker(
@@ -104,6 +128,10 @@ Decision<BrokerRegistrationResponse> Controller::register_broker(
   if (existing != nullptr && !existing->fenced) {
     // The old process is gone (or about to be): what it led moves first.
     batch.emit(FenceBrokerRecord{request.broker_id, existing->epoch});
+    repair_all(batch);
+  }
+  if (!request.clean_shutdown) {
+    forget_unclean(batch, request.broker_id);
     repair_all(batch);
   }
   batch.emit(RegisterBrokerRecord{request.broker_id, request.incarnation_id, request.endpoint,
@@ -221,7 +249,12 @@ Decision<AlterPartitionResponse> Controller::alter_partition(const MetadataImage
       }
       rp.error = check_alter(batch.image(), request, *p, ask);
       if (rp.error == ErrorCode::NONE && ask.new_isr != p->isr) {
-        batch.emit(PartitionChangeRecord{t.topic_id, ask.partition, ask.new_isr, {}, {}});
+        PartitionChangeRecord change{t.topic_id, ask.partition, ask.new_isr, {}, {}};
+        const auto min = static_cast<std::size_t>(
+            std::max(min_insync_replicas(config_, *batch.image().topic(t.topic_id)), 1));
+        BrokerIds elr = elr_after_isr_change(*p, ask.new_isr, min);
+        if (elr != p->elr) change.elr = std::move(elr);
+        batch.emit(std::move(change));
         p = batch.image().partition(t.topic_id, ask.partition);
       }
       rp.leader = p->leader;

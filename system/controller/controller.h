@@ -42,6 +42,9 @@ const std::vector<std::pair<std::string, std::string>>& planted_bugs();
 struct ControllerConfig {
   std::int64_t broker_session_timeout_ms = 9000;  // broker.session.timeout.ms
   bool unclean_leader_election_enable = false;    // unclean.leader.election.enable
+  // min.insync.replicas, the brokers' default (a topic may override it);
+  // the ELR follows it, so it must be the leaders' setting too.
+  std::int32_t min_insync_replicas = 1;
   std::int32_t num_partitions = 1;                // num.partitions (CreateTopics -1)
   std::int16_t default_replication_factor = 1;    // default.replication.factor
   std::int32_t partitions_per_topic_max = 10000;  // a bound, not a Kafka setting
@@ -74,7 +77,8 @@ class Controller {
 
   // A broker (re)joins. The same incarnation again is a retry and gets its
   // current epoch with no records. Otherwise the old registration, if any,
-  // is fenced (its leaderships move, it leaves ISRs) and a registration
+  // is fenced (its leaderships move, it leaves ISRs); after an unclean
+  // shutdown it also leaves the ELRs (election.h); and a registration
   // record follows as the last record: its log index is the new broker
   // epoch, which the caller puts into response.broker_epoch.
   Decision<BrokerRegistrationResponse> register_broker(const MetadataImage& image,
@@ -106,6 +110,7 @@ class Controller {
  private:
   class Batch;
   void repair_all(Batch& batch) const;
+  void forget_unclean(Batch& batch, BrokerId broker) const;
   ElectionPolicy policy_for(const TopicState& topic) const;
   ErrorCode check_alter(const MetadataImage& image, const AlterPartitionRequest& request,
                         const PartitionState& p, const AlterPartitionRequest::Partition& ask) const;
@@ -122,5 +127,8 @@ class Controller {
 // unclean.leader.election.enable for a topic: its override, else the
 // controller's setting.
 bool unclean_election_enabled(const ControllerConfig& config, const TopicState& topic);
+// min.insync.replicas for a topic: its override (when a positive integer),
+// else the controller's setting.
+std::int32_t min_insync_replicas(const ControllerConfig& config, const TopicState& topic);
 
 }  // namespace castle::controller

@@ -1,59 +1,112 @@
 #include "system/controller/election.h"
 
-namespace castle::controller {
+#include <algorithm>
 
-std::optional<BrokerId> clean_leader(const MetadataImage& image, const PartitionState& state) {
-  for (BrokerId r : state.replicas) {
-    if (contains(state.isr, r) && image.is_alive(r)) return r;
-  }
-  return std::nullopt;
-}
+namespace castle::controller {
 
 namespace {
 
-// The ISR without its dead members, in ISR order, never emptied: the last
-// member standing stays even if it is dead.
-BrokerIds shrink_isr(const MetadataImage& image, const BrokerIds& isr) {
-  BrokerIds out = isr;
-  for (BrokerId m : isr) {
-    if (out.size() == 1) break;
-    if (!image.is_alive(m)) std::erase(out, m);
-  }
-  return out;
-}
-
-std::optional<BrokerId> first_alive_replica(const MetadataImage& image, const BrokerIds& replicas) {
+std::optional<BrokerId> first_alive(const MetadataImage& image, const BrokerIds& replicas,
+                                    const BrokerIds& among) {
   for (BrokerId r : replicas) {
-    if (image.is_alive(r)) return r;
+    if (contains(among, r) && image.is_alive(r)) return r;
   }
   return std::nullopt;
 }
 
+// The ISR back at min.insync.replicas needs no stand-ins.
+void settle_elr(PartitionState& s, std::size_t min_insync) {
+  std::erase_if(s.elr, [&](BrokerId m) { return contains(s.isr, m); });
+  if (s.isr.size() >= min_insync) s.elr.clear();
+}
+
+// Dead members leave the ISR, in ISR order; each one that leaves it below
+// min.insync.replicas holds everything committed and joins the ELR.
+void shrink_isr(const MetadataImage& image, PartitionState& s, std::size_t min_insync) {
+  const BrokerIds before = s.isr;
+  for (BrokerId m : before) {
+    if (image.is_alive(m)) continue;
+    std::erase(s.isr, m);
+    if (s.isr.size() < min_insync && !contains(s.elr, m)) s.elr.push_back(m);
+  }
+}
+
+void elect(const MetadataImage& image, const PartitionState& state, PartitionState& next,
+           ElectionPolicy policy) {
+  next.leader = kNoLeader;
+  if (auto leader = first_alive(image, next.replicas, next.isr)) {
+    next.leader = *leader;
+  } else if (auto eligible = first_alive(image, next.replicas, next.elr)) {
+    next.leader = *eligible;
+    next.isr = BrokerIds{*eligible};
+  } else if (policy.unclean || policy.bug_unclean) {
+    // Unclean: whoever is alive leads, and the ISR restarts from it.
+    if (auto any = first_alive(image, state.replicas, state.replicas)) {
+      next.leader = *any;
+      next.isr = BrokerIds{*any};
+      next.elr.clear();
+    }
+  }
+}
+
 }  // namespace
+
+std::size_t effective_min_insync(const PartitionState& state, std::size_t min_insync) {
+  return std::clamp<std::size_t>(min_insync, 1, std::max<std::size_t>(state.replicas.size(), 1));
+}
+
+std::optional<BrokerId> clean_leader(const MetadataImage& image, const PartitionState& state) {
+  return first_alive(image, state.replicas, state.isr);
+}
 
 std::optional<PartitionChangeRecord> repair_partition(const MetadataImage& image,
                                                       const TopicId& topic, PartitionId partition,
                                                       const PartitionState& state,
                                                       ElectionPolicy policy) {
-  PartitionState next_state = state;
-  next_state.isr = shrink_isr(image, state.isr);
+  const std::size_t min_insync = effective_min_insync(state, policy.min_insync);
+  PartitionState next = state;
+  shrink_isr(image, next, min_insync);
   const bool leader_ok = state.leader != kNoLeader && image.is_alive(state.leader);
-  if (!leader_ok) {
-    next_state.leader = kNoLeader;
-    if (auto leader = clean_leader(image, next_state)) {
-      next_state.leader = *leader;
-    } else if (policy.unclean || policy.bug_unclean) {
-      // Unclean: whoever is alive leads, and the ISR restarts from it.
-      if (auto any = first_alive_replica(image, state.replicas)) {
-        next_state.leader = *any;
-        next_state.isr = BrokerIds{*any};
-      }
-    }
+  if (!leader_ok) elect(image, state, next, policy);
+  settle_elr(next, min_insync);
+  if (next.isr == state.isr && next.elr == state.elr && next.leader == state.leader) {
+    return std::nullopt;
   }
-  if (next_state.isr == state.isr && next_state.leader == state.leader) return std::nullopt;
   PartitionChangeRecord change{topic, partition, std::nullopt, std::nullopt, std::nullopt};
-  if (next_state.isr != state.isr) change.isr = next_state.isr;
-  if (next_state.leader != state.leader) change.leader = next_state.leader;
+  if (next.isr != state.isr) change.isr = next.isr;
+  if (next.leader != state.leader) change.leader = next.leader;
+  if (next.elr != state.elr) change.elr = next.elr;
+  return change;
+}
+
+BrokerIds elr_after_isr_change(const PartitionState& state, const BrokerIds& new_isr,
+                               std::size_t min_insync) {
+  PartitionState next = state;
+  next.isr = new_isr;
+  const std::size_t min = effective_min_insync(state, min_insync);
+  for (BrokerId m : state.isr) {
+    if (!contains(new_isr, m) && new_isr.size() < min && !contains(next.elr, m)) next.elr.push_back(m);
+  }
+  settle_elr(next, min);
+  return next.elr;
+}
+
+std::optional<PartitionChangeRecord> forget_unclean_replica(const TopicId& topic,
+                                                            PartitionId partition,
+                                                            const PartitionState& state,
+                                                            BrokerId broker) {
+  const bool in_isr = contains(state.isr, broker);
+  const bool in_elr = contains(state.elr, broker);
+  if (!in_isr && !in_elr) return std::nullopt;
+  if (state.isr.size() + state.elr.size() <= 1) return std::nullopt;  // the last hope stays
+  PartitionChangeRecord change{topic, partition, std::nullopt, std::nullopt, std::nullopt};
+  if (in_elr) change.elr = [&] { BrokerIds e = state.elr; std::erase(e, broker); return e; }();
+  if (in_isr) {
+    BrokerIds isr = state.isr;
+    std::erase(isr, broker);
+    change.isr = isr;
+    if (state.leader == broker) change.leader = kNoLeader;
+  }
   return change;
 }
 

@@ -5,17 +5,25 @@
 
 namespace castle::controller {
 
+namespace {
+
+bool unique(const BrokerIds& ids) {
+  return std::set<BrokerId>(ids.begin(), ids.end()).size() == ids.size();
+}
+
+}  // namespace
+
 bool is_well_formed(const PartitionState& p) {
-  if (p.replicas.empty() || p.isr.empty()) return false;
-  if (std::set<BrokerId>(p.replicas.begin(), p.replicas.end()).size() != p.replicas.size()) {
-    return false;
-  }
-  if (std::set<BrokerId>(p.isr.begin(), p.isr.end()).size() != p.isr.size()) return false;
+  if (p.replicas.empty() || (p.isr.empty() && p.elr.empty())) return false;
+  if (!unique(p.replicas) || !unique(p.isr) || !unique(p.elr)) return false;
   for (BrokerId r : p.replicas) {
     if (raw(r) < 0) return false;
   }
   for (BrokerId r : p.isr) {
     if (!contains(p.replicas, r)) return false;
+  }
+  for (BrokerId r : p.elr) {
+    if (!contains(p.replicas, r) || contains(p.isr, r)) return false;
   }
   if (p.leader != kNoLeader && !contains(p.isr, p.leader)) return false;
   return raw(p.leader_epoch) >= 0 && raw(p.partition_epoch) >= 0;
@@ -102,7 +110,7 @@ bool MetadataImage::apply_one(std::int64_t, const PartitionRecord& rec) {
   auto it = topics_.find(rec.topic_id);
   if (it == topics_.end() || raw(rec.partition) < 0) return false;
   if (it->second.partitions.count(rec.partition) != 0) return false;
-  PartitionState p{rec.replicas, rec.isr, rec.leader, rec.leader_epoch, rec.partition_epoch};
+  PartitionState p{rec.replicas, rec.isr, rec.leader, rec.leader_epoch, rec.partition_epoch, rec.elr};
   if (!is_well_formed(p)) return false;
   it->second.partitions.emplace(rec.partition, std::move(p));
   return true;
@@ -118,6 +126,7 @@ bool MetadataImage::apply_one(std::int64_t, const PartitionChangeRecord& rec) {
   PartitionState next_state = pit->second;
   if (rec.replicas) next_state.replicas = *rec.replicas;
   if (rec.isr) next_state.isr = *rec.isr;
+  if (rec.elr) next_state.elr = *rec.elr;
   if (rec.leader && *rec.leader != next_state.leader) {
     next_state.leader = *rec.leader;
     next_state.leader_epoch = next(next_state.leader_epoch);

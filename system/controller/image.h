@@ -40,10 +40,16 @@ struct BrokerState {
 
 struct PartitionState {
   BrokerIds replicas;  // preference order: the first is the preferred leader
-  BrokerIds isr;       // never empty; a subset of replicas
+  BrokerIds isr;       // a subset of replicas; empty only while elr is not
   BrokerId leader = kNoLeader;  // kNoLeader or a member of the ISR
   LeaderEpoch leader_epoch{0};
   PartitionEpoch partition_epoch{0};
+  // Eligible leader replicas (Kafka's KIP-966): replicas that left the ISR
+  // while it was below min.insync.replicas. The high watermark does not
+  // advance then, so each still holds every committed record, and one may
+  // lead when no ISR member is alive. Disjoint from the ISR; emptied once
+  // the ISR is back at min.insync.replicas.
+  BrokerIds elr;
   bool operator==(const PartitionState&) const = default;
 };
 
@@ -65,11 +71,13 @@ struct PartitionRef {
 };
 
 // Whether a partition state is well formed: replicas unique and non-empty,
-// ISR non-empty and within the replicas, leader none or in the ISR, epochs
-// not negative. Records and snapshots that break it are refused.
+// ISR and ELR unique, disjoint and within the replicas, not both empty,
+// leader none or in the ISR, epochs not negative. Records and snapshots
+// that break it are refused.
 bool is_well_formed(const PartitionState& p);
 
-inline constexpr std::int16_t kSnapshotVersion = 0;
+// Version 1 added the ELR; version 0 snapshots are still read.
+inline constexpr std::int16_t kSnapshotVersion = 1;
 
 class MetadataImage final : public raft::StateMachine {
  public:

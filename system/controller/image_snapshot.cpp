@@ -1,5 +1,6 @@
 // The image's snapshot codec: `i16 version | i64 last index | i64 last term
-// | i64 skipped | brokers | topics`, every map written in key order. restore()
+// | i64 skipped | brokers | topics`, every map written in key order (a
+// partition's ELR from version 1 on). restore()
 // decodes into a fresh image and checks it the way replay would have built
 // it (keys sorted and unique, partitions well formed), so that a corrupt
 // snapshot is refused as a whole and the current image stays untouched.
@@ -53,6 +54,7 @@ void write_partition(Writer& w, PartitionId index, const PartitionState& p) {
   w.write_int32(raw(p.leader));
   w.write_int32(raw(p.leader_epoch));
   w.write_int32(raw(p.partition_epoch));
+  write_broker_ids(w, p.elr);
 }
 
 void write_topic(Writer& w, const TopicState& t) {
@@ -64,7 +66,7 @@ void write_topic(Writer& w, const TopicState& t) {
 }
 
 // Reads a partition map; indexes must ascend and states be well formed.
-std::map<PartitionId, PartitionState> read_partitions(Reader& r) {
+std::map<PartitionId, PartitionState> read_partitions(Reader& r, std::int16_t version) {
   std::map<PartitionId, PartitionState> out;
   const std::size_t n = r.read_array_count();
   for (std::size_t i = 0; i < n && r.ok(); ++i) {
@@ -75,6 +77,7 @@ std::map<PartitionId, PartitionState> read_partitions(Reader& r) {
     p.leader = BrokerId{r.read_int32()};
     p.leader_epoch = LeaderEpoch{r.read_int32()};
     p.partition_epoch = PartitionEpoch{r.read_int32()};
+    if (version >= 1) p.elr = read_broker_ids(r);
     const bool ascending = out.empty() || out.rbegin()->first < index;
     if (r.ok() && (!ascending || raw(index) < 0 || !is_well_formed(p))) {
       r.fail(DecodeErrc::invalid_length);
@@ -84,12 +87,12 @@ std::map<PartitionId, PartitionState> read_partitions(Reader& r) {
   return out;
 }
 
-TopicState read_topic(Reader& r) {
+TopicState read_topic(Reader& r, std::int16_t version) {
   TopicState t;
   t.name = r.read_string();
   t.id = read_uuid(r);
   t.configs = read_configs(r);
-  t.partitions = read_partitions(r);
+  t.partitions = read_partitions(r, version);
   return t;
 }
 
@@ -111,7 +114,8 @@ std::vector<std::uint8_t> MetadataImage::snapshot() const {
 Result<void> MetadataImage::restore(std::span<const std::uint8_t> bytes) {
   Reader r(bytes);
   MetadataImage fresh;
-  if (r.read_int16() != kSnapshotVersion) r.fail(DecodeErrc::unsupported_version);
+  const std::int16_t version = r.read_int16();
+  if (version < 0 || version > kSnapshotVersion) r.fail(DecodeErrc::unsupported_version);
   fresh.last_applied_index_ = r.read_int64();
   fresh.last_applied_term_ = r.read_int64();
   fresh.skipped_count_ = r.read_int64();
@@ -124,7 +128,7 @@ Result<void> MetadataImage::restore(std::span<const std::uint8_t> bytes) {
   }
   const std::size_t topic_count = r.read_array_count();
   for (std::size_t i = 0; i < topic_count && r.ok(); ++i) {
-    TopicState t = read_topic(r);
+    TopicState t = read_topic(r, version);
     const bool ascending = fresh.topics_.empty() || fresh.topics_.rbegin()->first < t.id;
     const bool fresh_name = fresh.topic_ids_.count(t.name) == 0;
     if (r.ok() && (!ascending || !fresh_name || t.name.empty() || t.id.is_zero())) {

@@ -117,6 +117,7 @@ void write_body(Writer& w, const PartitionRecord& rec) {
   w.write_int32(raw(rec.leader));
   w.write_int32(raw(rec.leader_epoch));
   w.write_int32(raw(rec.partition_epoch));
+  write_broker_ids(w, rec.elr);
 }
 void read_body(Reader& r, PartitionRecord& rec) {
   rec.topic_id = read_uuid(r);
@@ -127,6 +128,7 @@ void read_body(Reader& r, PartitionRecord& rec) {
   rec.leader_epoch = LeaderEpoch{r.read_int32()};
   rec.partition_epoch = PartitionEpoch{r.read_int32()};
 }
+void read_body_v1(Reader& r, PartitionRecord& rec) { rec.elr = read_broker_ids(r); }
 
 // The optional leader is a presence byte then the id.
 void write_body(Writer& w, const PartitionChangeRecord& rec) {
@@ -136,6 +138,7 @@ void write_body(Writer& w, const PartitionChangeRecord& rec) {
   w.write_bool(rec.leader.has_value());
   w.write_int32(raw(rec.leader.value_or(kNoLeader)));
   write_optional_broker_ids(w, rec.replicas);
+  write_optional_broker_ids(w, rec.elr);
 }
 void read_body(Reader& r, PartitionChangeRecord& rec) {
   rec.topic_id = read_uuid(r);
@@ -147,6 +150,7 @@ void read_body(Reader& r, PartitionChangeRecord& rec) {
   if (has_leader == 1) rec.leader = leader;
   rec.replicas = read_optional_broker_ids(r);
 }
+void read_body_v1(Reader& r, PartitionChangeRecord& rec) { rec.elr = read_optional_broker_ids(r); }
 
 void write_body(Writer& w, const RemoveTopicRecord& rec) { write_uuid(w, rec.topic_id); }
 void read_body(Reader& r, RemoveTopicRecord& rec) { rec.topic_id = read_uuid(r); }
@@ -154,12 +158,17 @@ void read_body(Reader& r, RemoveTopicRecord& rec) { rec.topic_id = read_uuid(r);
 void write_body(Writer&, const NoOpRecord&) {}
 void read_body(Reader&, NoOpRecord&) {}
 
+// What version 1 appended to a record; nothing for most.
 template <class T>
-protocol::Decoded<MetadataRecord> read_record(Reader& r) {
+void read_body_v1(Reader&, T&) {}
+
+template <class T>
+protocol::Decoded<MetadataRecord> read_record(Reader& r, std::int16_t version) {
   // Built in place: moving a finished T into the variant trips GCC 12's
   // -Wmaybe-uninitialized on the optional members.
   MetadataRecord out(std::in_place_type<T>);
   read_body(r, std::get<T>(out));
+  if (version >= 1) read_body_v1(r, std::get<T>(out));
   r.expect_end();
   if (!r.ok()) return *r.error();
   return out;
@@ -200,18 +209,18 @@ protocol::Decoded<MetadataRecord> decode_record(std::span<const std::uint8_t> by
   const auto type = static_cast<RecordType>(r.read_int16());
   const std::int16_t version = r.read_int16();
   if (!r.ok()) return *r.error();
-  if (version != kRecordVersion) r.fail(DecodeErrc::unsupported_version);
+  if (version < kRecordVersionMin || version > kRecordVersion) r.fail(DecodeErrc::unsupported_version);
   if (!r.ok()) return *r.error();
   switch (type) {
-    case RecordType::register_broker: return read_record<RegisterBrokerRecord>(r);
-    case RecordType::fence_broker: return read_record<FenceBrokerRecord>(r);
-    case RecordType::unfence_broker: return read_record<UnfenceBrokerRecord>(r);
-    case RecordType::broker_shutdown: return read_record<BrokerShutdownRecord>(r);
-    case RecordType::topic: return read_record<TopicRecord>(r);
-    case RecordType::partition: return read_record<PartitionRecord>(r);
-    case RecordType::partition_change: return read_record<PartitionChangeRecord>(r);
-    case RecordType::remove_topic: return read_record<RemoveTopicRecord>(r);
-    case RecordType::no_op: return read_record<NoOpRecord>(r);
+    case RecordType::register_broker: return read_record<RegisterBrokerRecord>(r, version);
+    case RecordType::fence_broker: return read_record<FenceBrokerRecord>(r, version);
+    case RecordType::unfence_broker: return read_record<UnfenceBrokerRecord>(r, version);
+    case RecordType::broker_shutdown: return read_record<BrokerShutdownRecord>(r, version);
+    case RecordType::topic: return read_record<TopicRecord>(r, version);
+    case RecordType::partition: return read_record<PartitionRecord>(r, version);
+    case RecordType::partition_change: return read_record<PartitionChangeRecord>(r, version);
+    case RecordType::remove_topic: return read_record<RemoveTopicRecord>(r, version);
+    case RecordType::no_op: return read_record<NoOpRecord>(r, version);
   }
   // An unknown record type plays the part of an unknown API key.
   r.fail(DecodeErrc::unknown_api_key);

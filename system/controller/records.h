@@ -70,6 +70,7 @@ struct PartitionRecord {
   BrokerId leader = kNoLeader;
   LeaderEpoch leader_epoch{0};
   PartitionEpoch partition_epoch{0};
+  BrokerIds elr = {};  // version 1 on
   bool operator==(const PartitionRecord&) const = default;
 };
 
@@ -81,6 +82,7 @@ struct PartitionChangeRecord {
   std::optional<BrokerIds> isr;
   std::optional<BrokerId> leader;
   std::optional<BrokerIds> replicas;
+  std::optional<BrokerIds> elr = {};  // version 1 on
   bool operator==(const PartitionChangeRecord&) const = default;
 };
 
@@ -111,8 +113,10 @@ enum class RecordType : std::int16_t {
   no_op = 9,
 };
 
-// The version every record type is written at (and the only one read).
-inline constexpr std::int16_t kRecordVersion = 0;
+// The version every record type is written at. Version 1 added the ELR to
+// the partition records; version 0 records are still read (without one).
+inline constexpr std::int16_t kRecordVersion = 1;
+inline constexpr std::int16_t kRecordVersionMin = 0;
 
 // Bounds that a decoded record must respect; larger values are garbage.
 inline constexpr std::size_t kReplicasMax = 64;

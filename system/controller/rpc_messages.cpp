@@ -40,6 +40,7 @@ void write_body(Writer& w, const BrokerRegistrationRequest& m) {
   w.write_string(m.endpoint.host);
   w.write_int32(m.endpoint.port);
   w.write_nullable_string(m.rack);
+  w.write_bool(m.clean_shutdown);
 }
 void read_body(Reader& r, BrokerRegistrationRequest& m) {
   m.broker_id = BrokerId{r.read_int32()};
@@ -47,6 +48,7 @@ void read_body(Reader& r, BrokerRegistrationRequest& m) {
   m.endpoint.host = r.read_string();
   m.endpoint.port = r.read_int32();
   m.rack = r.read_nullable_string();
+  m.clean_shutdown = read_flag(r);
 }
 
 void write_body(Writer& w, const BrokerRegistrationResponse& m) {

@@ -39,6 +39,9 @@ struct BrokerRegistrationRequest {
   IncarnationId incarnation_id;  // drawn anew at every process start
   Endpoint endpoint;
   std::optional<std::string> rack;
+  // The process found its log directory marked as cleanly shut down: its
+  // logs hold everything it acknowledged (KIP-966 leaves it eligible).
+  bool clean_shutdown = false;
   bool operator==(const BrokerRegistrationRequest&) const = default;
 };
 

@@ -117,12 +117,23 @@ std::int64_t LeaderPartition::high_watermark_candidate() const {
   return hw;
 }
 
+// KIP-966: below min.insync.replicas (capped at the replica count) nothing
+// commits, so every replica that left the ISR while it was that small holds
+// everything committed: the controller's eligible leader replicas.
+bool LeaderPartition::isr_can_commit() const {
+  const std::size_t min = std::clamp<std::size_t>(
+      static_cast<std::size_t>(std::max(config_.min_insync_replicas, 1)), 1,
+      std::max<std::size_t>(state_.replicas.size(), 1));
+  return state_.isr.size() >= min;
+}
+
 bool LeaderPartition::maybe_advance_high_watermark() {
   if (!leader_) return false;
   const std::int64_t candidate = high_watermark_candidate();
   const std::int64_t current = log_.high_watermark();
   if (candidate <= current) return false;
-  if (candidate < epoch_start_offset_ && !bugs_.on(bug_hw_ignores_isr)) return false;
+  if (!bugs_.on(bug_hw_ignores_isr) && (candidate < epoch_start_offset_ || !isr_can_commit()))
+    return false;
   const auto r = log_.set_high_watermark(candidate);
   CASTLE_ASSERT(r.ok(), "a high watermark within the log is accepted");
   return true;

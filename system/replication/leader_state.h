@@ -11,6 +11,10 @@
 //   offsets at or past the leader epoch start offset (the log end when
 //   this broker became leader): until every ISR member holds everything
 //   the new leader inherited, the high watermark stays where it was.
+//   Nor does it move while the committed ISR is below min.insync.replicas
+//   (capped at the replica count; KIP-966): the replicas dropped from such
+//   an ISR then hold every committed record, and the controller keeps them
+//   eligible to lead (its ELR).
 // - A follower is caught up when its fetch offset reached the leader's log
 //   end as of its previous fetch (Kafka's lastCaughtUpTimeMs); one not
 //   caught up for replica.lag.time.max.ms leaves the ISR, and one outside
@@ -149,6 +153,7 @@ class LeaderPartition {
   LeaderPartition(storage::Log& log, std::int32_t self_id, PartitionState state,
                   LeaderConfig config, Bugs bugs, Instant now);
   bool maybe_advance_high_watermark();
+  bool isr_can_commit() const;
   std::int64_t high_watermark_candidate() const;
   bool follower_caught_up(const FollowerState& f, Instant now) const;
   void reset_followers(Instant now);

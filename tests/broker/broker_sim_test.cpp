@@ -4,7 +4,9 @@
 // synced, and bad input that closes a connection without hurting others.
 #include <gtest/gtest.h>
 
+#include "system/broker/topics.h"
 #include "tests/broker/broker_rig.h"
+#include "tests/sim/node_rig.h"
 
 namespace castle::broker::testing {
 namespace {
@@ -347,6 +349,36 @@ TEST(BrokerSim, DescribeConfigsDeleteTopicsAndAutoCreate) {
     md.topics = std::vector<std::string>{"bad name!"};
     EXPECT_EQ(w.call<MetadataResponse>(4, md).topics.at(0).error_code, ErrorCode::INVALID_TOPIC_EXCEPTION);
   }));
+}
+
+// The clean-shutdown marker tells the controller whether this start may
+// have lost acknowledged records (KIP-966): found only after a clean stop,
+// and consumed by the start that finds it, so a crash afterwards is unclean.
+TEST(BrokerSim, CleanShutdownMarkerIsFoundOnceAfterACleanStopOnly) {
+  sim::testing::NodeRig rig(31);
+  BrokerConfig config;
+  config.log_dir = "kafka-logs";
+  auto start = [&](bool* clean) {
+    return [&config, clean](Runtime& rt) {
+      TopicTable t(rt, config);
+      ASSERT_TRUE(t.load().ok());
+      *clean = t.started_clean();
+    };
+  };
+  bool clean = true;
+  ASSERT_TRUE(rig.run(start(&clean)));
+  EXPECT_FALSE(clean) << "a first start has no marker";
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    TopicTable t(rt, config);
+    ASSERT_TRUE(t.load().ok());
+    ASSERT_TRUE(t.mark_clean_shutdown().ok());
+  }));
+  rig.crash();  // the marker is durable: a crash after the clean stop keeps it
+  ASSERT_TRUE(rig.run(start(&clean)));
+  EXPECT_TRUE(clean);
+  rig.crash();
+  ASSERT_TRUE(rig.run(start(&clean)));
+  EXPECT_FALSE(clean) << "the marker was consumed by the previous start";
 }
 
 }  // namespace

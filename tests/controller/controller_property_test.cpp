@@ -3,14 +3,20 @@
 // creation and deletion, AlterPartition by the current leader with a random
 // ISR (sometimes with stale epochs), controlled shutdowns and controller
 // failovers that toggle unclean election, each decision committed into the
-// image. After every step the invariants of Kafka's metadata must hold:
-//   - every ISR is non-empty and within the replicas;
+// image. Registrations are clean or unclean at random, and the
+// min.insync.replicas of the controller and of topics varies. After every
+// step the invariants of Kafka's metadata (with KIP-966's ELR) must hold:
+//   - ISR and ELR are disjoint and within the replicas, not both empty;
 //   - a leader is in the ISR and the replicas and is alive (unfenced, not
 //     shutting down): fenced brokers lead nothing;
-//   - an ISR of more than one member holds only alive brokers;
+//   - the ISR holds only alive brokers;
+//   - the ELR is empty while the ISR is at min.insync.replicas;
 //   - leader epochs, partition epochs and broker epochs never decrease;
-//   - a new leader was in the ISR before its election, unless unclean
-//     election was allowed for the topic (then the ISR is just the leader);
+//   - a new leader was in the ISR or the ELR before its election, unless
+//     unclean election was allowed for the topic; from outside the ISR it
+//     becomes the whole ISR;
+//   - a broker just registered after an unclean shutdown is in no ISR or
+//     ELR, except as a partition's only eligible replica;
 //   - every record the controller proposed fitted the image.
 // The same property run with a planted bug must fail.
 
@@ -44,10 +50,21 @@ struct Run {
     // Mostly a restart with a new incarnation; sometimes a retry.
     const int inc = (b != nullptr && *rc::gen::inRange(0, 4) == 0) ? b->incarnation_id.bytes[0]
                                                                     : ++next_incarnation % 250;
+    const bool clean = *rc::gen::arbitrary<bool>();
     auto d = rig.controller.register_broker(
-        rig.image, {BrokerId{id}, incarnation(inc), Endpoint{"h", 9000 + id}, {}}, rig.now);
+        rig.image, {BrokerId{id}, incarnation(inc), Endpoint{"h", 9000 + id}, {}, clean}, rig.now);
     RC_ASSERT(d.response.error == ErrorCode::NONE);
     rig.commit(d.records);
+    if (!clean && !d.records.empty()) check_forgotten(BrokerId{id});
+  }
+
+  void check_forgotten(BrokerId id) const {
+    for (const auto& [tid, t] : rig.image.topics()) {
+      for (const auto& [index, p] : t.partitions) {
+        const bool eligible = contains(p.isr, id) || contains(p.elr, id);
+        RC_ASSERT(!eligible || p.isr.size() + p.elr.size() == 1);
+      }
+    }
   }
 
   void heartbeat_one(bool want_shutdown) {
@@ -69,6 +86,7 @@ struct Run {
     const int unclean = *rc::gen::inRange(0, 3);
     if (unclean == 1) configs["unclean.leader.election.enable"] = "true";
     if (unclean == 2) configs["unclean.leader.election.enable"] = "false";
+    if (*rc::gen::inRange(0, 3) == 0) configs["min.insync.replicas"] = std::to_string(*rc::gen::inRange(1, 4));
     auto d = rig.controller.create_topics(
         rig.image, {{{name, *rc::gen::inRange(1, 4), static_cast<std::int16_t>(*rc::gen::inRange(1, 4)),
                       configs}},
@@ -130,16 +148,18 @@ struct Run {
   }
 };
 
-void check_partition(const MetadataImage& image, const PartitionState& p) {
+void check_partition(const ControllerConfig& config, const MetadataImage& image,
+                     const TopicState& topic, const PartitionState& p) {
   RC_ASSERT(is_well_formed(p));
   if (p.leader != kNoLeader) {
     RC_ASSERT(contains(p.isr, p.leader));
     RC_ASSERT(contains(p.replicas, p.leader));
     RC_ASSERT(image.is_alive(p.leader));
   }
-  if (p.isr.size() > 1) {
-    for (BrokerId m : p.isr) RC_ASSERT(image.is_alive(m));
-  }
+  const std::size_t min = std::clamp<std::size_t>(
+      static_cast<std::size_t>(min_insync_replicas(config, topic)), 1, p.replicas.size());
+  if (p.isr.size() >= min) RC_ASSERT(p.elr.empty());
+  for (BrokerId m : p.isr) RC_ASSERT(image.is_alive(m));
 }
 
 // Compares one partition with its state before the step.
@@ -149,11 +169,12 @@ void check_transition(const ControllerConfig& config, const TopicState& topic,
   RC_ASSERT(after.partition_epoch >= before.partition_epoch);
   const bool new_leader = after.leader != before.leader && after.leader != kNoLeader;
   if (!new_leader || contains(before.isr, after.leader)) return;
-  // Only an unclean election may elect outside the ISR, and it makes the
-  // new leader the whole ISR. (A failover step changes the config but
-  // decides nothing, so the config now is the one that decided.)
-  RC_ASSERT(unclean_election_enabled(config, topic));
+  // From the ELR, or by an unclean election, and the new leader is the
+  // whole ISR. (A failover step changes the config but decides nothing, so
+  // the config now is the one that decided.)
   RC_ASSERT(after.isr == BrokerIds{after.leader});
+  if (contains(before.elr, after.leader)) return;
+  RC_ASSERT(unclean_election_enabled(config, topic));
 }
 
 void check_step(const MetadataImage& before, const Run& run) {
@@ -165,7 +186,7 @@ void check_step(const MetadataImage& before, const Run& run) {
   }
   for (const auto& [id, topic] : image.topics()) {
     for (const auto& [index, p] : topic.partitions) {
-      check_partition(image, p);
+      check_partition(run.rig.controller.config(), image, topic, p);
       if (const PartitionState* old = before.partition(id, index)) {
         check_transition(run.rig.controller.config(), topic, *old, p);
       }
@@ -177,6 +198,7 @@ void random_run(const std::set<std::string>& bugs) {
   ControllerConfig config;
   config.bugs = bugs;
   config.unclean_leader_election_enable = bugs.empty() && *rc::gen::inRange(0, 4) == 0;
+  config.min_insync_replicas = *rc::gen::inRange(1, 4);
   Run run(config);
   // Start from a running cluster with a topic, so that most of the steps
   // act on partitions rather than on an empty cluster.

@@ -113,7 +113,7 @@ TEST(ControllerElection, SilentBrokerIsFencedAfterTheSessionTimeoutAndLeadership
   EXPECT_GT(after.partition_epoch, before.partition_epoch);
 }
 
-TEST(ControllerElection, LastIsrMemberStaysWithNoLeaderAndReturnsAsLeader) {
+TEST(ControllerElection, LastIsrMemberMovesToTheElrWithNoLeaderAndReturnsAsLeader) {
   Rig rig;
   rig.start_brokers(2);
   rig.create("t", 1, 1);
@@ -123,7 +123,8 @@ TEST(ControllerElection, LastIsrMemberStaysWithNoLeaderAndReturnsAsLeader) {
   rig.heartbeat(other);
   rig.tick();
   EXPECT_EQ(rig.partition("t", 0).leader, kNoLeader);
-  EXPECT_EQ(rig.partition("t", 0).isr, BrokerIds{only});
+  EXPECT_EQ(rig.partition("t", 0).isr, BrokerIds{});
+  EXPECT_EQ(rig.partition("t", 0).elr, BrokerIds{only});
   // It comes back (same process, caught up): unfenced and leading again.
   const auto r = rig.heartbeat(raw(only));
   EXPECT_FALSE(r.is_fenced);
@@ -160,7 +161,8 @@ TEST(ControllerElection, NoAliveIsrMemberMeansOfflineWhenUncleanIsOff) {
   OutOfSync s({});
   const PartitionState& p = s.rig.partition("t", 0);
   EXPECT_EQ(p.leader, kNoLeader);
-  EXPECT_EQ(p.isr, BrokerIds{s.in_sync});
+  EXPECT_EQ(p.isr, BrokerIds{});
+  EXPECT_EQ(p.elr, BrokerIds{s.in_sync});
 }
 
 TEST(ControllerElection, UncleanElectionPicksAnAliveReplicaAndResetsTheIsr) {
@@ -179,6 +181,89 @@ TEST(ControllerElection, TopicSettingOverridesTheControllersUncleanSetting) {
   config.unclean_leader_election_enable = true;
   OutOfSync off_by_topic(config, {{"unclean.leader.election.enable", "false"}});
   EXPECT_EQ(off_by_topic.rig.partition("t", 0).leader, kNoLeader);
+}
+
+// ---- eligible leader replicas (KIP-966) ----
+
+// Three brokers, RF 3, min.insync.replicas 2; the leader has shrunk the ISR
+// to itself, dropping `first` (the ISR kept 2: not eligible) and then
+// `second` (the ISR fell below 2: eligible).
+struct Shrunk {
+  Rig rig;
+  BrokerId leader{0}, first{0}, second{0};
+  Shrunk() : rig(config()) {
+    rig.start_brokers(3);
+    rig.create("t", 1, 3);
+    const PartitionState p = rig.partition("t", 0);
+    leader = p.leader;
+    BrokerIds others;
+    for (BrokerId r : p.replicas)
+      if (r != leader) others.push_back(r);
+    first = others[0];
+    second = others[1];
+    CASTLE_ASSERT(rig.alter_isr("t", 0, BrokerIds{leader, second}) == ErrorCode::NONE, "shrink");
+    CASTLE_ASSERT(rig.alter_isr("t", 0, BrokerIds{leader}) == ErrorCode::NONE, "shrink");
+  }
+  static ControllerConfig config() {
+    ControllerConfig c;
+    c.min_insync_replicas = 2;
+    return c;
+  }
+  // Every broker but `silent` heartbeats past the session timeout.
+  void fence(BrokerId silent) {
+    rig.advance_ms(9001);
+    for (int i = 1; i <= 3; ++i)
+      if (BrokerId{i} != silent) rig.heartbeat(i);
+    rig.tick();
+  }
+};
+
+TEST(ControllerElr, ReplicasDroppedBelowMinIsrStayEligibleAndOneLeadsWhenTheIsrIsGone) {
+  Shrunk s;
+  EXPECT_EQ(s.rig.partition("t", 0).elr, BrokerIds{s.second});
+  s.fence(s.leader);
+  const PartitionState& p = s.rig.partition("t", 0);
+  // Not `first`: it left while the ISR could still commit without it.
+  EXPECT_EQ(p.leader, s.second);
+  EXPECT_EQ(p.isr, BrokerIds{s.second});
+  EXPECT_EQ(p.elr, BrokerIds{s.leader});
+  // The ISR back at min.insync.replicas empties the ELR.
+  EXPECT_EQ(s.rig.alter_isr("t", 0, BrokerIds{s.second, s.first}), ErrorCode::NONE);
+  EXPECT_EQ(s.rig.partition("t", 0).elr, BrokerIds{});
+}
+
+TEST(ControllerElr, UncleanRestartLeavesTheElrButACleanOneStays) {
+  Shrunk unclean;
+  unclean.fence(unclean.leader);
+  unclean.rig.register_broker(raw(unclean.leader), 2, /*clean=*/false);
+  EXPECT_EQ(unclean.rig.partition("t", 0).elr, BrokerIds{});
+  Shrunk clean;
+  clean.fence(clean.leader);
+  clean.rig.register_broker(raw(clean.leader), 2, /*clean=*/true);
+  EXPECT_EQ(clean.rig.partition("t", 0).elr, BrokerIds{clean.leader});
+}
+
+TEST(ControllerElr, TheLastIsrMemberBackFromAnUncleanRestartDoesNotLeadWhereAnotherIsEligible) {
+  // The leader, alone in the ISR, crashes and comes back at once (no
+  // session timeout): it is not re-elected with a log the crash shortened.
+  Shrunk s;
+  s.rig.register_broker(raw(s.leader), 2, /*clean=*/false);
+  s.rig.heartbeat(raw(s.leader));
+  const PartitionState& p = s.rig.partition("t", 0);
+  EXPECT_EQ(p.leader, s.second);
+  EXPECT_FALSE(contains(p.isr, s.leader));
+  EXPECT_FALSE(contains(p.elr, s.leader));
+}
+
+TEST(ControllerElr, TheOnlyEligibleReplicaStaysEligibleAfterAnUncleanRestart) {
+  Rig rig;
+  rig.start_brokers(2);
+  rig.create("t", 1, 1);
+  const BrokerId only = rig.partition("t", 0).leader;
+  rig.register_broker(raw(only), 2, /*clean=*/false);
+  EXPECT_EQ(rig.partition("t", 0).elr, BrokerIds{only});
+  rig.heartbeat(raw(only));
+  EXPECT_EQ(rig.partition("t", 0).leader, only);
 }
 
 TEST(ControllerElection, BecomingLeaderGivesEveryoneAFreshLease) {
@@ -214,9 +299,9 @@ TEST(ControllerShutdown, LeadershipMovesAwayBeforeTheBrokerMayStop) {
     EXPECT_FALSE(contains(s.isr, solo_leader)) << p;
     EXPECT_TRUE(rig.image.is_alive(s.leader)) << p;
   }
-  // Where it was the only ISR member it stays, with no leader.
+  // Where it was the only ISR member it stays eligible, with no leader.
   EXPECT_EQ(rig.partition("solo", 0).leader, kNoLeader);
-  EXPECT_EQ(rig.partition("solo", 0).isr, BrokerIds{solo_leader});
+  EXPECT_EQ(rig.partition("solo", 0).elr, BrokerIds{solo_leader});
   // It is never elected again, even by a tick.
   rig.tick();
   EXPECT_EQ(rig.partition("solo", 0).leader, kNoLeader);

@@ -68,12 +68,14 @@ inline MetadataRecord arb_record() {
                              arb_broker_ids(),
                              BrokerId{*rc::gen::arbitrary<std::int32_t>()},
                              LeaderEpoch{*rc::gen::arbitrary<std::int32_t>()},
-                             PartitionEpoch{*rc::gen::arbitrary<std::int32_t>()}};
+                             PartitionEpoch{*rc::gen::arbitrary<std::int32_t>()},
+                             arb_broker_ids()};
     case 6: {
       std::optional<BrokerId> leader;
       if (*rc::gen::arbitrary<bool>()) leader = BrokerId{*rc::gen::arbitrary<std::int32_t>()};
       return PartitionChangeRecord{arb_uuid(), PartitionId{*rc::gen::arbitrary<std::int32_t>()},
-                                   arb_optional_broker_ids(), leader, arb_optional_broker_ids()};
+                                   arb_optional_broker_ids(), leader, arb_optional_broker_ids(),
+                                   arb_optional_broker_ids()};
     }
     case 7:
       return RemoveTopicRecord{arb_uuid()};
@@ -115,14 +117,18 @@ inline MetadataRecord arb_plausible_record(std::int64_t index_max) {
     case 5: {
       BrokerIds replicas = small_broker_ids(1);
       BrokerIds isr(replicas.begin(), replicas.begin() + 1);
-      return PartitionRecord{small_topic_id(t), partition, replicas, isr, isr[0], {}, {}};
+      BrokerIds elr(replicas.begin() + 1, replicas.end());
+      if (*rc::gen::arbitrary<bool>()) elr.clear();
+      return PartitionRecord{small_topic_id(t), partition, replicas, isr, isr[0], {}, {}, elr};
     }
     case 6: {
       std::optional<BrokerId> leader;
       if (*rc::gen::arbitrary<bool>()) leader = BrokerId{*rc::gen::inRange(-1, 5)};
       std::optional<BrokerIds> isr;
       if (*rc::gen::arbitrary<bool>()) isr = small_broker_ids(1);
-      return PartitionChangeRecord{small_topic_id(t), partition, isr, leader, std::nullopt};
+      std::optional<BrokerIds> elr;
+      if (*rc::gen::inRange(0, 4) == 0) elr = small_broker_ids(0);
+      return PartitionChangeRecord{small_topic_id(t), partition, isr, leader, std::nullopt, elr};
     }
     case 7: return RemoveTopicRecord{small_topic_id(t)};
     default: return NoOpRecord{};

@@ -213,9 +213,10 @@ TEST(ControllerImage, SnapshotWithBrokenPartitionIsRefused) {
                     PartitionRecord{small_topic_id(0), PartitionId{0}, ids({1}), ids({1}),
                                     BrokerId{1}, {}, {}}});
   std::vector<std::uint8_t> bytes = image.snapshot();
-  // The last three int32s are leader, leader epoch, partition epoch; make
-  // the leader 9, which is outside the ISR.
-  bytes.at(bytes.size() - 9) = 9;
+  // The snapshot ends with leader, leader epoch, partition epoch (int32s)
+  // and the empty ELR (an int32 count); make the leader 9, which is
+  // outside the ISR.
+  bytes.at(bytes.size() - 13) = 9;
   MetadataImage target;
   EXPECT_FALSE(target.restore(bytes).ok());
   EXPECT_EQ(target, MetadataImage{});

@@ -62,10 +62,25 @@ TEST(ControllerRecords, ArbitraryRecordsRoundTrip) {
 // The layout is what every stored log holds: pin one record byte by byte.
 TEST(ControllerRecords, FenceRecordLayoutIsPinned) {
   const Bytes bytes = encode_record(FenceBrokerRecord{BrokerId{5}, BrokerEpoch{0x0102}});
-  const Bytes expected = {0, 2,  0, 0,  // type fence_broker, version 0
+  const Bytes expected = {0, 2,  0, 1,  // type fence_broker, version 1
                           0, 0,  0, 5,  // broker id
                           0, 0,  0, 0, 0, 0, 1, 2};  // epoch
   EXPECT_EQ(bytes, expected);
+}
+
+// Logs written before the ELR existed hold version 0 partition records:
+// they still read, with an empty ELR.
+TEST(ControllerRecords, VersionZeroPartitionRecordsReadWithoutAnElr) {
+  PartitionRecord rec{Uuid{}, PartitionId{3}, {BrokerId{1}, BrokerId{2}}, {BrokerId{2}},
+                      BrokerId{2}, LeaderEpoch{4}, PartitionEpoch{5}, {BrokerId{1}}};
+  rec.topic_id.bytes[0] = 7;
+  Bytes bytes = encode_record(rec);
+  bytes[3] = 0;                         // version 0 ...
+  bytes.resize(bytes.size() - 8);       // ... has no ELR array (count 1, one id)
+  auto back = decode_record(bytes);
+  ASSERT_TRUE(back.ok());
+  rec.elr.clear();
+  EXPECT_EQ(std::get<PartitionRecord>(back.value()), rec);
 }
 
 TEST(ControllerRecords, EveryTruncationIsAnError) {
@@ -92,7 +107,7 @@ TEST(ControllerRecords, UnknownTypeAndVersionAreErrors) {
   EXPECT_EQ(unknown.error().errc, DecodeErrc::unknown_api_key);
   auto zero = decode_record(Bytes{0, 0, 0, 0});
   EXPECT_FALSE(zero.ok());
-  auto version = decode_record(Bytes{0, 9, 0, 1});
+  auto version = decode_record(Bytes{0, 9, 0, 2});
   ASSERT_FALSE(version.ok());
   EXPECT_EQ(version.error().errc, DecodeErrc::unsupported_version);
 }

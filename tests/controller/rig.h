@@ -45,9 +45,11 @@ struct Rig {
   void advance_ms(std::int64_t ms) { now += milliseconds(ms); }
 
   // Registers and returns the new broker epoch (the registration's index).
-  BrokerEpoch register_broker(int id, int inc = 1) {
+  // `clean`: the process found its clean-shutdown marker.
+  BrokerEpoch register_broker(int id, int inc = 1, bool clean = false) {
     auto d = controller.register_broker(
-        image, {BrokerId{id}, incarnation(inc), Endpoint{"b" + std::to_string(id), 9000 + id}, {}},
+        image,
+        {BrokerId{id}, incarnation(inc), Endpoint{"b" + std::to_string(id), 9000 + id}, {}, clean},
         now);
     CASTLE_ASSERT(d.response.error == ErrorCode::NONE, "registration refused");
     if (d.records.empty()) return d.response.broker_epoch;
@@ -78,6 +80,17 @@ struct Rig {
   }
 
   void tick() { commit(controller.tick(image, now)); }
+
+  // The partition's leader asks for `isr`; the error AlterPartition gave.
+  ErrorCode alter_isr(const std::string& topic, int p, const BrokerIds& isr) {
+    const PartitionState s = partition(topic, p);
+    auto d = controller.alter_partition(
+        image, {s.leader, image.broker(s.leader)->epoch,
+                {{image.topic(topic)->id, {{PartitionId{p}, s.leader_epoch, isr, s.partition_epoch}}}}});
+    commit(d.records);
+    if (d.response.error != ErrorCode::NONE) return d.response.error;
+    return d.response.topics.at(0).partitions.at(0).error;
+  }
 
   const PartitionState& partition(const std::string& topic, int p) const {
     const PartitionState* s = image.partition(topic, PartitionId{p});

@@ -50,6 +50,33 @@ TEST(LeaderState, HighWatermarkIsTheMinimumLogEndOverTheIsr) {
   });
 }
 
+// KIP-966: an ISR below min.insync.replicas commits nothing, so the
+// replicas the controller dropped from it (its ELR) hold all that is
+// committed. A min.insync.replicas above the replica count is capped.
+TEST(LeaderState, HighWatermarkStaysWhileTheIsrIsBelowMinInsync) {
+  ReplRig rig(10);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0}, LeaderConfig{30000, 2});
+    LeaderPartition& l = *rig.b(0).leader;
+    append_n(rig, 0, 3, rt);
+    EXPECT_EQ(l.high_watermark(), 0);
+    ASSERT_TRUE(l.on_partition_state(PartitionState{1, 1, {0, 1, 2}, {0, 1}}, rt.now()).ok());
+    EXPECT_TRUE(l.on_follower_fetch(1, 3, rt.now()));
+    EXPECT_EQ(l.high_watermark(), 3);
+  });
+  ReplRig capped(11);
+  capped.open_all();
+  capped.run([&](Runtime& rt) {
+    capped.make_leader(0, 1, {0, 1, 2}, LeaderConfig{30000, 5});
+    append_n(capped, 0, 2, rt);
+    LeaderPartition& l = *capped.b(0).leader;
+    EXPECT_FALSE(l.on_follower_fetch(1, 2, rt.now()));
+    EXPECT_TRUE(l.on_follower_fetch(2, 2, rt.now()));
+    EXPECT_EQ(l.high_watermark(), 2);
+  });
+}
+
 TEST(LeaderState, PlantedBugHwIgnoresIsrCommitsOnAppend) {
   ReplRig rig(2);
   rig.open_all();
@@ -199,11 +226,13 @@ TEST(LeaderState, AcksAllTimesOutFailsOnLeadershipLossAndOnTooSmallIsr) {
     auto lost = std::make_shared<std::optional<ErrorCode>>();
     rt.spawn("producer", [&rt, leader, lost] { *lost = leader->await_ack(rt, 0, rt.now() + seconds(10)); });
     rt.sleep_for(milliseconds(10));
-    // The ISR drops to the leader alone while the produce waits: the high
-    // watermark passes it, but too few replicas hold it.
+    // The ISR drops to the leader alone while the produce waits. Below
+    // min.insync.replicas nothing commits (KIP-966): the high watermark
+    // stays, and the produce waits for the ISR to grow back.
     ASSERT_TRUE(l.on_partition_state(PartitionState{1, 1, {0, 1, 2}, {0}}, rt.now()).ok());
     rt.sleep_for(milliseconds(1));
-    EXPECT_EQ(*lost, ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+    EXPECT_EQ(l.high_watermark(), 0);
+    EXPECT_FALSE(lost->has_value());
     EXPECT_EQ(l.check_append(-1), ErrorCode::NOT_ENOUGH_REPLICAS);
     EXPECT_EQ(l.check_append(1), ErrorCode::NONE);
 
@@ -217,6 +246,7 @@ TEST(LeaderState, AcksAllTimesOutFailsOnLeadershipLossAndOnTooSmallIsr) {
     l.resign();
     rt.sleep_for(milliseconds(1));
     EXPECT_EQ(*resigned, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+    EXPECT_EQ(*lost, ErrorCode::NOT_LEADER_OR_FOLLOWER);
     EXPECT_EQ(l.check_append(1), ErrorCode::NOT_LEADER_OR_FOLLOWER);
   });
 }
