@@ -23,6 +23,18 @@ OffsetForLeaderEpochResponse::Partition end_offset(RequestContext& ctx, const st
     out.error_code = p.error();
     return out;
   }
+  // A cluster leader answers as replication defines it (an epoch older
+  // than all it knows ended where its first one starts): a follower given
+  // no answer would ask again forever.
+  if (p->leader) {
+    const auto a = p->leader->end_offset_for_epoch(
+        {{topic, protocol::raw(in.partition)}, protocol::raw(in.current_leader_epoch),
+         protocol::raw(in.leader_epoch)});
+    out.error_code = a.error;
+    out.leader_epoch = protocol::LeaderEpoch{a.leader_epoch};
+    out.end_offset = protocol::Offset{a.end_offset};
+    return out;
+  }
   if (auto found = p->log->end_offset_for_epoch(protocol::raw(in.leader_epoch))) {
     out.leader_epoch = protocol::LeaderEpoch{found->first};
     out.end_offset = protocol::Offset{found->second};

@@ -15,6 +15,7 @@ using controller::raw;
 namespace {
 
 struct Asked {
+  std::string topic;
   controller::TopicId topic_id;
   std::int32_t index = 0;
   std::shared_ptr<repl::LeaderPartition> partition;
@@ -43,6 +44,25 @@ void add_to_request(controller::AlterPartitionRequest& req, const Asked& a,
   for (std::int32_t id : isr) part.new_isr.push_back(controller::BrokerId{id});
   part.partition_epoch = controller::PartitionEpoch{a.partition->partition_epoch()};
   req.topics.back().partitions.push_back(std::move(part));
+}
+
+std::string id_list(const std::vector<std::int32_t>& ids) {
+  std::string out;
+  for (std::int32_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return out;
+}
+
+// What the controller answered to one partition's change: why an ISR does
+// not grow back is otherwise invisible in a trace.
+void trace_answer(Runtime& rt, const std::string& topic, const Asked& a,
+                  const controller::AlterPartitionResponse::Partition* answer) {
+  std::vector<std::int32_t> isr;
+  if (answer != nullptr)
+    for (auto id : answer->isr) isr.push_back(raw(id));
+  const auto error = answer == nullptr ? -1 : static_cast<std::int64_t>(answer->error);
+  CASTLE_TRACE(rt.tracer(), "broker.isr_change",
+               {{"topic", topic}, {"partition", std::int64_t{a.index}},
+                {"asked", id_list(a.partition->maximal_isr())}, {"error", error}, {"isr", id_list(isr)}});
 }
 
 // Adopts or drops one partition's change as the controller answered it.
@@ -86,7 +106,7 @@ void ReplicaManager::isr_round(ControllerChannel& channel, controller::BrokerEpo
     auto isr = proposed_isr(p, now);
     if (isr.empty()) continue;
     p.begin_isr_change(isr);
-    asked.push_back({led.topic_id, tp.partition, led.partition});
+    asked.push_back({tp.topic, led.topic_id, tp.partition, led.partition});
     add_to_request(req, asked.back(), isr);
   }
   if (asked.empty()) return;
@@ -95,7 +115,11 @@ void ReplicaManager::isr_round(ControllerChannel& channel, controller::BrokerEpo
   auto resp = channel.call<controller::AlterPartitionResponse>(req);
   const Instant after = b_.rt.now();
   const bool failed = !resp || resp->error != controller::ErrorCode::NONE;
-  for (const Asked& a : asked) settle(a, failed ? nullptr : find_answer(*resp, a), after);
+  for (const Asked& a : asked) {
+    const auto* answer = failed ? nullptr : find_answer(*resp, a);
+    trace_answer(b_.rt, a.topic, a, answer);
+    settle(a, answer, after);
+  }
 }
 
 }  // namespace castle::broker

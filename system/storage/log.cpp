@@ -162,7 +162,9 @@ struct Log::Impl {
   // Everything else.
   Result<void> flush();
   Result<void> write_epochs();
+  Result<void> write_epochs_or_restore(const std::vector<EpochEntry>& before);
   Result<void> maybe_assign_epoch(std::int32_t epoch, std::int64_t start_offset);
+  Result<void> assign_epoch_of_batch(std::int32_t epoch, std::int64_t base_offset);
   void truncate_epochs_from_start(std::int64_t offset);
   void set_hw(std::int64_t hw);
   void tell_appended(std::span<const std::uint8_t> bytes) const;
@@ -170,6 +172,7 @@ struct Log::Impl {
   Result<void> truncate_fully(std::int64_t offset);
   Result<void> truncate(std::int64_t offset);
   std::size_t segment_index_for(std::int64_t offset) const;
+  bool epochs_agree(std::span<const std::uint8_t> bytes) const;
   Result<ReadResult> read(std::int64_t offset, std::size_t max_bytes,
                           std::optional<std::int64_t> max_offset, std::vector<std::uint8_t> reuse);
   Result<int> enforce_retention();
@@ -407,7 +410,7 @@ Result<AppendResult> Log::Impl::append(std::span<const std::uint8_t> bytes, std:
   // entry past the log end, which the next open drops.
   for (const BatchInfo& b : infos) {
     const BatchView view(bytes.subspan(static_cast<std::size_t>(b.position), b.size_bytes));
-    if (auto r = maybe_assign_epoch(view.leader_epoch(), b.base_offset); !r) return r.error();
+    if (auto r = assign_epoch_of_batch(view.leader_epoch(), b.base_offset); !r) return r.error();
   }
   if (auto r = maybe_roll(bytes.size(), infos.back().next_offset, now); !r) return r.error();
   if (auto r = active().append(bytes, infos); !r) return r.error();
@@ -519,10 +522,34 @@ Result<void> Log::Impl::write_epochs() {
 Result<void> Log::Impl::maybe_assign_epoch(std::int32_t epoch, std::int64_t start_offset) {
   if (epoch < 0) return ok_result();
   if (!epochs.empty() && epoch <= epochs.back().epoch) return ok_result();
+  const auto before = epochs;
   // A new epoch supersedes entries that claim offsets from its start on.
   std::erase_if(epochs, [start_offset](const EpochEntry& e) { return e.start_offset >= start_offset; });
   epochs.push_back({epoch, start_offset});
-  return write_epochs();
+  return write_epochs_or_restore(before);
+}
+
+// The cache in memory must not run ahead of its checkpoint: an append whose
+// epoch could not be saved fails, and the cache stays as it was (else a
+// restart would reuse an epoch that batches already carry).
+Result<void> Log::Impl::write_epochs_or_restore(const std::vector<EpochEntry>& before) {
+  auto r = write_epochs();
+  if (!r) epochs = before;
+  return r;
+}
+
+// A batch appended at base_offset (the log end): entries from there on hold
+// no records yet, and one of another epoch was a leadership that wrote
+// nothing here (or a write that failed after its entry was saved), so the
+// batch's epoch takes their place. Otherwise as maybe_assign_epoch.
+Result<void> Log::Impl::assign_epoch_of_batch(std::int32_t epoch, std::int64_t base_offset) {
+  const auto before = epochs;
+  const bool dropped = std::erase_if(epochs, [&](const EpochEntry& e) {
+    return e.start_offset >= base_offset && e.epoch != epoch;
+  }) > 0;
+  const bool added = epoch >= 0 && (epochs.empty() || epoch > epochs.back().epoch);
+  if (added) epochs.push_back({epoch, base_offset});
+  return dropped || added ? write_epochs_or_restore(before) : ok_result();
 }
 
 // Entries wholly below the log start collapse into one starting at it.
@@ -642,6 +669,23 @@ Result<int> Log::Impl::enforce_retention() {
 
 // ---------------------------------------------------------------- reads
 
+// The partition leader epoch lies outside the CRC (the broker assigns it),
+// so a bit flipped there passes the checksum. Each batch read must carry
+// the epoch the epoch cache says covers its base offset; offsets before the
+// cache's first entry are not checked.
+bool Log::Impl::epochs_agree(std::span<const std::uint8_t> bytes) const {
+  std::size_t at = 0;
+  while (at + batch_header_bytes <= bytes.size()) {
+    const BatchView view(bytes.subspan(at));
+    const std::int64_t base = view.base_offset();
+    auto covering = std::upper_bound(epochs.begin(), epochs.end(), base,
+                                     [](std::int64_t o, const EpochEntry& e) { return o < e.start_offset; });
+    if (covering != epochs.begin() && std::prev(covering)->epoch != view.leader_epoch()) return false;
+    at += view.size_bytes();
+  }
+  return true;
+}
+
 Result<ReadResult> Log::Impl::read(std::int64_t offset, std::size_t max_bytes,
                                    std::optional<std::int64_t> max_offset,
                                    std::vector<std::uint8_t> reuse) {
@@ -658,6 +702,7 @@ Result<ReadResult> Log::Impl::read(std::int64_t offset, std::size_t max_bytes,
                                    &result.next_offset);
     if (!bytes) return bytes.error();
     if (!bytes->empty() || segments[i]->next_offset() > offset) {
+      if (!epochs_agree(*bytes)) return segment_corrupt;
       result.bytes = std::move(*bytes);
       break;
     }
@@ -749,7 +794,9 @@ void Log::set_observer(LogObserver* observer) { impl_->observer = observer; }
 
 Result<void> Log::assign_epoch(std::int32_t epoch, std::int64_t start_offset) {
   auto guard = impl_->lock();
-  if (epoch < 0 || start_offset < 0) return std::errc::invalid_argument;
+  // An epoch starting below the log end would claim batches written in
+  // another epoch, which reads take for corruption (epochs_agree).
+  if (epoch < 0 || start_offset < impl_->log_end()) return std::errc::invalid_argument;
   return impl_->maybe_assign_epoch(epoch, start_offset);
 }
 

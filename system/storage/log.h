@@ -141,7 +141,8 @@ class Log {
   std::int64_t recovery_point() const;
   std::int64_t high_watermark() const;
   Result<void> set_high_watermark(std::int64_t hw);  // checkpointed on flush()
-  // Leader epoch cache: epoch -> start offset.
+  // Leader epoch cache: epoch -> start offset. A new leader's epoch starts
+  // at the log end (or past it); an earlier start is invalid_argument.
   Result<void> assign_epoch(std::int32_t epoch, std::int64_t start_offset);
   const std::vector<EpochEntry>& epochs() const;
   // (epoch, end offset) for OffsetForLeaderEpoch: the largest epoch <= the

@@ -373,16 +373,19 @@ class Runner {
   }
 
   // Mostly the next epoch from the log end (a new leader), sometimes from
-  // an earlier offset, a stale epoch or an invalid one.
+  // an earlier offset (refused: it would relabel written batches), a stale
+  // epoch or an invalid one.
   std::string do_assign_epoch(Log& log, const Op& op) {
     const std::int32_t latest = model_.epochs.empty() ? model_.leader_epoch : model_.epochs.back().epoch;
     const std::int32_t epoch = op.a % 5 == 0 ? -1 : latest + static_cast<std::int32_t>(op.a % 4) - 1;
     const std::int64_t from =
         op.b % 3 == 0 ? model_.start + static_cast<std::int64_t>(op.b % (model_.end() - model_.start + 1)) : model_.end();
-    const Epochs after = assigned(model_.epochs, epoch, from);
-    model_.epochs_on_disk.push_back(after);
     auto r = log.assign_epoch(epoch, from);
     if (epoch < 0) return r.ok() || r.error() != std::errc::invalid_argument ? "assign_epoch(-1) not refused" : "";
+    if (from < model_.end())
+      return r.ok() || r.error() != std::errc::invalid_argument ? "assign_epoch below the log end not refused" : "";
+    const Epochs after = assigned(model_.epochs, epoch, from);
+    model_.epochs_on_disk.push_back(after);
     if (!r.ok()) return "assign_epoch failed: " + r.error().message();
     model_.epochs = after;
     model_.leader_epoch = std::max(model_.leader_epoch, epoch);
