@@ -232,5 +232,68 @@ TEST(LogFaults, EnospcFailsTheAppendAndLosesNothing) {
   EXPECT_EQ(scan.batches, acked);
 }
 
+// Proves that a bit flipped in a batch's partition leader epoch, which lies
+// outside the CRC, is caught on read: the epoch cache says which epoch
+// covers the offset, and a read never returns the batch.
+TEST(LogFaults, BitFlipInTheLeaderEpochIsCaughtOnRead) {
+  LogRig rig(16);
+  std::vector<Bytes> batches;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    Rng rng(7);
+    batches = append_batches(*rig.log(), rng, 5);
+    ASSERT_TRUE(rig.log()->flush().ok());
+  }));
+  ASSERT_EQ(batches.size(), 5u);
+  const std::int64_t bad_base = BatchView(batches[3]).base_offset();
+  ASSERT_TRUE(rig.disk().flip_bit(segment0, position_of(batches, 3) + 14, 2));  // epoch: bytes 12..15
+  ASSERT_TRUE(rig.run([&](Runtime&) {
+    auto bad = rig.log()->read(bad_base, 1 << 20);
+    EXPECT_FALSE(bad.ok()) << "a batch whose epoch the cache contradicts is never served";
+    EXPECT_TRUE(read_is_clean(rig.log()->read(0, 1 << 20), bad_base));
+    EXPECT_TRUE(rig.log()->read(0, 1).ok()) << "batches before the damage stay readable";
+  }));
+}
+
+// Proves that an epoch whose cache entry could not be saved (the disk is
+// full) is not kept in memory either: the append fails, and a restart could
+// otherwise hand out an epoch that batches already carry.
+TEST(LogFaults, AnEpochThatCouldNotBeSavedIsNotKept) {
+  LogRig rig(17);
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    Rng rng(8);
+    ASSERT_EQ(append_batches(*rig.log(), rng, 2).size(), 2u);
+    sim::DiskConfig c = rig.disk().config();
+    c.capacity_bytes = rig.disk().used_bytes();
+    rig.disk().set_config(c);
+    auto r = rig.log()->append_as_leader(testing::make_batch(rng, 1, 10, 9000), 2);
+    EXPECT_FALSE(r.ok());
+    ASSERT_FALSE(rig.log()->epochs().empty());
+    EXPECT_EQ(rig.log()->epochs().back().epoch, 1);
+  }));
+}
+
+// Proves that an epoch entry at the log end that holds no records (a
+// leadership that wrote nothing) gives way to the epoch of the batch a
+// follower then writes there, so the cache says what the log holds.
+TEST(LogFaults, AnEmptyEpochAtTheLogEndGivesWayToTheBatchWrittenThere) {
+  LogRig rig(18);
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    Rng rng(9);
+    ASSERT_EQ(append_batches(*rig.log(), rng, 2).size(), 2u);
+    const std::int64_t end = rig.log()->log_end_offset();
+    ASSERT_TRUE(rig.log()->assign_epoch(5, end).ok());
+    EXPECT_FALSE(rig.log()->assign_epoch(6, end - 1).ok()) << "an epoch may not start below the log end";
+    const Bytes b = testing::as_stored(testing::make_batch(rng, 1, 10, 9000), end, 3);
+    ASSERT_TRUE(rig.log()->append_as_follower(b).ok());
+    ASSERT_FALSE(rig.log()->epochs().empty());
+    EXPECT_EQ(rig.log()->epochs().back().epoch, 3);
+    EXPECT_EQ(rig.log()->epochs().back().start_offset, end);
+    EXPECT_TRUE(rig.log()->read(end, 1 << 20).ok());
+  }));
+}
+
 }  // namespace
 }  // namespace castle::storage
