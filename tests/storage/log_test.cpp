@@ -465,6 +465,50 @@ TEST(Log, TruncateToMiddleAndAcrossSegments) {
   }));
 }
 
+// Records what a LogObserver is told, as text.
+struct Recorder : LogObserver {
+  std::vector<std::string> calls;
+  void on_append(std::int64_t base, std::int64_t last, std::uint32_t crc) override {
+    calls.push_back("append " + std::to_string(base) + ".." + std::to_string(last) + " " +
+                    std::to_string(crc));
+  }
+  void on_truncate(std::int64_t offset) override { calls.push_back("truncate " + std::to_string(offset)); }
+  void on_high_watermark(std::int64_t hw) override { calls.push_back("hw " + std::to_string(hw)); }
+};
+
+// Proves the observer hears every change of the log that replication's
+// invariants need: each appended batch (leader and follower paths, with its
+// CRC field), each truncation (full ones at 0) and each high watermark move,
+// in order, and nothing for reads or a truncation past the end.
+TEST(Log, ObserverHearsAppendsTruncationsAndHighWatermarks) {
+  Rig rig(9);
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto log = open_log(rt, small_segments());
+    ASSERT_TRUE(log);
+    Recorder r;
+    log->set_observer(&r);
+    const Bytes first = make_batch(2, now_ms(rt));
+    append_ok(*log, first, 1);
+    Bytes stored = make_batch(3, now_ms(rt));
+    set_base_offset(stored, 2);
+    set_leader_epoch(stored, 1);
+    ASSERT_TRUE(log->append_as_follower(stored).ok());
+    ASSERT_TRUE(log->set_high_watermark(4).ok());
+    ASSERT_TRUE(log->read(0, 1 << 16).ok());
+    ASSERT_TRUE(log->truncate_to(4).ok());
+    ASSERT_TRUE(log->truncate_to(10).ok());  // past the end: nothing cut
+    ASSERT_TRUE(log->truncate_fully_and_start_at(7).ok());
+    const std::string crc0 = std::to_string(BatchView(first).crc());
+    const std::string crc1 = std::to_string(BatchView(stored).crc());
+    // A cut inside batch 2..4 drops it (the observer hears the offset asked
+    // for: every batch reaching it is gone), and the high watermark follows
+    // the log end down; a full truncation restarts both at the new start.
+    const std::vector<std::string> want = {"append 0..1 " + crc0, "append 2..4 " + crc1, "hw 4",
+                                           "truncate 4", "hw 2", "truncate 0", "hw 7"};
+    EXPECT_EQ(r.calls, want);
+  }));
+}
+
 // Proves delete_records_before advances the log start (checkpointed),
 // deletes segments wholly below it and keeps the one it falls into.
 TEST(Log, DeleteRecordsBefore) {
