@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
+#include <string>
+#include <vector>
+
+#include "checkers/trace_keys.h"
 
 namespace castle::checkers {
 
@@ -13,22 +16,31 @@ struct Batch {
   bool same(const Batch& o) const { return base == o.base && last == o.last && crc == o.crc; }
 };
 
-using Batches = std::map<std::int64_t, Batch>;  // by base offset
+// A replica's batches by base offset. Appends come in offset order and a
+// cut drops a tail, so a sorted vector serves where a tree allocated a node
+// per batch.
+using Batches = std::vector<Batch>;
+using Committed = std::map<std::int64_t, Batch>;  // by base offset
 
 std::string text(const Batch& b) {
   return "[" + std::to_string(b.base) + ".." + std::to_string(b.last) + " crc " +
          std::to_string(b.crc) + "]";
 }
 
+Batches::iterator first_from(Batches& batches, std::int64_t base) {
+  return std::lower_bound(batches.begin(), batches.end(), base,
+                          [](const Batch& b, std::int64_t o) { return b.base < o; });
+}
+
 // Drops every batch reaching offset or beyond (a cut inside a batch drops it).
 void cut(Batches& batches, std::int64_t offset) {
-  auto it = batches.lower_bound(offset);
-  if (it != batches.begin() && std::prev(it)->second.last >= offset) --it;
+  auto it = first_from(batches, offset);
+  if (it != batches.begin() && std::prev(it)->last >= offset) --it;
   batches.erase(it, batches.end());
 }
 
 // The committed batch overlapping b that differs from it, if any.
-const Batch* conflict(const Batches& committed, const Batch& b) {
+const Batch* conflict(const Committed& committed, const Batch& b) {
   auto it = committed.upper_bound(b.last);
   while (it != committed.begin()) {
     --it;
@@ -38,6 +50,8 @@ const Batch* conflict(const Batches& committed, const Batch& b) {
   return nullptr;
 }
 
+// Partitions and nodes go by id (trace_keys.h): this invariant sees every
+// replica event of the run.
 class Replication : public TraceInvariant {
  public:
   explicit Replication(ReplicationInvariantOptions o) : options_(o) {}
@@ -46,12 +60,13 @@ class Replication : public TraceInvariant {
   void observe(const TraceEvent& e) override {
     if (e.kind == "node.crash") return on_crash(e.node);
     if (e.kind.rfind("replica.", 0) != 0) return;
-    const std::string key = e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));
-    Replica& r = replicas_[{key, e.node}];
+    const std::uint32_t key = keys_.partition(e);
+    if (key >= partitions_.size()) partitions_.resize(key + 1);
+    Replica& r = replica(key, keys_.node(e.node));
     if (e.kind == "replica.append") {
       const Batch b{e.int_field("base"), e.int_field("last"), e.int_field("crc")};
       cut(r.batches, b.base);
-      r.batches[b.base] = b;
+      r.batches.push_back(b);
     } else if (e.kind == "replica.truncate") {
       truncate(r, e.int_field("offset"));
     } else if (e.kind == "replica.open") {
@@ -75,8 +90,29 @@ class Replication : public TraceInvariant {
     std::int64_t checked_to = 0;   // batches below this were compared already
   };
 
-  void report(const char* type, const std::string& key, std::string description) {
-    anomalies_.push_back({type, key, std::move(description), {}});
+  struct Partition {
+    std::vector<Replica> replicas;  // by node id
+    std::vector<bool> present;      // by node id: whether that node has a replica
+    Committed committed;            // the reference batches
+    std::int64_t committed_hw = 0;  // the highest high watermark
+    bool witnessed = false;         // a loss was witnessed
+    std::map<std::int64_t, std::string> leaders;  // epoch -> node
+  };
+
+  Replica& replica(std::uint32_t key, std::uint32_t node) {
+    Partition& p = partitions_[key];
+    if (node >= p.replicas.size()) {
+      p.replicas.resize(node + 1);
+      p.present.resize(node + 1, false);
+    }
+    p.present[node] = true;
+    return p.replicas[node];
+  }
+
+  const std::string& name_of(std::uint32_t key) const { return keys_.partition_name(key); }
+
+  void report(const char* type, std::uint32_t key, std::string description) {
+    anomalies_.push_back({type, name_of(key), std::move(description), {}});
   }
 
   void truncate(Replica& r, std::int64_t offset) {
@@ -88,13 +124,15 @@ class Replication : public TraceInvariant {
   // replica holds an offset below the highest high watermark published,
   // crashes (or disk damage) took a committed record from every copy: the
   // evidence the durability contract needs before it allows losses.
-  void witness_loss(const std::string& key, const TraceEvent& e) {
-    const std::int64_t committed = committed_hw_[key];
+  void witness_loss(std::uint32_t key, const TraceEvent& e) {
+    Partition& p = partitions_[key];
+    const std::int64_t committed = p.committed_hw;
     std::int64_t held = 0;
-    for (const auto& [id, r] : replicas_)
-      if (id.first == key && !r.batches.empty()) held = std::max(held, r.batches.rbegin()->second.last + 1);
-    if (held >= committed || witnessed_.count(key) != 0) return;
-    witnessed_.insert(key);
+    for (std::size_t n = 0; n < p.replicas.size(); ++n)
+      if (p.present[n] && !p.replicas[n].batches.empty())
+        held = std::max(held, p.replicas[n].batches.back().last + 1);
+    if (held >= committed || p.witnessed) return;
+    p.witnessed = true;
     report("committed-lost-in-crashes", key,
            "after node " + e.node + " reopened its log at " + std::to_string(e.time_ns) +
                " ns no replica holds offsets " + std::to_string(held) + ".." +
@@ -102,10 +140,11 @@ class Replication : public TraceInvariant {
   }
 
   void on_crash(const std::string& node) {
-    for (auto& [id, r] : replicas_)
-      if (id.second == node) {
-        r.crashed = true;
-        r.leading = false;
+    const std::uint32_t n = keys_.node(node);
+    for (Partition& p : partitions_)
+      if (n < p.replicas.size() && p.present[n]) {
+        p.replicas[n].crashed = true;
+        p.replicas[n].leading = false;
       }
   }
 
@@ -113,7 +152,7 @@ class Replication : public TraceInvariant {
   // its leader's (Kafka's follower sets, not raises, its high watermark),
   // and a new leader may know a lower one than the old leader published,
   // so a follower's may go back. A leader's never does while it leads.
-  void on_hw(const std::string& key, const TraceEvent& e, Replica& r) {
+  void on_hw(std::uint32_t key, const TraceEvent& e, Replica& r) {
     const std::int64_t hw = e.int_field("hw");
     if (hw < r.hw && !r.crashed && r.leading)
       report("hw-went-back", key,
@@ -121,16 +160,17 @@ class Replication : public TraceInvariant {
                  std::to_string(hw) + " at " + std::to_string(e.time_ns) + " ns");
     r.hw = hw;
     r.crashed = false;
-    committed_hw_[key] = std::max(committed_hw_[key], hw);
+    Partition& p = partitions_[key];
+    p.committed_hw = std::max(p.committed_hw, hw);
     if (!options_.committed_may_be_lost && !options_.corruption_injected) compare(key, e.node, r);
   }
 
   // Every batch of r wholly below its high watermark must be the one the
   // first replica to commit that offset held.
-  void compare(const std::string& key, const std::string& node, Replica& r) {
-    Batches& committed = committed_[key];
-    for (auto it = r.batches.lower_bound(r.checked_to); it != r.batches.end(); ++it) {
-      const Batch& b = it->second;
+  void compare(std::uint32_t key, const std::string& node, Replica& r) {
+    Committed& committed = partitions_[key].committed;
+    for (auto it = first_from(r.batches, r.checked_to); it != r.batches.end(); ++it) {
+      const Batch& b = *it;
       if (b.last >= r.hw) break;
       if (const Batch* other = conflict(committed, b)) {
         report("replica-divergence", key,
@@ -143,16 +183,18 @@ class Replication : public TraceInvariant {
     }
   }
 
-  void on_leader(const std::string& key, const TraceEvent& e) {
+  void on_leader(std::uint32_t key, const TraceEvent& e) {
     const std::int64_t epoch = e.int_field("epoch");
-    for (auto& [id, r] : replicas_)
-      if (id.first == key) r.leading = id.second == e.node;
-    auto [it, fresh] = leaders_.try_emplace({key, epoch}, e.node);
+    Partition& p = partitions_[key];
+    const std::uint32_t leader = keys_.node(e.node);
+    for (std::size_t n = 0; n < p.replicas.size(); ++n)
+      if (p.present[n]) p.replicas[n].leading = n == leader;
+    auto [it, fresh] = p.leaders.try_emplace(epoch, e.node);
     if (!fresh && it->second != e.node)
       report("partition-split-brain", key,
              "leader epoch " + std::to_string(epoch) + " led by " + it->second + " and " + e.node);
     const std::int64_t leo = e.int_field("leo");
-    const std::int64_t committed = committed_hw_[key];
+    const std::int64_t committed = p.committed_hw;
     if (!options_.committed_may_be_lost && leo < committed)
       report("leader-missing-committed", key,
              "node " + e.node + " became leader of epoch " + std::to_string(epoch) +
@@ -161,11 +203,8 @@ class Replication : public TraceInvariant {
   }
 
   ReplicationInvariantOptions options_;
-  std::map<std::pair<std::string, std::string>, Replica> replicas_;  // (key, node)
-  std::map<std::string, Batches> committed_;                        // key -> reference
-  std::map<std::string, std::int64_t> committed_hw_;                // key -> highest hw
-  std::set<std::string> witnessed_;                                 // keys with a loss witnessed
-  std::map<std::pair<std::string, std::int64_t>, std::string> leaders_;  // (key, epoch) -> node
+  TraceKeys keys_;
+  std::vector<Partition> partitions_;  // by partition id
   std::vector<Anomaly> anomalies_;
 };
 
