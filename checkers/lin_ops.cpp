@@ -2,6 +2,8 @@
 #include <map>
 #include <optional>
 
+#include "checkers/dense_map.h"
+#include "checkers/key_ids.h"
 #include "checkers/lin_search.h"
 
 namespace castle::checkers::lin {
@@ -26,8 +28,24 @@ struct SendFact {
 struct Collected {
   std::vector<SendFact> sends;
   std::vector<std::pair<const Op*, const Op*>> polls;  // (invoke, ok completion)
-  // (key, value) -> the offset it was first read at
-  std::map<std::pair<std::string, std::int64_t>, std::int64_t> first_read_offset;
+  // key -> value -> the offset it was first read at. By key id and in a
+  // dense map: every read of the history lands here.
+  KeyIds keys;
+  std::vector<DenseMap<std::int64_t>> first_read_offset;
+
+  void read(const std::string& key, const std::vector<std::pair<std::int64_t, std::int64_t>>& pairs) {
+    const KeyId id = keys.id(key);
+    if (id >= first_read_offset.size()) first_read_offset.resize(id + 1);
+    for (const auto& [offset, value] : pairs) {
+      bool fresh = false;
+      std::int64_t& first = first_read_offset[id].get(value, &fresh);
+      if (fresh) first = offset;
+    }
+  }
+  const std::int64_t* first_read(const std::string& key, std::int64_t value) {
+    const KeyId id = keys.id(key);
+    return id < first_read_offset.size() ? first_read_offset[id].find(value) : nullptr;
+  }
 };
 
 void complete_send(const Op& invoke, const Op& done, Collected& c) {
@@ -46,8 +64,7 @@ void complete(const Op& invoke, const Op& done, Collected& c) {
   if (invoke.f == "send") complete_send(invoke, done, c);
   if (invoke.f != "poll" || done.type != OpType::ok) return;
   c.polls.emplace_back(&invoke, &done);
-  for (const auto& [key, pairs] : done.polls)
-    for (const auto& [offset, value] : pairs) c.first_read_offset.try_emplace({key, value}, offset);
+  for (const auto& [key, pairs] : done.polls) c.read(key, pairs);
 }
 
 // Pairs each invoke with its process's next completion; an invoke left open
@@ -74,15 +91,15 @@ Collected collect(const History& h) {
   return c;
 }
 
-void add_appends(const Collected& c, KeyOps& out) {
+void add_appends(Collected& c, KeyOps& out) {
   for (const SendFact& s : c.sends) {
     if (s.outcome == OpType::fail) continue;
     std::optional<std::int64_t> offset = s.acked_offset;
-    auto read = c.first_read_offset.find({s.key, s.value});
-    if (!offset && read != c.first_read_offset.end()) offset = read->second;
+    const std::int64_t* read = c.first_read(s.key, s.value);
+    if (!offset && read != nullptr) offset = *read;
     // Unread info sends and acknowledgements without an offset constrain
     // nothing the search can check.
-    if (!offset || (s.outcome == OpType::info && read == c.first_read_offset.end())) continue;
+    if (!offset || (s.outcome == OpType::info && read == nullptr)) continue;
     LinOp op;
     op.kind = LinOp::Kind::append;
     op.call = s.call;
@@ -112,7 +129,7 @@ void add_polls(const Collected& c, KeyOps& out) {
 }  // namespace
 
 KeyOps lin_ops(const History& h) {
-  const Collected c = collect(h);
+  Collected c = collect(h);
   KeyOps out;
   add_appends(c, out);
   add_polls(c, out);

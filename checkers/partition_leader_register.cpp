@@ -56,20 +56,21 @@
 // happened (acknowledged before the ISR had the batch, or a produce taken
 // at a deposed epoch).
 #include <map>
+#include <optional>
 #include <tuple>
 #include <vector>
 
+#include "checkers/dense_map.h"
 #include "checkers/epoch_register.h"
 #include "checkers/replication_invariants.h"
+#include "checkers/trace_keys.h"
 
 namespace castle::checkers {
 
 namespace {
 
-std::string partition_key(const TraceEvent& e) {
-  return e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));
-}
-
+// Partitions and nodes go by id (trace_keys.h): this register sees every
+// replica.append and replica.ack of the run.
 class PartitionLeaderRegister : public TraceInvariant {
  public:
   std::string name() const override { return "partition-leader-linearizability"; }
@@ -78,19 +79,29 @@ class PartitionLeaderRegister : public TraceInvariant {
     const std::int64_t pos = seen_++;
     if (e.kind == "metadata.partition") on_record(e, pos);
     if (e.kind == "replica.leader") on_leader(e, pos);
-    if (e.kind == "replica.append") appends_[{partition_key(e), e.node}][e.int_field("base")] = pos;
+    if (e.kind == "replica.append")
+      appends(keys_.partition(e), keys_.node(e.node)).get(e.int_field("base")) = pos;
     if (e.kind == "replica.ack") on_ack(e, pos);
   }
 
   std::vector<Anomaly> finish() override { return check_trace_epoch_registers(ops_); }
 
  private:
-  using WriteKey = std::tuple<std::string, std::int64_t, std::int32_t>;  // key, epoch, leader
+  using WriteKey = std::tuple<std::uint32_t, std::int64_t, std::int32_t>;  // partition, epoch, leader
+  static constexpr std::int32_t no_id = -1;
+
+  // The node's latest replica.append of each base offset of the partition.
+  DenseMap<std::int64_t>& appends(std::uint32_t key, std::uint32_t node) {
+    if (key >= appends_.size()) appends_.resize(key + 1);
+    auto& by_node = appends_[key];
+    if (node >= by_node.size()) by_node.resize(node + 1);
+    return by_node[node];
+  }
 
   void on_record(const TraceEvent& e, std::int64_t pos) {
     const auto leader = static_cast<std::int32_t>(e.int_field("leader", -1));
     if (leader < 0) return;
-    const std::string key = partition_key(e);
+    const std::uint32_t key = keys_.partition(e);
     const std::int64_t epoch = e.int_field("epoch");
     // Only the first node to apply the record opens the write.
     if (writes_.try_emplace({key, epoch, leader}, ops_.size()).second)
@@ -99,8 +110,10 @@ class PartitionLeaderRegister : public TraceInvariant {
 
   void on_leader(const TraceEvent& e, std::int64_t pos) {
     const auto id = static_cast<std::int32_t>(e.int_field("id", -1));
-    ids_[e.node] = id;
-    const std::string key = partition_key(e);
+    const std::uint32_t node = keys_.node(e.node);
+    if (node >= ids_.size()) ids_.resize(node + 1, std::nullopt);
+    ids_[node] = id;
+    const std::uint32_t key = keys_.partition(e);
     const std::int64_t epoch = e.int_field("epoch");
     auto w = writes_.find({key, epoch, id});
     if (w != writes_.end() && ops_[w->second].complete == EpochOp::never) {
@@ -112,24 +125,20 @@ class PartitionLeaderRegister : public TraceInvariant {
   }
 
   void on_ack(const TraceEvent& e, std::int64_t pos) {
-    const std::string key = partition_key(e);
-    auto id = ids_.find(e.node);
+    const std::uint32_t key = keys_.partition(e);
+    const std::uint32_t node = keys_.node(e.node);
     // A node that never led anything acknowledges as nobody: phantom.
-    const std::int32_t leader = id == ids_.end() ? -1 : id->second;
+    const std::int32_t leader = node < ids_.size() && ids_[node] ? *ids_[node] : no_id;
     std::int64_t invoke = pos;
-    auto node_appends = appends_.find({key, e.node});
-    if (node_appends != appends_.end()) {
-      auto a = node_appends->second.find(e.int_field("base"));
-      if (a != node_appends->second.end()) invoke = a->second;
-    }
+    if (const std::int64_t* a = appends(key, node).find(e.int_field("base"))) invoke = *a;
     add(EpochOp::Kind::read, key, e.int_field("epoch"), leader, invoke, pos, pos);
   }
 
-  void add(EpochOp::Kind kind, const std::string& key, std::int64_t epoch, std::int32_t leader,
+  void add(EpochOp::Kind kind, std::uint32_t key, std::int64_t epoch, std::int32_t leader,
            std::int64_t invoke, std::int64_t complete, std::int64_t id) {
     EpochOp op;
     op.kind = kind;
-    op.key = key;
+    op.key = keys_.partition_name(key);
     op.epoch = epoch;
     op.leader = leader;
     op.invoke = invoke;
@@ -138,12 +147,12 @@ class PartitionLeaderRegister : public TraceInvariant {
     ops_.push_back(std::move(op));
   }
 
+  TraceKeys keys_;
   std::int64_t seen_ = 0;
   std::vector<EpochOp> ops_;
-  std::map<WriteKey, std::size_t> writes_;       // -> index in ops_
-  std::map<std::string, std::int32_t> ids_;      // node -> broker id (from replica.leader)
-  // (key, node) -> base offset -> the node's latest replica.append of it
-  std::map<std::pair<std::string, std::string>, std::map<std::int64_t, std::int64_t>> appends_;
+  std::map<WriteKey, std::size_t> writes_;           // -> index in ops_
+  std::vector<std::optional<std::int32_t>> ids_;     // node -> broker id (from replica.leader)
+  std::vector<std::vector<DenseMap<std::int64_t>>> appends_;  // partition -> node -> base -> event
 };
 
 }  // namespace

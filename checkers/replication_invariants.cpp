@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
+#include <string>
+#include <vector>
+
+#include "checkers/trace_keys.h"
 
 namespace castle::checkers {
 
@@ -13,22 +16,31 @@ struct Batch {
   bool same(const Batch& o) const { return base == o.base && last == o.last && crc == o.crc; }
 };
 
-using Batches = std::map<std::int64_t, Batch>;  // by base offset
+// A replica's batches by base offset. Appends come in offset order and a
+// cut drops a tail, so a sorted vector serves where a tree allocated a node
+// per batch.
+using Batches = std::vector<Batch>;
+using Committed = std::map<std::int64_t, Batch>;  // by base offset
 
 std::string text(const Batch& b) {
   return "[" + std::to_string(b.base) + ".." + std::to_string(b.last) + " crc " +
          std::to_string(b.crc) + "]";
 }
 
+Batches::iterator first_from(Batches& batches, std::int64_t base) {
+  return std::lower_bound(batches.begin(), batches.end(), base,
+                          [](const Batch& b, std::int64_t o) { return b.base < o; });
+}
+
 // Drops every batch reaching offset or beyond (a cut inside a batch drops it).
 void cut(Batches& batches, std::int64_t offset) {
-  auto it = batches.lower_bound(offset);
-  if (it != batches.begin() && std::prev(it)->second.last >= offset) --it;
+  auto it = first_from(batches, offset);
+  if (it != batches.begin() && std::prev(it)->last >= offset) --it;
   batches.erase(it, batches.end());
 }
 
 // The committed batch overlapping b that differs from it, if any.
-const Batch* conflict(const Batches& committed, const Batch& b) {
+const Batch* conflict(const Committed& committed, const Batch& b) {
   auto it = committed.upper_bound(b.last);
   while (it != committed.begin()) {
     --it;
@@ -38,6 +50,8 @@ const Batch* conflict(const Batches& committed, const Batch& b) {
   return nullptr;
 }
 
+// Partitions and nodes go by id (trace_keys.h): this invariant sees every
+// replica event of the run.
 class Replication : public TraceInvariant {
  public:
   explicit Replication(ReplicationInvariantOptions o) : options_(o) {}
@@ -47,14 +61,15 @@ class Replication : public TraceInvariant {
     if (e.kind == "node.crash") return on_crash(e.node);
     const bool election = e.kind == "metadata.partition";
     if (!election && e.kind.rfind("replica.", 0) != 0) return;
-    const std::string key = e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));
-    if (election || e.kind == "replica.leader") epoch_seen(key, e.int_field("epoch"));
+    const std::uint32_t key = keys_.partition(e);
+    if (key >= partitions_.size()) partitions_.resize(key + 1);
+    if (election || e.kind == "replica.leader") epoch_seen(partitions_[key], e.int_field("epoch"));
     if (election) return;
-    Replica& r = replicas_[{key, e.node}];
+    Replica& r = replica(key, keys_.node(e.node));
     if (e.kind == "replica.append") {
       const Batch b{e.int_field("base"), e.int_field("last"), e.int_field("crc")};
       cut(r.batches, b.base);
-      r.batches[b.base] = b;
+      r.batches.push_back(b);
     } else if (e.kind == "replica.truncate") {
       truncate(r, e.int_field("offset"));
     } else if (e.kind == "replica.open") {
@@ -78,8 +93,45 @@ class Replication : public TraceInvariant {
     std::int64_t checked_to = 0;   // batches below this were compared already
   };
 
-  void report(const char* type, const std::string& key, std::string description) {
-    anomalies_.push_back({type, key, std::move(description), {}});
+  struct Partition {
+    std::vector<Replica> replicas;  // by node id
+    std::vector<bool> present;      // by node id: whether that node has a replica
+    Committed committed;            // the reference batches
+    std::int64_t committed_hw = 0;  // the highest high watermark
+    bool witnessed = false;         // a loss was witnessed
+    std::map<std::int64_t, std::string> leaders;  // epoch -> node
+    std::map<std::int64_t, std::int64_t> epoch_start_hw;  // epoch -> highest hw when it began
+  };
+
+  // An epoch begins when a node first applies its election (the active
+  // controller does so as it commits it).
+  static void epoch_seen(Partition& p, std::int64_t epoch) {
+    p.epoch_start_hw.try_emplace(epoch, p.committed_hw);
+  }
+
+  // What a leader of epoch must hold: everything committed before any
+  // later epoch began. A broker replaying the metadata log (it was cut off
+  // while the elections happened) takes up an epoch long superseded, for
+  // a moment; records committed since by newer leaders are not its to have.
+  static std::int64_t committed_before_epoch_after(const Partition& p, std::int64_t epoch) {
+    auto later = p.epoch_start_hw.upper_bound(epoch);
+    return later == p.epoch_start_hw.end() ? p.committed_hw : later->second;
+  }
+
+  Replica& replica(std::uint32_t key, std::uint32_t node) {
+    Partition& p = partitions_[key];
+    if (node >= p.replicas.size()) {
+      p.replicas.resize(node + 1);
+      p.present.resize(node + 1, false);
+    }
+    p.present[node] = true;
+    return p.replicas[node];
+  }
+
+  const std::string& name_of(std::uint32_t key) const { return keys_.partition_name(key); }
+
+  void report(const char* type, std::uint32_t key, std::string description) {
+    anomalies_.push_back({type, name_of(key), std::move(description), {}});
   }
 
   void truncate(Replica& r, std::int64_t offset) {
@@ -91,13 +143,15 @@ class Replication : public TraceInvariant {
   // replica holds an offset below the highest high watermark published,
   // crashes (or disk damage) took a committed record from every copy: the
   // evidence the durability contract needs before it allows losses.
-  void witness_loss(const std::string& key, const TraceEvent& e) {
-    const std::int64_t committed = committed_hw_[key];
+  void witness_loss(std::uint32_t key, const TraceEvent& e) {
+    Partition& p = partitions_[key];
+    const std::int64_t committed = p.committed_hw;
     std::int64_t held = 0;
-    for (const auto& [id, r] : replicas_)
-      if (id.first == key && !r.batches.empty()) held = std::max(held, r.batches.rbegin()->second.last + 1);
-    if (held >= committed || witnessed_.count(key) != 0) return;
-    witnessed_.insert(key);
+    for (std::size_t n = 0; n < p.replicas.size(); ++n)
+      if (p.present[n] && !p.replicas[n].batches.empty())
+        held = std::max(held, p.replicas[n].batches.back().last + 1);
+    if (held >= committed || p.witnessed) return;
+    p.witnessed = true;
     report("committed-lost-in-crashes", key,
            "after node " + e.node + " reopened its log at " + std::to_string(e.time_ns) +
                " ns no replica holds offsets " + std::to_string(held) + ".." +
@@ -105,10 +159,11 @@ class Replication : public TraceInvariant {
   }
 
   void on_crash(const std::string& node) {
-    for (auto& [id, r] : replicas_)
-      if (id.second == node) {
-        r.crashed = true;
-        r.leading = false;
+    const std::uint32_t n = keys_.node(node);
+    for (Partition& p : partitions_)
+      if (n < p.replicas.size() && p.present[n]) {
+        p.replicas[n].crashed = true;
+        p.replicas[n].leading = false;
       }
   }
 
@@ -116,7 +171,7 @@ class Replication : public TraceInvariant {
   // its leader's (Kafka's follower sets, not raises, its high watermark),
   // and a new leader may know a lower one than the old leader published,
   // so a follower's may go back. A leader's never does while it leads.
-  void on_hw(const std::string& key, const TraceEvent& e, Replica& r) {
+  void on_hw(std::uint32_t key, const TraceEvent& e, Replica& r) {
     const std::int64_t hw = e.int_field("hw");
     if (hw < r.hw && !r.crashed && r.leading)
       report("hw-went-back", key,
@@ -124,16 +179,17 @@ class Replication : public TraceInvariant {
                  std::to_string(hw) + " at " + std::to_string(e.time_ns) + " ns");
     r.hw = hw;
     r.crashed = false;
-    committed_hw_[key] = std::max(committed_hw_[key], hw);
+    Partition& p = partitions_[key];
+    p.committed_hw = std::max(p.committed_hw, hw);
     if (!options_.committed_may_be_lost && !options_.corruption_injected) compare(key, e.node, r);
   }
 
   // Every batch of r wholly below its high watermark must be the one the
   // first replica to commit that offset held.
-  void compare(const std::string& key, const std::string& node, Replica& r) {
-    Batches& committed = committed_[key];
-    for (auto it = r.batches.lower_bound(r.checked_to); it != r.batches.end(); ++it) {
-      const Batch& b = it->second;
+  void compare(std::uint32_t key, const std::string& node, Replica& r) {
+    Committed& committed = partitions_[key].committed;
+    for (auto it = first_from(r.batches, r.checked_to); it != r.batches.end(); ++it) {
+      const Batch& b = *it;
       if (b.last >= r.hw) break;
       if (const Batch* other = conflict(committed, b)) {
         report("replica-divergence", key,
@@ -146,32 +202,18 @@ class Replication : public TraceInvariant {
     }
   }
 
-  // An epoch begins when a node first applies its election (the active
-  // controller does so as it commits it).
-  void epoch_seen(const std::string& key, std::int64_t epoch) {
-    epoch_start_hw_[key].try_emplace(epoch, committed_hw_[key]);
-  }
-
-  // What a leader of epoch must hold: everything committed before any
-  // later epoch began. A broker replaying the metadata log (it was cut off
-  // while the elections happened) takes up an epoch long superseded, for
-  // a moment; records committed since by newer leaders are not its to have.
-  std::int64_t committed_before_epoch_after(const std::string& key, std::int64_t epoch) {
-    const auto& starts = epoch_start_hw_[key];
-    auto later = starts.upper_bound(epoch);
-    return later == starts.end() ? committed_hw_[key] : later->second;
-  }
-
-  void on_leader(const std::string& key, const TraceEvent& e) {
+  void on_leader(std::uint32_t key, const TraceEvent& e) {
     const std::int64_t epoch = e.int_field("epoch");
-    for (auto& [id, r] : replicas_)
-      if (id.first == key) r.leading = id.second == e.node;
-    auto [it, fresh] = leaders_.try_emplace({key, epoch}, e.node);
+    Partition& p = partitions_[key];
+    const std::uint32_t leader = keys_.node(e.node);
+    for (std::size_t n = 0; n < p.replicas.size(); ++n)
+      if (p.present[n]) p.replicas[n].leading = n == leader;
+    auto [it, fresh] = p.leaders.try_emplace(epoch, e.node);
     if (!fresh && it->second != e.node)
       report("partition-split-brain", key,
              "leader epoch " + std::to_string(epoch) + " led by " + it->second + " and " + e.node);
     const std::int64_t leo = e.int_field("leo");
-    const std::int64_t committed = committed_before_epoch_after(key, epoch);
+    const std::int64_t committed = committed_before_epoch_after(p, epoch);
     if (!options_.committed_may_be_lost && leo < committed)
       report("leader-missing-committed", key,
              "node " + e.node + " became leader of epoch " + std::to_string(epoch) +
@@ -180,13 +222,8 @@ class Replication : public TraceInvariant {
   }
 
   ReplicationInvariantOptions options_;
-  std::map<std::pair<std::string, std::string>, Replica> replicas_;  // (key, node)
-  std::map<std::string, Batches> committed_;                        // key -> reference
-  std::map<std::string, std::int64_t> committed_hw_;                // key -> highest hw
-  // key -> epoch -> the highest hw when that epoch began
-  std::map<std::string, std::map<std::int64_t, std::int64_t>> epoch_start_hw_;
-  std::set<std::string> witnessed_;                                 // keys with a loss witnessed
-  std::map<std::pair<std::string, std::int64_t>, std::string> leaders_;  // (key, epoch) -> node
+  TraceKeys keys_;
+  std::vector<Partition> partitions_;  // by partition id
   std::vector<Anomaly> anomalies_;
 };
 

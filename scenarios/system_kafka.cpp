@@ -223,8 +223,17 @@ void do_poll(KafkaHarness& hx, int process, client::Consumer& consumer) {
     done.error = got.error().message();
   } else {
     done.type = history::OpType::ok;
-    for (const auto& r : *got)
-      done.polls[key_of(r.partition)].emplace_back(r.offset, parse_value(r.value));
+    // A poll returns each partition's records together: find the key's
+    // list once per run of records, not once per record.
+    std::vector<std::pair<std::int64_t, std::int64_t>>* read = nullptr;
+    std::int32_t partition = -1;
+    for (const auto& r : *got) {
+      if (read == nullptr || r.partition != partition) {
+        partition = r.partition;
+        read = &done.polls[key_of(partition)];
+      }
+      read->emplace_back(r.offset, parse_value(r.value));
+    }
   }
   hx.record(std::move(done));
 }

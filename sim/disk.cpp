@@ -106,6 +106,11 @@ struct SimDisk::Impl {
   std::uint64_t next_dir_id = root_dir_id + 1;
   std::uint64_t next_inode_id = 1;
   std::uint64_t used_bytes = 0;  // current length of every charged inode
+  // Whether a directory lost a name since the last collection: only then
+  // may one have become unreachable. Collecting walks every directory, and
+  // a broker with hundreds of partition directories syncs one of them for
+  // each checkpoint it writes.
+  bool dirs_maybe_unreachable = false;
 
   // Latency and fault draws.
   bool roll(double p) { return p > 0 && disk.rng_.chance(p); }
@@ -126,6 +131,7 @@ struct SimDisk::Impl {
   void unlink(Dir& d, const std::string& name);
   void charge(Inode& inode, bool was_charged);
   void collect_dirs();
+  static bool drops_a_dir(const Dir& d);
   bool over_capacity(std::uint64_t growth) const {
     return used_bytes + growth > disk.config_.capacity_bytes;
   }
@@ -235,6 +241,8 @@ void SimDisk::Impl::unlink(Dir& d, const std::string& name) {
     --inode.links_current;
     CASTLE_ASSERT(inode.links_current >= 0, "negative link count");
     charge(inode, was);
+  } else {
+    dirs_maybe_unreachable = true;
   }
   d.cur.erase(it);
 }
@@ -251,6 +259,18 @@ void SimDisk::Impl::collect_dirs() {
         if (e.is_dir() && live.insert(e.dir_id).second) todo.push_back(e.dir_id);
   }
   std::erase_if(dirs, [&](const auto& kv) { return !live.contains(kv.first); });
+  dirs_maybe_unreachable = false;
+}
+
+// Whether syncing d (its durable entries becoming its current ones) drops
+// a directory from them.
+bool SimDisk::Impl::drops_a_dir(const Dir& d) {
+  for (const auto& [name, e] : d.dur) {
+    if (!e.is_dir()) continue;
+    auto it = d.cur.find(name);
+    if (it == d.cur.end() || it->second.dir_id != e.dir_id) return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -345,9 +365,10 @@ Result<void> SimDisk::Impl::sync_dir(const std::string& path) {
     return std::errc::io_error;
   }
   Dir& d = dir(e->dir_id);
+  if (drops_a_dir(d)) dirs_maybe_unreachable = true;
   d.dur = d.cur;
   disk.world_.note("disk.sync_dir", e->dir_id, d.dur.size());
-  collect_dirs();
+  if (dirs_maybe_unreachable) collect_dirs();
   return {};
 }
 
@@ -521,6 +542,7 @@ void SimDisk::Impl::crash() {
   crash_walk(&files, &seen_dirs);
   for (auto& f : files) crash_file(*f);
   std::erase_if(dirs, [&](const auto& kv) { return !seen_dirs.contains(kv.first); });
+  dirs_maybe_unreachable = false;  // the walk kept only what the root reaches
   recount_used();
   disk.world_.note("disk.crash", files.size(), used_bytes);
 }

@@ -55,7 +55,7 @@ void SimNode::wake_at(Instant t, WaitToken token) {
   SimTime when = world_time_of(t);
   if (when < world_.now()) when = world_.now();
   Scheduler* s = &world_.scheduler();
-  world_.at(when, [s, token] { s->wake(token); });
+  token.fiber->set_timer_id(world_.at(when, [s, token] { s->wake(token); }));
 }
 
 Task SimNode::spawn(std::string name, Callback body) {

@@ -47,9 +47,9 @@ World::~World() {
 
 Rng World::fork_rng(std::string_view stream) const { return Rng(seed_).fork(stream); }
 
-void World::at(SimTime t, Callback cb) {
+EventId World::at(SimTime t, Callback cb) {
   CASTLE_ASSERT(t >= now_, "an event scheduled in the past");
-  queue_.push(t, std::move(cb));
+  return queue_.push(t, std::move(cb));
 }
 
 void World::mix(std::uint64_t v) {
@@ -65,7 +65,12 @@ void World::note(const char* what, std::uint64_t a, std::uint64_t b) {
   if (recording_) steps_.push_back(Step{now_, what, a, b});
 }
 
-void World::on_resume(const Fiber& fiber) {
+void World::on_resume(Fiber& fiber) {
+  // Whatever woke the fiber, the timer of its wait is moot now.
+  if (fiber.timer_id() != 0) {
+    queue_.cancel(fiber.timer_id());
+    fiber.set_timer_id(0);
+  }
   mix(static_cast<std::uint64_t>(now_));
   mix(fiber.id());
   if (recording_) steps_.push_back(Step{now_, "resume", fiber.id(), 0});

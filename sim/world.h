@@ -59,8 +59,10 @@ class World final : private SchedulerHooks {
   // An independent stream for a named component.
   Rng fork_rng(std::string_view stream) const;
 
-  void at(SimTime t, Callback cb);
-  void after(Duration d, Callback cb) { at(now_ + d.count(), std::move(cb)); }
+  EventId at(SimTime t, Callback cb);
+  EventId after(Duration d, Callback cb) { return at(now_ + d.count(), std::move(cb)); }
+  // Drops a queued event; one that already ran or was dropped is ignored.
+  void cancel(EventId id) { queue_.cancel(id); }
 
   // Mixes a step into the trace hash (and the log, when recording).
   void note(const char* what, std::uint64_t a, std::uint64_t b = 0);
@@ -91,7 +93,7 @@ class World final : private SchedulerHooks {
   std::uint64_t events_processed() const { return events_; }
 
  private:
-  void on_resume(const Fiber& fiber) override;
+  void on_resume(Fiber& fiber) override;
   void mix(std::uint64_t v);
   void check_livelock();
 

@@ -53,6 +53,37 @@ FetchResponse::Partition serve_one(Broker::Impl& b, std::int32_t replica_id, con
   return out;
 }
 
+// What a pass over a partition could answer differently: its leadership,
+// state and log end. The broker wakes every parked fetch at each append and
+// high watermark move of any partition it leads, and a pass serves every
+// requested partition; a wake that changed none of these for the request's
+// partitions would serve the same nothing again (a moved high watermark
+// alone does not end the wait), so it is skipped.
+struct PartitionView {
+  const Partition* partition = nullptr;
+  const repl::LeaderPartition* leader = nullptr;
+  std::int32_t leader_epoch = 0;
+  std::int64_t log_end = -1;
+  bool deleted = false;
+  bool offline = false;
+  bool operator==(const PartitionView&) const = default;
+};
+
+std::vector<PartitionView> view_of(Broker::Impl& b, const FetchRequest& req) {
+  std::vector<PartitionView> v;
+  for (const auto& t : req.topics)
+    for (const auto& part : t.partitions) {
+      PartitionPtr p = b.topics.partition(t.topic, protocol::raw(part.partition));
+      if (!p) {
+        v.emplace_back();
+        continue;
+      }
+      v.push_back({p.get(), p->leader.get(), p->leader_epoch, p->log ? p->log->log_end_offset() : -1,
+                   p->deleted, p->offline});
+    }
+  return v;
+}
+
 }  // namespace
 
 std::optional<protocol::Response> handle_replica_fetch(RequestContext& ctx, FetchRequest& req) {
@@ -73,7 +104,9 @@ std::optional<protocol::Response> handle_replica_fetch(RequestContext& ctx, Fetc
       resp.topics.push_back(std::move(rt));
     }
     if (bytes_total >= req.min_bytes || error || b.stopping || b.rt.now() >= deadline) return resp;
-    b.data_arrived.wait(b.rt, deadline);
+    const std::vector<PartitionView> served = view_of(b, req);
+    while (b.data_arrived.wait(b.rt, deadline) && !b.stopping && view_of(b, req) == served) {
+    }
   }
 }
 

@@ -31,7 +31,7 @@ bool take_batch(const std::string& topic, std::int32_t partition, const storage:
       out.error = kafka_error(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE);
       return false;
     }
-    auto decoded = storage::decode_batch(v.bytes());
+    auto decoded = storage::decode_validated_batch(v);  // decode_fetched checked its CRC
     if (!decoded) {
       out.error = kafka_error(ErrorCode::CORRUPT_MESSAGE);
       return false;

@@ -99,6 +99,21 @@ void ReplicaFetcher::apply_action(const std::shared_ptr<FollowerPartition>& p,
   delayed_until_[p->tp()] = rt_.now() + milliseconds(config_.backoff_ms);
 }
 
+namespace {
+
+// The answer for tp, the i-th partition asked: a leader answers in the
+// order asked, so answer i is tried first; a search over all of them made
+// a round over n partitions cost n^2 comparisons.
+template <class Answer>
+typename std::vector<Answer>::const_iterator answer_for(const std::vector<Answer>& answers,
+                                                        std::size_t i, const TopicPartition& tp) {
+  if (i < answers.size() && answers[i].tp == tp)
+    return answers.begin() + static_cast<std::ptrdiff_t>(i);
+  return std::find_if(answers.begin(), answers.end(), [&](const Answer& x) { return x.tp == tp; });
+}
+
+}  // namespace
+
 bool ReplicaFetcher::truncation_round(const Snapshot& parts) {
   if (parts.empty()) return false;
   std::vector<EpochQuery> queries;
@@ -110,9 +125,9 @@ bool ReplicaFetcher::truncation_round(const Snapshot& parts) {
     for (const auto& p : parts) apply_action(p, FollowerAction::backoff);
     return false;
   }
-  for (const auto& p : parts) {
-    auto a = std::find_if(answers->begin(), answers->end(),
-                          [&](const EpochAnswer& x) { return x.tp == p->tp(); });
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& p = parts[i];
+    auto a = answer_for(*answers, i, p->tp());
     if (!still_ours(p) || p->phase() != FollowerPhase::truncating) continue;
     if (a == answers->end()) {
       apply_action(p, FollowerAction::backoff);
@@ -144,8 +159,7 @@ bool ReplicaFetcher::fetch_round(const Snapshot& parts) {
   }
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto& p = parts[i];
-    auto d = std::find_if(reply->partitions.begin(), reply->partitions.end(),
-                          [&](const PartitionData& x) { return x.tp == p->tp(); });
+    auto d = answer_for(reply->partitions, i, p->tp());
     // A partition whose leader or epoch changed during the request asks
     // again under the new state instead of applying an old answer.
     if (!still_ours(p) || p->phase() != FollowerPhase::fetching ||

@@ -128,6 +128,7 @@ Task Scheduler::spawn(FiberGroup& group, std::string name, Callback body) {
   f->name_ = std::move(name);
   f->group_ = &group;
   f->state_ = Fiber::State::fresh;
+  f->timer_id_ = 0;
   f->kill_requested_ = false;
   f->cancel_requested_ = false;
   f->cancel_delivered_ = false;
@@ -150,7 +151,7 @@ Task Scheduler::spawn(FiberGroup& group, std::string name, Callback body) {
 void Scheduler::fiber_entry(bcd::transfer_t from) {
   auto* f = static_cast<Fiber*>(from.data);
   f->caller_ = from.fctx;
-  Scheduler& s = *current_scheduler;
+  [[maybe_unused]] Scheduler& s = *current_scheduler;  // for ASan only
 #if defined(CASTLE_ASAN_FIBERS)
   __sanitizer_finish_switch_fiber(nullptr, &s.asan_main_bottom_, &s.asan_main_bytes_);
 #endif

@@ -80,7 +80,7 @@ class Task {
 class SchedulerHooks {
  public:
   virtual ~SchedulerHooks() = default;
-  virtual void on_resume(const Fiber& fiber) = 0;
+  virtual void on_resume(Fiber& fiber) = 0;
 };
 
 class FiberGroup {
@@ -109,6 +109,11 @@ class Fiber {
   std::uint64_t id() const { return id_; }
   const std::string& name() const { return name_; }
   FiberGroup& group() const { return *group_; }
+  // The runtime's note of a timer set to wake this fiber (0: none). The
+  // simulator cancels that timer when the fiber is resumed, as from then on
+  // it could only fire for a wait that is over.
+  std::uint64_t timer_id() const { return timer_id_; }
+  void set_timer_id(std::uint64_t id) { timer_id_ = id; }
 
  private:
   friend class Scheduler;
@@ -120,6 +125,7 @@ class Fiber {
   FiberGroup* group_ = nullptr;
   State state_ = State::free;
   std::uint64_t wait_gen_ = 0;
+  std::uint64_t timer_id_ = 0;
   bool kill_requested_ = false;
   bool cancel_requested_ = false;
   bool cancel_delivered_ = false;

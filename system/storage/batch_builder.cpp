@@ -297,8 +297,13 @@ Bytes build_batch(std::span<const Record> records, const BatchOptions& options) 
 Result<std::vector<DecodedRecord>> decode_batch(std::span<const std::uint8_t> batch) {
   const BatchView view(batch);
   if (view.validate() != BatchError::ok) return make_error_code(RecordError::bad_batch);
+  return decode_validated_batch(view);
+}
+
+Result<std::vector<DecodedRecord>> decode_validated_batch(const BatchView& view) {
+  CASTLE_ASSERT(view.validate(false) == BatchError::ok, "decode of a batch nobody validated");
   if (view.compression() != 0) return make_error_code(RecordError::compressed);
-  Reader all(batch.data() + batch_header_bytes, view.size_bytes() - batch_header_bytes);
+  Reader all(view.bytes().data() + batch_header_bytes, view.size_bytes() - batch_header_bytes);
   std::vector<DecodedRecord> records;
   if (auto e = read_records(all, view, &records); e != RecordError::ok) return make_error_code(e);
   return records;
