@@ -32,9 +32,10 @@ std::vector<Scenario> library() {
 
 // The cluster bugs no cluster scenario catches end to end yet, each with
 // the reason; only the module property tests (ctest -L controller,
-// -L replication) find them. A bug is listed here only after scenarios
-// aimed at it failed, and the test below fails as soon as one of them gets
-// a library scenario, so that the list stays true.
+// -L replication) find them. Each reason says why the running system keeps
+// the bug from reaching anything a checker sees (worked out from the code,
+// not proven); the test below fails as soon as one of them gets a library
+// scenario, so that the list stays true.
 const std::map<std::string, std::string>& known_uncaught() {
   static const std::map<std::string, std::string> bugs = {
       {"controller-accept-stale-alter-partition",
