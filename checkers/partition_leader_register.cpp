@@ -164,6 +164,7 @@ std::unique_ptr<TraceInvariant> partition_leader_linearizable() {
 void add_replication_invariants(InvariantSet& set, ReplicationInvariantOptions options) {
   set.add(replication_invariants(options));
   set.add(partition_leader_linearizable());
+  set.add(isr_members_alive());
 }
 
 }  // namespace castle::checkers

@@ -64,7 +64,15 @@ std::unique_ptr<TraceInvariant> replication_invariants(ReplicationInvariantOptio
 // their ops are empty.
 std::unique_ptr<TraceInvariant> partition_leader_linearizable();
 
-// Both, for a run with partition replication.
+// Every ISR the metadata commits names only alive brokers (isr_invariant.cpp):
+//   isr-member-not-alive    a node applied a partition record or change whose
+//                           ISR names a broker its image had fenced, had in
+//                           controlled shutdown, or never registered
+// (over metadata.partition {..., partition_epoch, isr} and metadata.broker
+// {broker, alive}).
+std::unique_ptr<TraceInvariant> isr_members_alive();
+
+// All three, for a run with partition replication.
 void add_replication_invariants(InvariantSet& set, ReplicationInvariantOptions options = {});
 
 }  // namespace castle::checkers

@@ -6,9 +6,12 @@
 //
 // Every committed partition leadership it applies (a partition record or
 // change, or a snapshot restored) is traced as metadata.partition {topic,
-// partition, leader, epoch}: the leader-election linearizability check
-// takes the first node to apply one as the earliest the election can have
-// taken effect.
+// partition, leader, epoch, partition_epoch, isr}: the leader-election
+// linearizability check takes the first node to apply one as the earliest
+// the election can have taken effect. Every broker record (registration,
+// fencing, unfencing, controlled shutdown) is traced as metadata.broker
+// {broker, alive}, so that the ISR invariant can check each committed ISR
+// against the brokers as the same image saw them.
 
 #include <cstdint>
 #include <span>
@@ -40,6 +43,7 @@ class MetadataState final : public raft::StateMachine {
     changed_.notify_all();
   }
   void trace_partition(const controller::TopicId& topic, controller::PartitionId partition) const;
+  void trace_broker(controller::BrokerId id) const;
 
   const Tracer& tracer_;
   controller::MetadataImage image_;

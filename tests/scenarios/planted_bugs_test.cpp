@@ -4,7 +4,9 @@
 // not some other failure.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "scenarios/run.h"
 #include "system/broker/broker.h"
@@ -28,20 +30,69 @@ std::vector<Scenario> library() {
   return out;
 }
 
+// The cluster bugs no cluster scenario catches end to end yet, each with
+// the reason; only the module property tests (ctest -L controller,
+// -L replication) find them. Each reason says why the running system keeps
+// the bug from reaching anything a checker sees (worked out from the code,
+// not proven); the test below fails as soon as one of them gets a library
+// scenario, so that the list stays true.
+const std::map<std::string, std::string>& known_uncaught() {
+  static const std::map<std::string, std::string> bugs = {
+      {"controller-accept-stale-alter-partition",
+       "a leader computes its AlterPartition from the partition state it applied and has one "
+       "in flight at a time, so a stale one needs the controller to change the partition "
+       "within that round trip; a stale leader epoch is refused anyway unless the same broker "
+       "leads again, and of what the controller removes behind the leader's back fenced "
+       "brokers are refused by the liveness check and a broker back from an unclean restart "
+       "lost nothing with log.flush.interval.messages=1: no scenario reached a stale request "
+       "that re-admits a replica missing committed records"},
+      {"replication-isr-expand-early",
+       "the early member's gap lies between the new leader's high watermark and its epoch "
+       "start, which the new epoch cannot commit past until the member fills it; only records "
+       "the previous leader committed in its last fetch round can be missing, a whole-log "
+       "fetch fills them in one round, and the member would have to be elected within it"},
+      {"replication-accept-stale-epoch",
+       "a follower's leader epoch is stale only until it applies the metadata log; one that "
+       "cannot reach the controller is fenced within broker.session.timeout.ms, its fetch "
+       "offsets then count toward neither the high watermark (only ISR members do) nor an "
+       "ISR expansion (the controller refuses fenced members), and a stale fetch can only "
+       "mislead when the same broker lost and regained leadership with another leader's "
+       "records in between, which needs the follower stale across two elections"},
+  };
+  return bugs;
+}
+
+// Every planted bug once: the cluster list repeats the Raft bugs.
 std::vector<std::string> every_planted_bug() {
   std::vector<std::string> bugs;
-  for (const auto& [name, why] : logsvc::planted_bugs()) bugs.push_back(name);
-  for (const auto& [name, why] : broker::planted_bugs()) bugs.push_back(name);
-  for (const auto& [name, why] : raft::planted_bugs()) bugs.push_back(name);
+  auto add = [&bugs](const std::string& name) {
+    if (std::find(bugs.begin(), bugs.end(), name) == bugs.end()) bugs.push_back(name);
+  };
+  for (const auto& [name, why] : logsvc::planted_bugs()) add(name);
+  for (const auto& [name, why] : broker::planted_bugs()) add(name);
+  for (const auto& [name, why] : raft::planted_bugs()) add(name);
+  for (const auto& [name, why] : broker::cluster_planted_bugs()) add(name);
   return bugs;
+}
+
+const Scenario* scenario_planting(const std::vector<Scenario>& lib, const std::string& bug) {
+  const Scenario* s = nullptr;
+  for (const auto& candidate : lib)
+    if (candidate.bugs.count(bug) && candidate.bugs.size() == 1) s = &candidate;
+  return s;
 }
 
 TEST(PlantedBugs, EachHasALibraryScenarioThatCatchesItAndPassesWithoutIt) {
   const auto lib = library();
   for (const std::string& bug : every_planted_bug()) {
-    const Scenario* s = nullptr;
-    for (const auto& candidate : lib)
-      if (candidate.bugs.count(bug) && candidate.bugs.size() == 1) s = &candidate;
+    const Scenario* s = scenario_planting(lib, bug);
+    if (known_uncaught().count(bug)) {
+      EXPECT_EQ(s, nullptr) << s->name << " plants " << bug
+                            << ", listed as known uncaught: take it off the list";
+      std::printf("planted bug %s is not caught by any scenario: %s\n", bug.c_str(),
+                  known_uncaught().at(bug).c_str());
+      continue;
+    }
     ASSERT_NE(s, nullptr) << "no library scenario plants " << bug;
     EXPECT_EQ(s->expect, "safety") << s->name;
     std::uint64_t caught_at = 0;
@@ -61,6 +112,16 @@ TEST(PlantedBugs, EachHasALibraryScenarioThatCatchesItAndPassesWithoutIt) {
     }
     std::printf("planted bug %s caught by %s at seed %llu\n", bug.c_str(), s->name.c_str(),
                 static_cast<unsigned long long>(caught_at));
+  }
+}
+
+// A misspelt entry would excuse nothing and hide nothing, but would read as
+// if it did.
+TEST(PlantedBugs, KnownUncaughtAreClusterBugs) {
+  const auto bugs = every_planted_bug();
+  for (const auto& [name, why] : known_uncaught()) {
+    EXPECT_NE(std::find(bugs.begin(), bugs.end(), name), bugs.end()) << name;
+    EXPECT_FALSE(why.empty()) << name;
   }
 }
 
