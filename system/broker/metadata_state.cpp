@@ -63,13 +63,14 @@ Result<void> MetadataState::restore(std::span<const std::uint8_t> snapshot) {
     // Brokers first: the ISR check reads each partition against them.
     for (const auto& [id, b] : image_.brokers()) trace_broker(id);
     for (const auto& [id, t] : image_.topics())
-      for (const auto& [index, ps] : t.partitions) trace_partition(t.id, index);
+      for (const auto& [index, ps] : t.partitions) trace_partition(t.id, index, true);
   }
   bump();
   return r;
 }
 
-void MetadataState::trace_partition(const controller::TopicId& topic, controller::PartitionId partition) const {
+void MetadataState::trace_partition(const controller::TopicId& topic, controller::PartitionId partition,
+                                    bool from_snapshot) const {
   const controller::TopicState* t = image_.topic(topic);
   const controller::PartitionState* ps = image_.partition(topic, partition);
   if (t == nullptr || ps == nullptr) return;  // a record the image skipped
@@ -78,7 +79,7 @@ void MetadataState::trace_partition(const controller::TopicId& topic, controller
                 {"leader", std::int64_t{controller::raw(ps->leader)}},
                 {"epoch", std::int64_t{controller::raw(ps->leader_epoch)}},
                 {"partition_epoch", static_cast<std::int64_t>(ps->partition_epoch)},
-                {"isr", id_list(ps->isr)}});
+                {"isr", id_list(ps->isr)}, {"snapshot", from_snapshot}});
 }
 
 void MetadataState::trace_broker(controller::BrokerId id) const {

@@ -42,7 +42,10 @@ class MetadataState final : public raft::StateMachine {
     ++version_;
     changed_.notify_all();
   }
-  void trace_partition(const controller::TopicId& topic, controller::PartitionId partition) const;
+  // from_snapshot: restored, not applied from a record (a snapshot may fall
+  // between a decision's broker record and its partition changes).
+  void trace_partition(const controller::TopicId& topic, controller::PartitionId partition,
+                       bool from_snapshot = false) const;
   void trace_broker(controller::BrokerId id) const;
 
   const Tracer& tracer_;
