@@ -66,13 +66,13 @@ bool ControllerService::ready() const {
 
 Result<std::int64_t> ControllerService::commit(
     const std::vector<controller::MetadataRecord>& records) {
-  std::int64_t last = 0;
-  for (const auto& r : records) {
-    auto index = raft_.propose(controller::encode_record(r));
-    if (!index) return index.error();
-    last = *index;
-  }
-  if (last == 0) return last;
+  if (records.empty()) return 0;
+  std::vector<std::vector<std::uint8_t>> entries;
+  entries.reserve(records.size());
+  for (const auto& r : records) entries.push_back(controller::encode_record(r));
+  auto index = raft_.propose_all(entries);
+  if (!index) return index.error();
+  const std::int64_t last = *index;
   if (auto w = raft_.wait_applied(last, rt_.now() + commit_timeout); !w) return w.error();
   return last;
 }

@@ -101,6 +101,7 @@ struct Core : std::enable_shared_from_this<Core> {
   void set_commit(std::int64_t index);
   void wake_peers();
   Result<std::int64_t> propose(std::span<const std::uint8_t> entry);
+  Result<std::int64_t> propose_all(const std::vector<std::vector<std::uint8_t>>& entries);
 
   // follower.cpp
   AppendResponse handle_append(const AppendRequest& req, bool* malformed);

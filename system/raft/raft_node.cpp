@@ -210,6 +210,14 @@ Result<std::int64_t> RaftNode::propose(std::span<const std::uint8_t> entry) {
   return core_->propose(entry);
 }
 
+Result<std::int64_t> RaftNode::propose_all(const std::vector<std::vector<std::uint8_t>>& entries) {
+  if (!core_->ready.is_set()) return make_error_code(RaftErrc::not_started);
+  if (entries.empty()) return std::errc::invalid_argument;
+  for (const auto& e : entries)
+    if (e.empty()) return std::errc::invalid_argument;
+  return core_->propose_all(entries);
+}
+
 Result<void> RaftNode::wait_applied(std::int64_t index, Instant deadline) {
   return core_->wait_applied(index, deadline);
 }

@@ -93,6 +93,11 @@ class RaftNode {
   // Appends an entry if this node leads; returns its index. not_leader
   // otherwise (leader_id() is the hint).
   Result<std::int64_t> propose(std::span<const std::uint8_t> entry);
+  // Several entries at once, appended in order and synced once: the index
+  // of the last. A controller decision may hold hundreds of records, and
+  // a sync per entry under the log's lock starves the heartbeats until the
+  // followers elect someone else.
+  Result<std::int64_t> propose_all(const std::vector<std::vector<std::uint8_t>>& entries);
   // Waits until the entry this node proposed at `index` is committed and
   // applied. leadership_lost if the term changed first (or the entry was
   // replaced), timed_out at the deadline.

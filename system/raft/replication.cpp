@@ -38,24 +38,33 @@ void Core::advance_commit() {
 }
 
 Result<std::int64_t> Core::propose(std::span<const std::uint8_t> entry) {
+  return propose_all({std::vector<std::uint8_t>(entry.begin(), entry.end())});
+}
+
+Result<std::int64_t> Core::propose_all(const std::vector<std::vector<std::uint8_t>>& entries) {
   if (role != Role::leader) return make_error_code(RaftErrc::not_leader);
   MutexLock lock(rt, mu);
   if (role != Role::leader) return make_error_code(RaftErrc::not_leader);
-  auto idx = log->append(entry, qs.term);
-  if (!idx) {
-    storage_failed();
-    return make_error_code(RaftErrc::storage);
+  std::int64_t first = 0, last = 0;
+  for (const auto& entry : entries) {
+    auto idx = log->append(entry, qs.term);
+    if (!idx) {
+      storage_failed();
+      return make_error_code(RaftErrc::storage);
+    }
+    if (first == 0) first = *idx;
+    last = *idx;
+    awaited[*idx] = -1;
+    if (awaited.size() > awaited_max) awaited.erase(awaited.begin());
   }
-  CASTLE_TRACE(rt.tracer(), "raft.append", {{"first", *idx}, {"last", *idx}, {"term", qs.term}});
-  awaited[*idx] = -1;
-  if (awaited.size() > awaited_max) awaited.erase(awaited.begin());
+  CASTLE_TRACE(rt.tracer(), "raft.append", {{"first", first}, {"last", last}, {"term", qs.term}});
   if (!bug("raft-ack-before-sync") && !log->flush()) {
     storage_failed();
     return make_error_code(RaftErrc::storage);
   }
   advance_commit();
   wake_peers();
-  return *idx;
+  return last;
 }
 
 void Core::replicate_loop(NodeId peer_id, std::uint64_t gen) {

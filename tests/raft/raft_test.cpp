@@ -83,6 +83,39 @@ TEST(Raft, ElectsOneLeaderAndReplicatesToEveryNode) {
   expect_agreement(c);
 }
 
+// A controller decision's records go in as one proposal: appended in order,
+// synced once, the last index returned, and applied everywhere in order; an
+// empty entry (Raft's own marker) is refused and appends nothing.
+TEST(Raft, ProposeAllAppendsEveryEntryInOrder) {
+  Cluster c(3, 3);
+  const int leader = c.wait_leader();
+  ASSERT_GE(leader, 0);
+  auto out = std::make_shared<std::optional<Result<std::int64_t>>>();
+  auto refused = std::make_shared<std::optional<Result<std::int64_t>>>();
+  c.sim_node(leader).spawn("test.propose_all", [&c, leader, out, refused] {
+    std::vector<Bytes> entries;
+    for (int k = 0; k < 300; ++k) {
+      const std::string t = "a" + std::to_string(k);
+      entries.emplace_back(t.begin(), t.end());
+    }
+    *refused = c.node(leader)->propose_all({Bytes{'x'}, Bytes{}});
+    *out = c.node(leader)->propose_all(entries);
+  });
+  c.world().run_until([&] { return out->has_value(); }, c.world().now() + 2'000'000'000);
+  ASSERT_TRUE(out->has_value());
+  ASSERT_TRUE(refused->has_value());
+  EXPECT_FALSE(refused->value().ok());
+  ASSERT_TRUE(out->value().ok()) << out->value().error().message();
+  c.world().run_until([&] { return applied_everywhere(c, 300); }, c.world().now() + 5'000'000'000);
+  ASSERT_TRUE(applied_everywhere(c, 300));
+  const auto& applied = c.machine(leader)->applied;
+  ASSERT_EQ(applied.size(), 300u);
+  EXPECT_EQ(applied.back().first, out->value().value());
+  for (int k = 0; k < 300; ++k) EXPECT_EQ(text_of(applied[static_cast<std::size_t>(k)].second), "a" + std::to_string(k));
+  EXPECT_EQ(c.ready_leader(), leader);
+  expect_agreement(c);
+}
+
 // An isolated leader keeps an entry it cannot commit; the majority elects a
 // new leader and commits others; on healing, the old leader's uncommitted
 // entry is truncated and replaced.
