@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "system/broker/replica_trace.h"
 #include "system/runtime/trace.h"
 
 namespace castle::broker {
@@ -38,9 +39,9 @@ std::optional<controller::BrokerId> broker_of(const controller::MetadataRecord& 
 }
 
 std::string id_list(const controller::BrokerIds& ids) {
-  std::string out;
-  for (controller::BrokerId id : ids) out += (out.empty() ? "" : ",") + std::to_string(controller::raw(id));
-  return out;
+  std::vector<std::int32_t> raw_ids;
+  for (controller::BrokerId id : ids) raw_ids.push_back(controller::raw(id));
+  return trace_id_list(raw_ids);
 }
 
 }  // namespace

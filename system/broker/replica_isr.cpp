@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "system/broker/replica_manager.h"
+#include "system/broker/replica_trace.h"
 #include "system/runtime/trace.h"
 
 namespace castle::broker {
@@ -46,12 +47,6 @@ void add_to_request(controller::AlterPartitionRequest& req, const Asked& a,
   req.topics.back().partitions.push_back(std::move(part));
 }
 
-std::string id_list(const std::vector<std::int32_t>& ids) {
-  std::string out;
-  for (std::int32_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
-  return out;
-}
-
 // What the controller answered to one partition's change: why an ISR does
 // not grow back is otherwise invisible in a trace.
 void trace_answer(Runtime& rt, const std::string& topic, const Asked& a,
@@ -62,7 +57,7 @@ void trace_answer(Runtime& rt, const std::string& topic, const Asked& a,
   const auto error = answer == nullptr ? -1 : static_cast<std::int64_t>(answer->error);
   CASTLE_TRACE(rt.tracer(), "broker.isr_change",
                {{"topic", topic}, {"partition", std::int64_t{a.index}},
-                {"asked", id_list(a.partition->maximal_isr())}, {"error", error}, {"isr", id_list(isr)}});
+                {"asked", trace_id_list(a.partition->maximal_isr())}, {"error", error}, {"isr", trace_id_list(isr)}});
 }
 
 // Adopts or drops one partition's change as the controller answered it.

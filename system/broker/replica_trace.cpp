@@ -31,4 +31,10 @@ std::unique_ptr<ReplicaTracer> trace_replica(Runtime& rt, storage::Log& log, con
   return t;
 }
 
+std::string trace_id_list(const std::vector<std::int32_t>& ids) {
+  std::string out;
+  for (std::int32_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return out;
+}
+
 }  // namespace castle::broker

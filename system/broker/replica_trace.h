@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "system/runtime/runtime.h"
 #include "system/storage/log.h"
@@ -33,5 +34,8 @@ class ReplicaTracer : public storage::LogObserver {
 // and traces replica.open.
 std::unique_ptr<ReplicaTracer> trace_replica(Runtime& rt, storage::Log& log, const std::string& topic,
                                              std::int32_t partition);
+
+// Broker ids as a trace field: "0,1,2" (the checkers parse it back).
+std::string trace_id_list(const std::vector<std::int32_t>& ids);
 
 }  // namespace castle::broker

@@ -100,7 +100,11 @@ std::optional<PartitionChangeRecord> forget_unclean_replica(const TopicId& topic
   if (!in_isr && !in_elr) return std::nullopt;
   if (state.isr.size() + state.elr.size() <= 1) return std::nullopt;  // the last hope stays
   PartitionChangeRecord change{topic, partition, std::nullopt, std::nullopt, std::nullopt};
-  if (in_elr) change.elr = [&] { BrokerIds e = state.elr; std::erase(e, broker); return e; }();
+  if (in_elr) {
+    BrokerIds elr = state.elr;
+    std::erase(elr, broker);
+    change.elr = elr;
+  }
   if (in_isr) {
     BrokerIds isr = state.isr;
     std::erase(isr, broker);
