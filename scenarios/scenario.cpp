@@ -178,6 +178,8 @@ void parse_kafka(const json& j, KafkaSpec* k) {
   f.integer("linger_ms", &k->linger_ms, 0, 1LL << 30);
   f.number("poll_fraction", &k->poll_fraction, 0.0, 1.0);
   f.number("assign_fraction", &k->assign_fraction, 0.0, 1.0);
+  f.integer("rate_per_s", &k->rate_per_s, 0, 1'000'000);
+  f.integer("consumers", &k->consumers, -1, 1 << 20);
   if (k->poll_fraction + k->assign_fraction > 1.0)
     fail("kafka.poll_fraction", "poll_fraction + assign_fraction must not exceed 1");
   if (const json* b = f.object("broker")) {
@@ -374,6 +376,8 @@ std::string scenario_to_json(const Scenario& s) {
                   {"linger_ms", k.linger_ms},
                   {"poll_fraction", k.poll_fraction},
                   {"assign_fraction", k.assign_fraction},
+                  {"rate_per_s", k.rate_per_s},
+                  {"consumers", k.consumers},
                   {"broker", k.broker},
                   {"controllers", k.controllers},
                   {"replication_factor", k.replication_factor},

@@ -47,6 +47,12 @@ struct KafkaSpec {
   std::int64_t linger_ms = 0;    // linger.ms
   double poll_fraction = 0.4;    // of operations that are polls (the rest are sends)
   double assign_fraction = 0.02; // of operations that reassign the consumer
+  // Open loop: each client sends this many records a second without
+  // waiting for acknowledgements, while it polls continuously (poll_fraction
+  // is then unused). 0: the closed loop, one operation every interval_ms.
+  std::int64_t rate_per_s = 0;
+  // Open loop: how many of the clients (the first ones) also poll; -1: all.
+  int consumers = -1;
   std::map<std::string, std::string> broker;  // broker properties, Kafka's names
   // With more than one server the brokers form a cluster (KRaft combined
   // mode): s0..s<controllers-1> are broker and controller voters, the rest

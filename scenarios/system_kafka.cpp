@@ -1,9 +1,7 @@
 // The Kafka system under a scenario: one broker node ("s0") or a cluster of
 // them (s0.., KRaft combined mode: the first `controllers` are also the
-// metadata quorum's voters) serving the topic "t", client nodes that each
-// run a producer and a consumer from
-// system/client and record every operation in the Jepsen Kafka history
-// shape (send, poll, assign), a final reader that assigns every partition,
+// metadata quorum's voters) serving the topic "t", client nodes running
+// the workload (kafka_workload.cpp), a final reader that assigns every partition,
 // seeks to the beginning and reads to the end, and the checkers judged
 // under the durability contract (scenarios/contract.h). A cluster run also
 // checks the state invariants of replication and of the metadata quorum on
@@ -20,70 +18,14 @@
 
 #include "scenarios/contract.h"
 #include "scenarios/harness.h"
+#include "scenarios/kafka_harness.h"
 #include "system/broker/broker.h"
 #include "system/client/admin.h"
-#include "system/client/consumer.h"
-#include "system/client/producer.h"
 #include "system/runtime/sync.h"
 
 namespace castle::scenarios {
 
 namespace {
-
-constexpr std::uint16_t kafka_port = 9092;
-constexpr std::uint16_t controller_port = 9093;
-constexpr const char* topic = "t";
-constexpr std::int64_t reader_process = 100000;
-
-std::string key_of(std::int32_t partition) { return std::string(topic) + "-" + std::to_string(partition); }
-
-client::Bytes make_value(std::int64_t v, int bytes) {
-  std::string s = std::to_string(v) + ":";
-  if (static_cast<int>(s.size()) < bytes) s.append(static_cast<std::size_t>(bytes) - s.size(), 'x');
-  return client::to_bytes(s);
-}
-
-// The value a record carries, or -1 if it is not one this workload wrote.
-std::int64_t parse_value(const std::optional<client::Bytes>& b) {
-  if (!b) return -1;
-  std::int64_t v = 0;
-  std::size_t i = 0;
-  for (; i < b->size() && (*b)[i] >= '0' && (*b)[i] <= '9'; ++i) v = v * 10 + ((*b)[i] - '0');
-  return i > 0 && i < b->size() && (*b)[i] == ':' ? v : -1;
-}
-
-struct KafkaHarness {
-  KafkaHarness(sim::World& w, const Scenario& sc, RunResult& r) : world(w), s(sc), result(r) {}
-  sim::World& world;
-  const Scenario& s;
-  RunResult& result;
-  std::int64_t next_value = 0;
-  sim::SimTime faults_end_ns = 0;
-  bool workload_on = true;
-  int clients_running = 0;
-  std::vector<bool> healed_ok;
-  bool read_done = false;
-  // Per partition, the offset after the highest acknowledged one.
-  std::map<std::int32_t, std::int64_t> acked_end;
-  sim::SimTime read_started_ns = -1;
-
-  void record(history::Op op) {
-    op.time_ns = world.now();
-    result.history.add(std::move(op));
-  }
-  client::ClientConfig client_config() const {
-    client::ClientConfig c;
-    for (const auto& name : server_names(s)) c.bootstrap_servers.push_back(Address{name, kafka_port});
-    c.request_timeout_ms = s.timeout_ms;
-    c.socket_connection_setup_timeout_ms = s.timeout_ms;
-    return c;
-  }
-  std::vector<client::TopicPartition> all_partitions() const {
-    std::vector<client::TopicPartition> v;
-    for (int p = 0; p < s.kafka.partitions; ++p) v.push_back({topic, p});
-    return v;
-  }
-};
 
 int controller_count(const Scenario& s) {
   return s.kafka.controllers > 0 ? s.kafka.controllers : std::min(3, s.servers);
@@ -144,7 +86,7 @@ struct LeaderWatch {
   std::string controller;
 
   void observe(const TraceEvent& e) {
-    if (e.kind == "replica.leader" && e.str_field("topic") == topic && e.int_field("partition") == 0)
+    if (e.kind == "replica.leader" && e.str_field("topic") == kafka_topic && e.int_field("partition") == 0)
       partition_leader = e.node;
     if (e.kind == "raft.role") {
       if (e.str_field("role") == "leader") {
@@ -173,118 +115,6 @@ void broker_main(const broker::BrokerConfig& cfg, Runtime& rt) {
     CASTLE_TRACE(rt.tracer(), "broker.start_failed", {{"error", r.error().message()}});
     rt.sleep_for(seconds(1));
   }
-}
-
-void do_send(KafkaHarness& hx, Runtime& rt, int process, client::Producer& producer) {
-  const auto partition = static_cast<std::int32_t>(rt.rng().below(static_cast<std::uint64_t>(hx.s.kafka.partitions)));
-  const std::string key = key_of(partition);
-  const std::int64_t value = hx.next_value++;
-  history::Op invoke;
-  invoke.process = process;
-  invoke.f = "send";
-  invoke.sends.push_back({key, value, std::nullopt});
-  hx.record(invoke);
-  ++hx.result.stats.sends;
-  client::ProducerRecord rec;
-  rec.topic = topic;
-  rec.partition = partition;
-  rec.value = make_value(value, hx.s.payload_bytes);
-  auto fut = producer.send(std::move(rec));
-  history::Op done = invoke;
-  const auto waited = fut.wait(rt, rt.now() + milliseconds(4 * hx.s.timeout_ms + 1000));
-  if (waited == FutureStatus::ready && fut.value().ok()) {
-    done.type = history::OpType::ok;
-    if (fut.value().offset >= 0) {  // none with acks=0
-      done.sends[0].offset = fut.value().offset;
-      auto& end = hx.acked_end[partition];
-      end = std::max(end, fut.value().offset + 1);
-    }
-    ++hx.result.stats.acked;
-    if (hx.world.now() >= hx.faults_end_ns) hx.healed_ok[static_cast<std::size_t>(process)] = true;
-  } else {
-    // A producer error after retries (a timeout, a lost connection) does
-    // not say whether the broker stored the batch: outcome unknown.
-    done.type = history::OpType::info;
-    done.error = waited == FutureStatus::ready ? fut.value().error.message() : "no delivery report";
-    ++hx.result.stats.unknown;
-  }
-  hx.record(std::move(done));
-}
-
-void do_poll(KafkaHarness& hx, int process, client::Consumer& consumer) {
-  history::Op invoke;
-  invoke.process = process;
-  invoke.f = "poll";
-  hx.record(invoke);
-  auto got = consumer.poll(milliseconds(std::min<std::int64_t>(hx.s.timeout_ms, 200)));
-  history::Op done = invoke;
-  if (!got) {
-    done.type = history::OpType::info;
-    done.error = got.error().message();
-  } else {
-    done.type = history::OpType::ok;
-    // A poll returns each partition's records together: find the key's
-    // list once per run of records, not once per record.
-    std::vector<std::pair<std::int64_t, std::int64_t>>* read = nullptr;
-    std::int32_t partition = -1;
-    for (const auto& r : *got) {
-      if (read == nullptr || r.partition != partition) {
-        partition = r.partition;
-        read = &done.polls[key_of(partition)];
-      }
-      read->emplace_back(r.offset, parse_value(r.value));
-    }
-  }
-  hx.record(std::move(done));
-}
-
-void do_assign(KafkaHarness& hx, Runtime& rt, int process, client::Consumer& consumer,
-               bool everything) {
-  std::vector<client::TopicPartition> tps;
-  for (const auto& tp : hx.all_partitions())
-    if (everything || rt.rng().chance(0.5)) tps.push_back(tp);
-  if (tps.empty()) tps.push_back(hx.all_partitions()[rt.rng().below(hx.all_partitions().size())]);
-  history::Op invoke;
-  invoke.process = process;
-  invoke.f = "assign";
-  for (const auto& tp : tps) invoke.keys.push_back(tp.to_string());
-  hx.record(invoke);
-  consumer.assign(tps);
-  history::Op done = invoke;
-  done.type = history::OpType::ok;
-  hx.record(std::move(done));
-}
-
-void client_main(KafkaHarness& hx, int process, Runtime& rt) {
-  ++hx.clients_running;
-  client::ProducerConfig pc;
-  pc.client = hx.client_config();
-  pc.acks = static_cast<std::int16_t>(hx.s.kafka.acks);
-  pc.enable_idempotence = hx.s.kafka.idempotence;
-  pc.linger_ms = hx.s.kafka.linger_ms;
-  pc.delivery_timeout_ms = 4 * hx.s.timeout_ms;
-  client::ConsumerConfig cc;
-  cc.client = hx.client_config();
-  cc.auto_offset_reset = client::OffsetReset::earliest;
-  cc.fetch_max_wait_ms = 100;
-  auto producer = client::Producer::create(rt, pc);
-  auto consumer = client::Consumer::create(rt, cc);
-  CASTLE_ASSERT(producer && consumer, "the workload's client configuration is valid");
-  do_assign(hx, rt, process, **consumer, true);
-  while (hx.workload_on) {
-    const double r = rt.rng().unit();
-    if (r < hx.s.kafka.assign_fraction) {
-      do_assign(hx, rt, process, **consumer, false);
-    } else if (r < hx.s.kafka.assign_fraction + hx.s.kafka.poll_fraction) {
-      do_poll(hx, process, **consumer);
-    } else {
-      do_send(hx, rt, process, **producer);
-    }
-    rt.sleep_for(milliseconds(hx.s.interval_ms));
-  }
-  (*producer)->close(milliseconds(0));
-  (*consumer)->close();
-  --hx.clients_running;
 }
 
 // Whether a partition's end offset may be read to. After a failover the

@@ -4,8 +4,12 @@
 // cluster rules (losses only once min.insync.replicas brokers may have lost
 // records, or the trace shows every copy gone; acks=1 and unclean election
 // loosen it); a faulty cluster run passes every checker and invariant,
-// deterministically; and a planted replication bug fails it.
+// deterministically; the open-loop workload; and a planted replication bug
+// fails it.
 #include <gtest/gtest.h>
+
+#include <map>
+#include <set>
 
 #include "scenarios/contract.h"
 #include "scenarios/run.h"
@@ -98,6 +102,42 @@ TEST(ClusterScenario, AFaultyClusterRunPassesAndIsDeterministic) {
   EXPECT_GT(a.stats.acked, 100);
   EXPECT_FALSE(a.faults.empty());
   EXPECT_EQ(run_scenario(s, o).trace_hash, a.trace_hash);
+}
+
+// The open-loop workload sends at its rate whatever the acknowledgements
+// do, with many sends of one client in flight at once, each its own history
+// process (never two open operations on one process); only the first
+// `consumers` clients poll.
+TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
+  Scenario s = parse_ok(cluster(R"({"partitions":3,"rate_per_s":200,"consumers":1,"linger_ms":5,)"
+                                R"("broker":{"min.insync.replicas":"2"}})",
+                                R"(,"faults":{"timeline":[{"at_ms":2000,"kind":"crash","nodes":["s1"],)"
+                                R"("duration_ms":1000}]})"));
+  RunOptions o;
+  o.seed = 3;
+  const RunResult r = run_scenario(s, o);
+  EXPECT_EQ(r.verdict, Verdict::pass) << r.liveness_failure << " " << r.check.anomalies.size();
+  // Two clients at 200 a second for 6 s, until the faults end.
+  EXPECT_NEAR(static_cast<double>(r.stats.sends), 2 * 200 * 6.0, 2 * 200 * 6.0 * 0.05);
+  std::map<std::int64_t, bool> open;  // process -> an operation is open
+  std::set<std::int64_t> polling;
+  std::size_t in_flight = 0, most_in_flight = 0;
+  for (const history::Op& op : r.history.ops()) {
+    if (op.process == 100000) continue;  // the final reader
+    if (op.f == "poll") polling.insert(op.process);
+    bool& is_open = open[op.process];
+    EXPECT_NE(is_open, op.type == history::OpType::invoke) << "op " << op.index;
+    is_open = op.type == history::OpType::invoke;
+    if (op.f != "send") continue;
+    in_flight = is_open ? in_flight + 1 : in_flight - 1;
+    most_in_flight = std::max(most_in_flight, in_flight);
+  }
+  EXPECT_GT(most_in_flight, 10u);
+  EXPECT_EQ(polling, (std::set<std::int64_t>{0}));
+  EXPECT_EQ(run_scenario(s, o).trace_hash, r.trace_hash);
+  ParseError e;
+  EXPECT_FALSE(parse_scenario(cluster(R"({"rate_per_s":-1})"), &e));
+  EXPECT_EQ(e.field, "kafka.rate_per_s");
 }
 
 TEST(ClusterScenario, APlantedReplicationBugFailsWithinTenSeeds) {
