@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cluster simulation benchmark (issue #6): the standard scenario (three
 # brokers, 6 partitions, RF 3, min.insync.replicas 2, two acks=all
-# producers, 60 simulated seconds of random faults) and its variants with 5
+# producers sending 1,000 records a second each open loop, one consumer, 60
+# simulated seconds of random faults) and its variants with 5
 # and 9 brokers and with 60 and 600 partitions, each over a few seeds run
 # one at a time (-j 1: one core). Prints simulated seconds per wall second,
 # events per second, and each variant's ratio against the standard one

@@ -15,28 +15,11 @@
 #include <tuple>
 
 #include "checkers/replication_invariants.h"
+#include "checkers/trace_keys.h"
 
 namespace castle::checkers {
 
 namespace {
-
-std::vector<std::int64_t> parse_ids(const std::string& list) {
-  std::vector<std::int64_t> out;
-  std::int64_t v = 0;
-  bool digits = false;
-  for (char c : list) {
-    if (c >= '0' && c <= '9') {
-      v = v * 10 + (c - '0');
-      digits = true;
-    } else {
-      if (digits) out.push_back(v);
-      v = 0;
-      digits = false;
-    }
-  }
-  if (digits) out.push_back(v);
-  return out;
-}
 
 class IsrMembersAlive : public TraceInvariant {
  public:
@@ -68,7 +51,7 @@ class IsrMembersAlive : public TraceInvariant {
   void check(const TraceEvent& e) {
     const std::string key = e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));
     const auto& alive = alive_[e.node];
-    for (std::int64_t id : parse_ids(e.str_field("isr"))) {
+    for (std::int64_t id : parse_id_list(e.str_field("isr"))) {
       auto it = alive.find(id);
       if (it != alive.end() && it->second) continue;
       // Every node applies the same record: report it once.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "checkers/trace_keys.h"
@@ -58,13 +59,17 @@ class Replication : public TraceInvariant {
   std::string name() const override { return "replication"; }
 
   void observe(const TraceEvent& e) override {
-    if (e.kind == "node.crash") return on_crash(e.node);
+    if (e.kind == "node.crash") return on_crash(e);
+    if (e.kind == "broker.registered") {
+      broker_nodes_[e.int_field("id")] = keys_.node(e.node);
+      return;
+    }
     const bool election = e.kind == "metadata.partition";
     if (!election && e.kind.rfind("replica.", 0) != 0) return;
     const std::uint32_t key = keys_.partition(e);
     if (key >= partitions_.size()) partitions_.resize(key + 1);
-    if (election || e.kind == "replica.leader") epoch_seen(partitions_[key], e.int_field("epoch"));
-    if (election) return;
+    if (election || e.kind == "replica.leader") epoch_seen(partitions_[key], e.int_field("epoch"), e.time_ns);
+    if (election) return on_partition_record(key, e);
     Replica& r = replica(key, keys_.node(e.node));
     if (e.kind == "replica.append") {
       const Batch b{e.int_field("base"), e.int_field("last"), e.int_field("crc")};
@@ -89,6 +94,7 @@ class Replication : public TraceInvariant {
     Batches batches;
     std::int64_t hw = 0;
     bool crashed = false;          // since its last high watermark
+    std::int64_t crashed_ns = -1;  // when its node last crashed
     bool leading = false;          // led the partition since its last crash, no newer leader seen
     std::int64_t checked_to = 0;   // batches below this were compared already
   };
@@ -101,12 +107,19 @@ class Replication : public TraceInvariant {
     bool witnessed = false;         // a loss was witnessed
     std::map<std::int64_t, std::string> leaders;  // epoch -> node
     std::map<std::int64_t, std::int64_t> epoch_start_hw;  // epoch -> highest hw when it began
+    std::map<std::int64_t, std::int64_t> epoch_start_ns;  // epoch -> when it began
+    // The newest partition record applied anywhere (every node applies
+    // every record; the first to apply one is the controller committing it).
+    std::int64_t record_epoch = -1;  // its partition epoch
+    std::int64_t record_leader = -1, record_leader_epoch = -1;
+    std::vector<std::int64_t> isr;
   };
 
   // An epoch begins when a node first applies its election (the active
   // controller does so as it commits it).
-  static void epoch_seen(Partition& p, std::int64_t epoch) {
+  static void epoch_seen(Partition& p, std::int64_t epoch, std::int64_t time_ns) {
     p.epoch_start_hw.try_emplace(epoch, p.committed_hw);
+    p.epoch_start_ns.try_emplace(epoch, time_ns);
   }
 
   // What a leader of epoch must hold: everything committed before any
@@ -158,13 +171,60 @@ class Replication : public TraceInvariant {
                std::to_string(committed - 1) + ", below the high watermark " + std::to_string(committed));
   }
 
-  void on_crash(const std::string& node) {
-    const std::uint32_t n = keys_.node(node);
+  void on_crash(const TraceEvent& e) {
+    const std::uint32_t n = keys_.node(e.node);
     for (Partition& p : partitions_)
       if (n < p.replicas.size() && p.present[n]) {
         p.replicas[n].crashed = true;
+        p.replicas[n].crashed_ns = e.time_ns;
         p.replicas[n].leading = false;
       }
+  }
+
+  static bool from_snapshot(const TraceEvent& e) {
+    const TraceValue* s = e.find("snapshot");
+    return s != nullptr && std::get_if<bool>(s) != nullptr && *std::get_if<bool>(s);
+  }
+
+  // A committed ISR change by the same leader in the same epoch is an
+  // AlterPartition expansion or shrink (elections change the epoch). Each
+  // member it adds must hold every committed record: the leader adds a
+  // follower only once it reached the high watermark and the epoch's start
+  // (which is at or past everything committed before the epoch), and while
+  // the change is pending the leader counts the follower for its high
+  // watermark. Members whose node crashed during the epoch may have lost
+  // an unsynced tail since the leader looked (the amnesia KIP-966's
+  // unclean-restart rule deals with): not checked.
+  void on_partition_record(std::uint32_t key, const TraceEvent& e) {
+    Partition& p = partitions_[key];
+    const std::int64_t record_epoch = e.int_field("partition_epoch");
+    if (e.find("isr") == nullptr || record_epoch <= p.record_epoch) return;
+    std::vector<std::int64_t> isr = parse_id_list(e.str_field("isr"));
+    const std::int64_t leader = e.int_field("leader"), epoch = e.int_field("epoch");
+    const bool expansion = p.record_epoch >= 0 && leader == p.record_leader && epoch == p.record_leader_epoch &&
+                           !from_snapshot(e) && !options_.committed_may_be_lost;
+    const std::vector<std::int64_t> before = std::exchange(p.isr, isr);
+    p.record_epoch = record_epoch;
+    p.record_leader = leader;
+    p.record_leader_epoch = epoch;
+    if (!expansion) return;
+    for (std::int64_t m : isr)
+      if (std::find(before.begin(), before.end(), m) == before.end()) check_added_member(key, m, epoch, e);
+  }
+
+  void check_added_member(std::uint32_t key, std::int64_t broker, std::int64_t epoch, const TraceEvent& e) {
+    auto node = broker_nodes_.find(broker);
+    if (node == broker_nodes_.end()) return;  // isr-member-not-alive's to report
+    Partition& p = partitions_[key];
+    const Replica& r = replica(key, node->second);
+    if (r.crashed_ns >= p.epoch_start_ns[epoch]) return;
+    const std::int64_t end = r.batches.empty() ? 0 : r.batches.back().last + 1;
+    if (end >= p.committed_hw) return;
+    report("isr-member-missing-committed", key,
+           "ISR {" + e.str_field("isr") + "} of leader epoch " + std::to_string(epoch) + ", partition epoch " +
+               std::to_string(e.int_field("partition_epoch")) + " (committed at " + std::to_string(e.time_ns) +
+               " ns) adds broker " + std::to_string(broker) + ", whose log ends at " + std::to_string(end) +
+               ", below the committed offset " + std::to_string(p.committed_hw));
   }
 
   // Only a leader's high watermark is the partition's: a follower copies
@@ -224,6 +284,7 @@ class Replication : public TraceInvariant {
   ReplicationInvariantOptions options_;
   TraceKeys keys_;
   std::vector<Partition> partitions_;  // by partition id
+  std::map<std::int64_t, std::uint32_t> broker_nodes_;  // broker id -> node id, as registered
   std::vector<Anomaly> anomalies_;
 };
 

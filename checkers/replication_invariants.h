@@ -9,8 +9,10 @@
 //   replica.truncate {topic, partition, offset}         this node's log cut at offset
 //   replica.open     {topic, partition, leo}            the log as recovered at open
 //   replica.ack      {topic, partition, epoch, base, last} an acks=all produce succeeded here
-//   metadata.partition {topic, partition, leader, epoch} this node applied a committed
-//                                                      leadership (every node, on replay too)
+//   metadata.partition {topic, partition, leader, epoch, partition_epoch, isr, snapshot}
+//                                                      this node applied a committed partition
+//                                                      state (every node, on replay too)
+//   broker.registered {id, broker_epoch}               this node registered as broker id
 //   node.crash       (the simulator's)                  the node's unsynced tail may be gone
 //
 // Anomalies (type):
@@ -31,13 +33,18 @@
 //                           before any later epoch began (with unclean
 //                           election off, every elected leader holds every
 //                           record committed before its election)
+//   isr-member-missing-committed
+//                           a committed ISR change of the same leader and
+//                           epoch added a broker whose log ended below the
+//                           highest high watermark published (unless its
+//                           node crashed during the epoch: amnesia)
 //   split-brain, phantom-leader, stale-leader
 //                           a partition's (leader epoch, leader) history is
 //                           not linearizable as a compare-and-set register
 //                           (checkers/epoch_register.h; which events are
 //                           which operations, and why: partition_leader_register.cpp)
 //
-// Divergence and leader-missing-committed hold only where the durability
+// Divergence, leader-missing-committed and isr-member-missing-committed hold only where the durability
 // contract says committed records survive: not with unclean leader
 // election, not when crashes may take unsynced records from every replica
 // at once, and divergence not under silent disk corruption either. The

@@ -16,6 +16,25 @@
 
 namespace castle::checkers {
 
+// The broker ids of a trace id list ("1,2,3", as trace_id_list writes them).
+inline std::vector<std::int64_t> parse_id_list(const std::string& list) {
+  std::vector<std::int64_t> out;
+  std::int64_t v = 0;
+  bool digits = false;
+  for (char c : list) {
+    if (c >= '0' && c <= '9') {
+      v = v * 10 + (c - '0');
+      digits = true;
+    } else {
+      if (digits) out.push_back(v);
+      v = 0;
+      digits = false;
+    }
+  }
+  if (digits) out.push_back(v);
+  return out;
+}
+
 class TraceKeys {
  public:
   // The id of the partition an event names (fields "topic", "partition").
