@@ -43,11 +43,6 @@ class IsrMembersAlive : public TraceInvariant {
   std::vector<Anomaly> finish() override { return std::move(anomalies_); }
 
  private:
-  static bool from_snapshot(const TraceEvent& e) {
-    const TraceValue* s = e.find("snapshot");
-    return s != nullptr && std::get_if<bool>(s) != nullptr && *std::get_if<bool>(s);
-  }
-
   void check(const TraceEvent& e) {
     const std::string key = e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));
     const auto& alive = alive_[e.node];

@@ -181,11 +181,6 @@ class Replication : public TraceInvariant {
       }
   }
 
-  static bool from_snapshot(const TraceEvent& e) {
-    const TraceValue* s = e.find("snapshot");
-    return s != nullptr && std::get_if<bool>(s) != nullptr && *std::get_if<bool>(s);
-  }
-
   // A committed ISR change by the same leader in the same epoch is an
   // AlterPartition expansion or shrink (elections change the epoch). Each
   // member it adds must hold every committed record: the leader adds a

@@ -35,6 +35,13 @@ inline std::vector<std::int64_t> parse_id_list(const std::string& list) {
   return out;
 }
 
+// Whether a metadata.partition event restored a snapshot rather than
+// applied a record.
+inline bool from_snapshot(const TraceEvent& e) {
+  const TraceValue* s = e.find("snapshot");
+  return s != nullptr && std::get_if<bool>(s) != nullptr && *std::get_if<bool>(s);
+}
+
 class TraceKeys {
  public:
   // The id of the partition an event names (fields "topic", "partition").
