@@ -72,7 +72,7 @@ void Cluster::close() {
   }
 }
 
-Result<std::shared_ptr<BrokerConnection>> Cluster::connect_to(const Address& address) {
+Result<std::shared_ptr<BrokerConnection>> Cluster::connect_to(Address address) {
   auto& slot = endpoints_[address.to_string()];
   if (!slot) slot = std::make_unique<Endpoint>();
   Endpoint& e = *slot;

@@ -89,7 +89,9 @@ class Cluster {
   void close();
 
  private:
-  Result<std::shared_ptr<BrokerConnection>> connect_to(const Address& address);
+  // By value: the caller's address may be a metadata entry, which a
+  // refresh replaces while this fiber waits to connect.
+  Result<std::shared_ptr<BrokerConnection>> connect_to(Address address);
   Result<void> refresh_once(bool all_topics);
   void apply(const protocol::MetadataResponse& m, bool all_topics);
 
