@@ -189,8 +189,13 @@ void ClusterNode::reconcile_loop() {
 void ClusterNode::isr_loop() {
   const std::int64_t lag_ms = b_.config.cluster.replica_lag_time_max_ms;
   const Duration every = milliseconds(std::clamp<std::int64_t>(lag_ms / 4, 20, 250));
+  const Duration gap = std::min(every, isr_round_gap);
+  Instant last = b_.rt.now();
   while (!stopping_) {
-    b_.rt.sleep_for(every);
+    isr_wake_.wait(b_.rt, last + every);
+    isr_wake_.clear();
+    if (b_.rt.now() < last + gap) b_.rt.sleep_until(last + gap);
+    last = b_.rt.now();
     if (registered_) replicas_->isr_round(*channel_, broker_epoch_);
   }
 }

@@ -31,6 +31,7 @@
 #include "system/broker/replica_manager.h"
 #include "system/raft/raft_node.h"
 #include "system/raft/rpc.h"
+#include "system/runtime/sync.h"
 
 namespace castle::broker {
 
@@ -58,6 +59,12 @@ class ClusterNode {
   bool await_metadata(const std::function<bool(const controller::MetadataImage&)>& holds,
                       Instant deadline);
   bool registered() const { return registered_; }
+  // A leader saw a follower ready to join an ISR: the next ISR round comes
+  // now rather than at its period (Kafka expands on the fetch path), but
+  // rounds stay isr_round_gap apart so refused changes cannot storm the
+  // controller.
+  void isr_expansion_ready() { isr_wake_.set(); }
+  static constexpr Duration isr_round_gap = milliseconds(20);
   bool fenced() const { return fenced_; }
   controller::BrokerEpoch broker_epoch() const { return broker_epoch_; }
 
@@ -83,6 +90,7 @@ class ClusterNode {
   bool fenced_ = true;
   bool stopping_ = false;
   bool server_started_ = false;
+  Event isr_wake_;
   Task lifecycle_;
   Task reconciler_;
   Task isr_;
