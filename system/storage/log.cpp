@@ -295,9 +295,21 @@ Result<void> Log::Impl::reconcile_after_open() {
 }
 
 Result<std::unique_ptr<Log>> Log::open(Runtime& rt, std::string dir, LogConfig config) {
+  return open_with(rt, std::move(dir), config, /*trust_recovery_point=*/true);
+}
+
+Result<std::unique_ptr<Log>> Log::open_salvaging(Runtime& rt, std::string dir, LogConfig config) {
+  return open_with(rt, std::move(dir), config, /*trust_recovery_point=*/false);
+}
+
+// Without trust in the recovery point, every segment is validated batch by
+// batch and a bad batch anywhere is a tail to cut, not corruption to refuse.
+Result<std::unique_ptr<Log>> Log::open_with(Runtime& rt, std::string dir, LogConfig config,
+                                            bool trust_recovery_point) {
   auto impl = std::make_unique<Impl>(rt, std::move(dir), config);
   if (auto r = make_dirs_durable(rt.disk(), impl->dir); !r) return r.error();
   if (auto r = impl->load_checkpoints(); !r) return r.error();
+  if (!trust_recovery_point) impl->recovery_point = 0;
   auto bases = impl->list_segment_bases();
   if (!bases) return bases.error();
   if (auto r = impl->open_segments(*bases); !r) return r.error();
