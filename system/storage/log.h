@@ -82,8 +82,9 @@ class Log {
   // Opens (creating if needed) the log in directory `dir` and recovers it.
   static Result<std::unique_ptr<Log>> open(Runtime& rt, std::string dir, LogConfig config);
   // Opens the log trusting none of it: every batch is validated, as if
-  // nothing had been synced, and the log is cut at the first that fails
-  // (everything after it goes). For a replica whose log a read found
+  // nothing had been synced, and read back, and the log is cut at the
+  // first that fails (its CRC, or a leader epoch, which the CRC does not
+  // cover, that the epoch cache contradicts); everything after it goes. For a replica whose log a read found
   // damaged, once nobody counts on what it held: it keeps the intact
   // prefix and fetches the rest again.
   static Result<std::unique_ptr<Log>> open_salvaging(Runtime& rt, std::string dir, LogConfig config);

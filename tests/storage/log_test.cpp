@@ -711,6 +711,33 @@ TEST(Log, OpenSalvagingCutsAtTheFirstDamagedBatch) {
   }));
 }
 
+// Proves salvaging also cuts at a batch whose leader epoch (bytes 12..15,
+// outside the CRC) was flipped: it validates, but the epoch cache
+// contradicts it and a read refuses it.
+TEST(Log, OpenSalvagingCutsAtAFlippedLeaderEpoch) {
+  Rig rig(15);
+  std::uint64_t batch_bytes = 0;
+  ASSERT_TRUE(rig.run([&batch_bytes](Runtime& rt) {
+    auto log = open_log(rt, LogConfig{});
+    ASSERT_TRUE(log);
+    const Bytes b = make_batch(2, now_ms(rt), 40);
+    batch_bytes = b.size();
+    for (int i = 0; i < 5; ++i) append_ok(*log, b);
+    ASSERT_TRUE(log->flush().ok());
+  }));
+  ASSERT_TRUE(rig.disk().flip_bit(dir + "/00000000000000000000.log", 3 * batch_bytes + 14, 2));
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto damaged = open_log(rt, LogConfig{});
+    ASSERT_TRUE(damaged);
+    EXPECT_EQ(damaged->read(6, 1).error(), std::errc::illegal_byte_sequence);
+    damaged.reset();
+    auto log = Log::open_salvaging(rt, dir, LogConfig{});
+    ASSERT_TRUE(log);
+    EXPECT_EQ((*log)->log_end_offset(), 6);
+    EXPECT_EQ(read_all(**log).size(), 3u);
+  }));
+}
+
 // Proves recovery stops at a gap: when a segment's unsynced tail is lost
 // but a later segment survived, the later segment is deleted rather than
 // leave a hole in the offsets.
