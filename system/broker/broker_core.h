@@ -108,6 +108,15 @@ class LockedPartition {
   protocol::ErrorCode error_ = protocol::ErrorCode::NONE;
 };
 
+// A read of the partition's log found a batch failing its CRC at `offset`
+// (data_corrupt). In a cluster the replica goes offline, as Kafka takes a
+// failed log directory offline: its heartbeat reports it, the controller
+// moves leadership to a replica with an intact copy, and the log comes back
+// salvaged once nobody counts on it (ReplicaManager::recover_offline).
+// Standalone there is no other copy: the damaged batch fails its reads and
+// the rest is served. Call with the partition's lock held.
+void take_damaged_offline(Broker::Impl& b, Partition& p, std::int64_t offset);
+
 // Cluster mode: NOT_LEADER_OR_FOLLOWER unless this broker leads the
 // partition now (standalone: always NONE). Call with its lock held.
 protocol::ErrorCode check_leadership(const Broker::Impl& b, const Partition& p);

@@ -147,6 +147,7 @@ void ClusterNode::heartbeat_once() {
   req.broker_id = controller::BrokerId{b_.config.node_id};
   req.broker_epoch = broker_epoch_;
   req.metadata_offset = metadata_.image().last_applied_index();
+  req.offline_replicas = replicas_->offline_replicas();
   auto r = channel_->call<controller::BrokerHeartbeatResponse>(req);
   if (!r) return;  // no controller reachable: try again next interval
   if (r->error == ErrorCode::STALE_BROKER_EPOCH || r->error == ErrorCode::BROKER_ID_NOT_REGISTERED) {

@@ -44,8 +44,11 @@ FetchResponse::Partition serve_one(Broker::Impl& b, std::int32_t replica_id, con
   const std::int64_t budget = bytes_total == 0 ? std::max<std::int64_t>(bytes_left, 1) : bytes_left;
   f.partition_max_bytes = static_cast<std::int32_t>(std::min<std::int64_t>(in.partition_max_bytes, budget));
   repl::PartitionData d = p->leader->serve_fetch(replica_id, f, b.rt.now());
-  if (b.cluster && !p->leader->isr_change_in_flight() && !p->leader->isr_to_expand().empty())
+  if (d.log_damaged) {
+    take_damaged_offline(b, *p, f.fetch_offset);
+  } else if (b.cluster && !p->leader->isr_change_in_flight() && !p->leader->isr_to_expand().empty()) {
     b.cluster->isr_expansion_ready();
+  }
   out.error_code = d.error;
   out.high_watermark = Offset{d.high_watermark};
   out.last_stable_offset = Offset{d.high_watermark};

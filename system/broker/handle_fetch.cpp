@@ -68,6 +68,7 @@ void read_partition(RequestContext& ctx, const std::string& topic, const FetchRe
   auto r = log.read(offset, static_cast<std::size_t>(std::max<std::int64_t>(limit, 1)), hw);
   if (!r) {
     if (r.error() == std::errc::result_out_of_range) return fail(ErrorCode::OFFSET_OUT_OF_RANGE);
+    if (r.error() == std::errc::illegal_byte_sequence) take_damaged_offline(b, *p, offset);
     return fail(ErrorCode::KAFKA_STORAGE_ERROR);
   }
   const auto size = static_cast<std::int64_t>(r->bytes.size());

@@ -36,6 +36,11 @@ struct Partition {
   // Where the log must be cut when it comes back (the end before the
   // append that could not be undone).
   std::int64_t undo_to = -1;
+  // Cluster mode: a read found a batch failing its CRC (a bit flip on the
+  // disk), or the log did not open at start for damage (then `log` is
+  // null). The log comes back salvaged, cut at the first damaged batch,
+  // once the controller no longer counts on this replica.
+  bool damaged = false;
   // Cluster mode: at most one of these is set, as the metadata says. The
   // leader state serves produce and fetch; the follower state belongs to
   // a replica fetcher, which alone touches the log meanwhile.

@@ -95,7 +95,12 @@ void ReplicaManager::lead(Partition& p, const Assignment& a) {
   p.leader_epoch = state.leader_epoch;
   // The batches fetched as a follower carry producer state this broker
   // never checked: rebuild it from the log, as a restart does.
-  if (auto r = rebuild_producer_state(p); !r) p.producers.clear();
+  if (auto r = rebuild_producer_state(p); !r) {
+    p.producers.clear();
+    // Damaged: a replica with an intact copy should lead, if there is one.
+    if (r.error() == std::errc::illegal_byte_sequence && standing(p) == Standing::counted_on)
+      take_damaged_offline(b_, p, -1);
+  }
   leaders_.add(tp, p.leader);
   // Consumers' long polls wait on the broker's list, not the service's.
   p.leader->set_data_listener(&b_.data_arrived);
@@ -196,19 +201,44 @@ repl::ReplicaFetcher& ReplicaManager::fetcher_for(std::int32_t leader_id) {
   return *fetchers_.emplace(leader_id, std::move(slot)).first->second.fetcher;
 }
 
+void ReplicaManager::release_roles(Partition& p) {
+  const repl::TopicPartition tp{p.topic, p.index};
+  stop_following(p, tp);
+  MutexLock lock(b_.rt, p.lock);
+  if (p.leader) stop_leading(p, tp);
+}
+
+// How the committed metadata counts on this broker's replica: as one of
+// several eligible (ISR or ELR), as the only one, or not at all.
+ReplicaManager::Standing ReplicaManager::standing(const Partition& p) const {
+  const controller::PartitionState* s = metadata_.image().partition(p.topic, controller::PartitionId{p.index});
+  const controller::BrokerId self{self_};
+  if (s == nullptr || (!controller::contains(s->isr, self) && !controller::contains(s->elr, self)))
+    return Standing::released;
+  return s->isr.size() + s->elr.size() <= 1 ? Standing::only_eligible : Standing::counted_on;
+}
+
 bool ReplicaManager::recover_offline() {
-  std::vector<PartitionPtr> offline;
+  bool any = false;
   for (const PartitionPtr& p : b_.topics.all_partitions()) {
     if (!p->offline || p->deleted) continue;
-    const repl::TopicPartition tp{p->topic, p->index};
-    stop_following(*p, tp);
-    MutexLock lock(b_.rt, p->lock);
-    if (p->leader) stop_leading(*p, tp);
-    offline.push_back(p);
+    release_roles(*p);
+    const Standing s = standing(*p);
+    if (s == Standing::counted_on) continue;  // the controller's change is not in yet
+    any = b_.topics.recover_partition(*p, /*salvage=*/s == Standing::released) || any;
   }
-  if (offline.empty()) return false;
-  b_.topics.recover_offline();
-  return std::any_of(offline.begin(), offline.end(), [](const PartitionPtr& p) { return !p->offline; });
+  return any;
+}
+
+std::vector<controller::TopicIdPartition> ReplicaManager::offline_replicas() const {
+  std::vector<controller::TopicIdPartition> out;
+  for (const PartitionPtr& p : b_.topics.all_partitions()) {
+    if (!p->offline || p->deleted) continue;
+    const controller::TopicState* t = metadata_.image().topic(p->topic);
+    if (t != nullptr) out.push_back({t->id, controller::PartitionId{p->index}});
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 void ReplicaManager::stop() {

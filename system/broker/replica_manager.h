@@ -48,11 +48,19 @@ class ReplicaManager {
   void reconcile();
   // One round of ISR maintenance for the partitions led here.
   void isr_round(ControllerChannel& channel, controller::BrokerEpoch broker_epoch);
-  // Offline partitions (a disk error the produce path could not undo)
-  // give up their roles, and their logs are reopened; true if any came
-  // back, which the next reconcile puts in their roles again. From the
-  // reconciler's fiber.
+  // Offline partitions (a disk error the produce path could not undo, a
+  // damaged batch) give up their roles; the logs of those the controller
+  // no longer counts on are reopened, a damaged one salvaged (cut at the
+  // damage, fetched again as a follower). One the controller still counts
+  // on stays offline, untouched, until its change taking the replica out
+  // of the ISR and ELR commits, so that a log cut short never leads or
+  // counts for a high watermark; the only eligible replica (which the
+  // controller keeps) is reopened as it is, since nobody holds more. True
+  // if any came back, which the next reconcile puts in their roles again.
+  // From the reconciler's fiber.
   bool recover_offline();
+  // The partitions whose replica here is offline, sorted (for heartbeats).
+  std::vector<controller::TopicIdPartition> offline_replicas() const;
   // Stops every fetcher and resigns every leadership (from a fiber).
   void stop();
 
@@ -84,6 +92,9 @@ class ReplicaManager {
   void stop_following(Partition& p, const replication::TopicPartition& tp);
   void remove_unassigned(const std::set<replication::TopicPartition>& assigned);
   void notice_fenced_brokers();
+  void release_roles(Partition& p);
+  enum class Standing { counted_on, only_eligible, released };
+  Standing standing(const Partition& p) const;
   replication::ReplicaFetcher& fetcher_for(std::int32_t leader_id);
   replication::LeaderConfig leader_config(const TopicOverrides& overrides) const;
 

@@ -104,6 +104,17 @@ Result<void> rebuild_producer_state(Partition& p) {
   return {};
 }
 
+PartitionPtr TopicTable::damaged_partition(const std::string& topic, std::int32_t index) {
+  auto p = std::make_shared<Partition>();
+  p->topic = topic;
+  p->index = index;
+  p->dir = join_path(config_.log_dir, partition_dir_name(topic, index));
+  p->offline = true;
+  p->damaged = true;
+  CASTLE_TRACE(rt_.tracer(), "broker.partition_offline", {{"dir", p->dir}, {"error", "damaged log at start"}});
+  return p;
+}
+
 Result<PartitionPtr> TopicTable::open_partition(const std::string& topic, std::int32_t index,
                                                 const TopicOverrides& overrides) {
   auto p = std::make_shared<Partition>();
@@ -176,6 +187,11 @@ Result<void> TopicTable::load_partition_dir(const std::string& name) {
     return std::errc::illegal_byte_sequence;  // damaged metadata: refuse to guess
   }
   auto p = open_partition(topic, index, m.overrides);
+  // In a cluster a damaged log does not keep the broker down (Kafka starts
+  // with a failed log directory offline): the partition starts offline, its
+  // heartbeats report it, and it comes back salvaged.
+  if (!p && p.error() == std::errc::illegal_byte_sequence && config_.cluster.enabled())
+    p = damaged_partition(topic, index);
   if (!p) return p.error();
   Topic& t = topics_[topic];
   t.name = topic;
@@ -357,26 +373,46 @@ Result<void> TopicTable::take_clean_shutdown_marker() {
 
 void TopicTable::recover_offline() {
   for (auto& p : all_partitions()) {
-    if (!p->offline) continue;
-    MutexLock lock(rt_, p->lock);
-    if (!p->offline || p->deleted) continue;
-    const Topic* t = find(p->topic);
-    if (t == nullptr) continue;
-    p->log.reset();
-    auto log = storage::Log::open(rt_, p->dir, topic_log_config(config_, t->overrides));
-    if (!log) continue;  // the next round tries again
-    p->log = std::move(*log);
-    p->tracer = trace_replica(rt_, *p->log, p->topic, p->index);
-    if (p->undo_to >= 0 && p->log->log_end_offset() > p->undo_to) {
-      if (!p->log->truncate_to(p->undo_to)) continue;
-    }
-    // Standalone, the log end is committed; in a cluster replication says.
-    if (!config_.cluster.enabled() && !p->log->set_high_watermark(p->log->log_end_offset())) continue;
-    if (!rebuild_producer_state(*p)) continue;
-    p->offline = false;
-    p->undo_to = -1;
-    CASTLE_TRACE(rt_.tracer(), "broker.partition_online", {{"dir", p->dir}});
+    if (p->offline) (void)recover_partition(*p, /*salvage=*/false);
   }
+}
+
+bool TopicTable::recover_partition(Partition& p, bool salvage) {
+  MutexLock lock(rt_, p.lock);
+  if (!p.offline || p.deleted) return false;
+  const Topic* t = find(p.topic);
+  if (t == nullptr) return false;
+  const bool salvaging = salvage && p.damaged;
+  if (auto r = reopen(p, t->overrides, salvaging); !r) {  // the next round tries again
+    CASTLE_TRACE(rt_.tracer(), "broker.partition_recovery_failed",
+                 {{"dir", p.dir}, {"salvage", salvaging}, {"error", r.error().message()}});
+    return false;
+  }
+  p.offline = false;
+  p.damaged = false;
+  p.undo_to = -1;
+  CASTLE_TRACE(rt_.tracer(), "broker.partition_online",
+               {{"dir", p.dir}, {"salvaged", salvaging}, {"leo", p.log->log_end_offset()}});
+  return true;
+}
+
+// With the partition's lock held.
+Result<void> TopicTable::reopen(Partition& p, const TopicOverrides& overrides, bool salvage) {
+  p.log.reset();
+  const storage::LogConfig log_config = topic_log_config(config_, overrides);
+  auto log = salvage ? storage::Log::open_salvaging(rt_, p.dir, log_config)
+                     : storage::Log::open(rt_, p.dir, log_config);
+  if (!log) return log.error();
+  p.log = std::move(*log);
+  p.tracer = trace_replica(rt_, *p.log, p.topic, p.index);
+  if (p.undo_to >= 0 && p.log->log_end_offset() > p.undo_to) {
+    if (auto r = p.log->truncate_to(p.undo_to); !r) return r;
+  }
+  // Standalone, the log end is committed; in a cluster replication says.
+  if (!config_.cluster.enabled()) {
+    if (auto r = p.log->set_high_watermark(p.log->log_end_offset()); !r) return r;
+  }
+  return rebuild_producer_state(p);
 }
 
 void TopicTable::run_maintenance() {

@@ -69,16 +69,24 @@ class TopicTable {
   bool started_clean() const { return started_clean_; }
   // Retention, for the broker's maintenance fiber.
   void run_maintenance();
-  // Brings offline partitions back: reopens (recovers) the log and cuts
-  // what a failed append left behind. Those that still fail stay offline.
-  // In a cluster, the caller first lets go of the partitions' leader and
-  // follower states (they hold the old log): ReplicaManager::recover_offline.
+  // Brings offline partitions back (recover_partition without salvage);
+  // those that still fail stay offline. Standalone: in a cluster
+  // ReplicaManager::recover_offline decides which may come back.
   void recover_offline();
+  // Brings one offline partition back: reopens (recovers) the log, with
+  // `salvage` a damaged one cut at its first damaged batch
+  // (Log::open_salvaging), and cuts what a failed append left behind.
+  // False if it stays offline. In a cluster, the caller first lets go of
+  // the partition's leader and follower states (they hold the old log).
+  bool recover_partition(Partition& p, bool salvage);
   std::vector<PartitionPtr> all_partitions() const;
 
  private:
   Result<PartitionPtr> open_partition(const std::string& topic, std::int32_t index,
                                       const TopicOverrides& overrides);
+  Result<void> reopen(Partition& p, const TopicOverrides& overrides, bool salvage);
+  // An offline partition without a log: it did not open (data_corrupt).
+  PartitionPtr damaged_partition(const std::string& topic, std::int32_t index);
   Result<void> remove_partition_dir(const std::string& dir);
   Result<void> load_partition_dir(const std::string& name);
   Result<void> take_clean_shutdown_marker();

@@ -71,6 +71,7 @@ ElectionPolicy Controller::policy_for(const TopicState& topic) const {
 
 void Controller::becoming_leader(const MetadataImage& image, Instant now) {
   lease_.clear();
+  offline_.clear();
   for (const auto& [id, b] : image.brokers()) lease_[id] = now;
 }
 
@@ -103,10 +104,34 @@ void Controller::forget_unclean(Batch& batch, BrokerId broker) const {
   std::vector<PartitionChangeRecord> changes;
   for (const auto& [id, topic] : batch.image().topics()) {
     for (const auto& [index, p] : topic.partitions) {
-      if (auto change = forget_unclean_replica(id, index, p, broker)) changes.push_back(std::move(*change));
+      if (auto change = forget_replica(id, index, p, broker)) changes.push_back(std::move(*change));
     }
   }
   for (PartitionChangeRecord& change : changes) batch.emit(std::move(change));
+}
+
+// A replica whose log failed may have lost what it acknowledged, and cannot
+// serve it meanwhile: where another replica is eligible it no longer
+// counts (the broker keeps its damaged log away until this commits). True
+// if any change was made.
+bool Controller::forget_offline(Batch& batch, BrokerId broker) const {
+  auto it = offline_.find(broker);
+  if (it == offline_.end()) return false;
+  std::vector<PartitionChangeRecord> changes;
+  for (const TopicIdPartition& tp : it->second) {  // sorted: deterministic
+    const PartitionState* p = batch.image().partition(tp.topic_id, tp.partition);
+    if (p == nullptr) continue;  // deleted meanwhile
+    const ElectionPolicy policy = policy_for(*batch.image().topic(tp.topic_id));
+    if (auto change = drop_offline_replica(batch.image(), tp.topic_id, tp.partition, *p, broker, policy))
+      changes.push_back(std::move(*change));
+  }
+  for (PartitionChangeRecord& change : changes) batch.emit(std::move(change));
+  return !changes.empty();
+}
+
+bool Controller::is_offline(BrokerId broker, const TopicId& topic, PartitionId partition) const {
+  auto it = offline_.find(broker);
+  return it != offline_.end() && it->second.count(TopicIdPartition{topic, partition}) != 0;
 }
 
 // ---- brokers ----
@@ -124,6 +149,7 @@ Decision<BrokerRegistrationResponse> Controller::register_broker(
     out.response.broker_epoch = existing->epoch;  // a retry: nothing to write
     return out;
   }
+  offline_.erase(request.broker_id);  // a new process: its heartbeats will say
   Batch batch(image);
   if (existing != nullptr && !existing->fenced) {
     // The old process is gone (or about to be): what it led moves first.
@@ -142,6 +168,21 @@ Decision<BrokerRegistrationResponse> Controller::register_broker(
   return out;
 }
 
+// A controlled shutdown starting, or a fenced broker that caught up coming
+// back; true if either happened.
+bool Controller::change_lifecycle(Batch& batch, const BrokerState& b, bool want_shutdown,
+                                  bool caught_up) const {
+  if (want_shutdown && !b.fenced && !b.in_controlled_shutdown) {
+    batch.emit(BrokerShutdownRecord{b.id, b.epoch});
+    return true;
+  }
+  if (!want_shutdown && b.fenced && !b.in_controlled_shutdown && caught_up) {
+    batch.emit(UnfenceBrokerRecord{b.id, b.epoch});
+    return true;
+  }
+  return false;
+}
+
 Decision<BrokerHeartbeatResponse> Controller::heartbeat(const MetadataImage& image,
                                                         const BrokerHeartbeatRequest& request,
                                                         Instant now) {
@@ -156,19 +197,18 @@ Decision<BrokerHeartbeatResponse> Controller::heartbeat(const MetadataImage& ima
     return out;
   }
   lease_[request.broker_id] = now;
+  if (request.offline_replicas.empty()) {
+    offline_.erase(request.broker_id);
+  } else {
+    offline_[request.broker_id] = {request.offline_replicas.begin(), request.offline_replicas.end()};
+  }
   const bool caught_up = request.metadata_offset >= raw(b->epoch);
   Batch batch(image);
-  bool changed = true;
-  if (request.want_shutdown && !b->fenced && !b->in_controlled_shutdown) {
-    batch.emit(BrokerShutdownRecord{b->id, b->epoch});
-  } else if (!request.want_shutdown && b->fenced && !b->in_controlled_shutdown && caught_up) {
-    batch.emit(UnfenceBrokerRecord{b->id, b->epoch});
-  } else {
-    changed = false;
-  }
-  // A broker that left or came back changes who may lead and be in ISRs;
-  // a plain heartbeat changes nothing (tick repairs the rest).
-  if (changed) repair_all(batch);
+  const bool lifecycle = change_lifecycle(batch, *b, request.want_shutdown, caught_up);
+  const bool dropped = forget_offline(batch, request.broker_id);
+  // A broker that left, came back or lost replicas changes who may lead
+  // and be in ISRs; a plain heartbeat changes nothing (tick repairs the rest).
+  if (lifecycle || dropped) repair_all(batch);
   const BrokerState& now_b = *batch.image().broker(request.broker_id);
   out.response.is_caught_up = caught_up;
   out.response.is_fenced = now_b.fenced;
@@ -197,7 +237,7 @@ std::vector<MetadataRecord> Controller::tick(const MetadataImage& image, Instant
 
 // Kafka's checks, in Kafka's order. The planted bugs switch some off.
 ErrorCode Controller::check_alter(const MetadataImage& image, const AlterPartitionRequest& request,
-                                  const PartitionState& p,
+                                  const TopicId& topic, const PartitionState& p,
                                   const AlterPartitionRequest::Partition& ask) const {
   if (p.leader != request.broker_id) return ErrorCode::NOT_LEADER_OR_FOLLOWER;
   if (!config_.bug("controller-accept-stale-alter-partition")) {
@@ -219,6 +259,10 @@ ErrorCode Controller::check_alter(const MetadataImage& image, const AlterPartiti
     for (BrokerId m : isr) {
       if (!image.is_alive(m)) return ErrorCode::INELIGIBLE_REPLICA;
     }
+  }
+  // A replica reported offline rejoins once its log is back and caught up.
+  for (BrokerId m : isr) {
+    if (!contains(p.isr, m) && is_offline(m, topic, ask.partition)) return ErrorCode::INELIGIBLE_REPLICA;
   }
   return ErrorCode::NONE;
 }
@@ -247,7 +291,7 @@ Decision<AlterPartitionResponse> Controller::alter_partition(const MetadataImage
         rp.error = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
         continue;
       }
-      rp.error = check_alter(batch.image(), request, *p, ask);
+      rp.error = check_alter(batch.image(), request, t.topic_id, *p, ask);
       if (rp.error == ErrorCode::NONE && ask.new_isr != p->isr) {
         PartitionChangeRecord change{t.topic_id, ask.partition, ask.new_isr, {}, {}};
         const auto min = static_cast<std::size_t>(

@@ -72,7 +72,8 @@ class Controller {
   const ControllerConfig& config() const { return config_; }
 
   // A new term as leader: every registered broker gets a fresh lease, since
-  // the heartbeats the previous leader saw are unknown here.
+  // the heartbeats the previous leader saw are unknown here (and so are the
+  // offline replicas they reported).
   void becoming_leader(const MetadataImage& image, Instant now);
 
   // A broker (re)joins. The same incarnation again is a retry and gets its
@@ -86,7 +87,10 @@ class Controller {
                                                        Instant now);
 
   // Renews the lease; unfences a broker whose applied metadata reached its
-  // registration; starts or reports a controlled shutdown.
+  // registration; starts or reports a controlled shutdown. Replicas it
+  // reports offline leave their ISR and ELR (election.h: not the only
+  // eligible one), and leadership moves off them; they may rejoin the ISR
+  // (AlterPartition) only once a heartbeat no longer reports them.
   Decision<BrokerHeartbeatResponse> heartbeat(const MetadataImage& image,
                                               const BrokerHeartbeatRequest& request, Instant now);
 
@@ -111,9 +115,14 @@ class Controller {
   class Batch;
   void repair_all(Batch& batch) const;
   void forget_unclean(Batch& batch, BrokerId broker) const;
+  bool forget_offline(Batch& batch, BrokerId broker) const;
+  bool change_lifecycle(Batch& batch, const BrokerState& b, bool want_shutdown,
+                        bool caught_up) const;
+  bool is_offline(BrokerId broker, const TopicId& topic, PartitionId partition) const;
   ElectionPolicy policy_for(const TopicState& topic) const;
   ErrorCode check_alter(const MetadataImage& image, const AlterPartitionRequest& request,
-                        const PartitionState& p, const AlterPartitionRequest::Partition& ask) const;
+                        const TopicId& topic, const PartitionState& p,
+                        const AlterPartitionRequest::Partition& ask) const;
   CreateTopicsResponse::Result create_one(Batch& batch, const CreateTopicsRequest::Topic& topic,
                                           bool validate_only) const;
   ErrorCode check_new_topic(const MetadataImage& image, const CreateTopicsRequest::Topic& topic,
@@ -122,6 +131,10 @@ class Controller {
 
   ControllerConfig config_;
   std::map<BrokerId, Instant> lease_;  // last heartbeat (or registration) seen
+  // The offline replicas of each broker's last heartbeat. In memory like
+  // the leases: a new controller learns them from the next heartbeats, and
+  // meanwhile an offline replica cannot catch up to be added back.
+  std::map<BrokerId, std::set<TopicIdPartition>> offline_;
 };
 
 // unclean.leader.election.enable for a topic: its override, else the

@@ -49,6 +49,48 @@ void elect(const MetadataImage& image, const PartitionState& state, PartitionSta
   }
 }
 
+// What the partition becomes once its dead members have left the ISR and,
+// if its leader is gone, another is elected.
+PartitionState repaired(const MetadataImage& image, const PartitionState& state,
+                        ElectionPolicy policy) {
+  const std::size_t min_insync = effective_min_insync(state, policy.min_insync);
+  PartitionState next = state;
+  shrink_isr(image, next, min_insync);
+  const bool leader_ok = state.leader != kNoLeader && image.is_alive(state.leader);
+  if (!leader_ok) elect(image, state, next, policy);
+  settle_elr(next, min_insync);
+  return next;
+}
+
+std::optional<PartitionChangeRecord> change_between(const TopicId& topic, PartitionId partition,
+                                                    const PartitionState& state,
+                                                    const PartitionState& next) {
+  if (next.isr == state.isr && next.elr == state.elr && next.leader == state.leader) {
+    return std::nullopt;
+  }
+  PartitionChangeRecord change{topic, partition, std::nullopt, std::nullopt, std::nullopt};
+  if (next.isr != state.isr) change.isr = next.isr;
+  if (next.leader != state.leader) change.leader = next.leader;
+  if (next.elr != state.elr) change.elr = next.elr;
+  return change;
+}
+
+// The broker is all the ISR and ELR hold.
+bool only_eligible(const PartitionState& state, BrokerId broker) {
+  const bool in_isr = contains(state.isr, broker);
+  const bool in_elr = contains(state.elr, broker);
+  return (in_isr || in_elr) && state.isr.size() + state.elr.size() <= 1;
+}
+
+// The partition without the broker in its ISR and ELR, leaderless if it led.
+PartitionState without(const PartitionState& state, BrokerId broker) {
+  PartitionState next = state;
+  std::erase(next.isr, broker);
+  std::erase(next.elr, broker);
+  if (state.leader == broker) next.leader = kNoLeader;
+  return next;
+}
+
 }  // namespace
 
 std::size_t effective_min_insync(const PartitionState& state, std::size_t min_insync) {
@@ -63,20 +105,7 @@ std::optional<PartitionChangeRecord> repair_partition(const MetadataImage& image
                                                       const TopicId& topic, PartitionId partition,
                                                       const PartitionState& state,
                                                       ElectionPolicy policy) {
-  const std::size_t min_insync = effective_min_insync(state, policy.min_insync);
-  PartitionState next = state;
-  shrink_isr(image, next, min_insync);
-  const bool leader_ok = state.leader != kNoLeader && image.is_alive(state.leader);
-  if (!leader_ok) elect(image, state, next, policy);
-  settle_elr(next, min_insync);
-  if (next.isr == state.isr && next.elr == state.elr && next.leader == state.leader) {
-    return std::nullopt;
-  }
-  PartitionChangeRecord change{topic, partition, std::nullopt, std::nullopt, std::nullopt};
-  if (next.isr != state.isr) change.isr = next.isr;
-  if (next.leader != state.leader) change.leader = next.leader;
-  if (next.elr != state.elr) change.elr = next.elr;
-  return change;
+  return change_between(topic, partition, state, repaired(image, state, policy));
 }
 
 BrokerIds elr_after_isr_change(const PartitionState& state, const BrokerIds& new_isr,
@@ -91,27 +120,19 @@ BrokerIds elr_after_isr_change(const PartitionState& state, const BrokerIds& new
   return next.elr;
 }
 
-std::optional<PartitionChangeRecord> forget_unclean_replica(const TopicId& topic,
-                                                            PartitionId partition,
-                                                            const PartitionState& state,
-                                                            BrokerId broker) {
-  const bool in_isr = contains(state.isr, broker);
-  const bool in_elr = contains(state.elr, broker);
-  if (!in_isr && !in_elr) return std::nullopt;
-  if (state.isr.size() + state.elr.size() <= 1) return std::nullopt;  // the last hope stays
-  PartitionChangeRecord change{topic, partition, std::nullopt, std::nullopt, std::nullopt};
-  if (in_elr) {
-    BrokerIds elr = state.elr;
-    std::erase(elr, broker);
-    change.elr = elr;
-  }
-  if (in_isr) {
-    BrokerIds isr = state.isr;
-    std::erase(isr, broker);
-    change.isr = isr;
-    if (state.leader == broker) change.leader = kNoLeader;
-  }
-  return change;
+std::optional<PartitionChangeRecord> forget_replica(const TopicId& topic, PartitionId partition,
+                                                    const PartitionState& state, BrokerId broker) {
+  if (only_eligible(state, broker)) return std::nullopt;  // the last hope stays
+  return change_between(topic, partition, state, without(state, broker));
+}
+
+std::optional<PartitionChangeRecord> drop_offline_replica(const MetadataImage& image,
+                                                          const TopicId& topic,
+                                                          PartitionId partition,
+                                                          const PartitionState& state,
+                                                          BrokerId broker, ElectionPolicy policy) {
+  if (only_eligible(state, broker)) return std::nullopt;
+  return change_between(topic, partition, state, repaired(image, without(state, broker), policy));
 }
 
 }  // namespace castle::controller

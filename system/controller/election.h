@@ -14,10 +14,14 @@
 //     the ISR); with neither the partition is offline (leader none), unless
 //     unclean leader election is enabled, which elects the first alive
 //     replica and makes it the whole ISR (data loss);
-//   - a broker that registers after an unclean shutdown (its unsynced tail
-//     may be gone) leaves the ISR and ELR, unless it is the only eligible
-//     replica left: then, as Kafka did before KIP-966, it may lead again
-//     with what it has, since no replica is known to hold more.
+//   - a broker whose replica may no longer hold what it acknowledged
+//     leaves the ISR and ELR (and its leadership), unless it is the only
+//     eligible replica left: after an unclean shutdown (its unsynced tail
+//     may be gone) it may then, as Kafka did before KIP-966, lead again
+//     with what it has, since no replica is known to hold more; a replica
+//     reported offline (its log failed) then stays, and the partition is
+//     unavailable until that log is back, as in Kafka, where the last ISR
+//     member stays in the ISR.
 // "min.insync.replicas" here is the topic's, capped at the replica count,
 // the same bound the leader's high watermark obeys.
 
@@ -51,13 +55,21 @@ std::optional<PartitionChangeRecord> repair_partition(const MetadataImage& image
 BrokerIds elr_after_isr_change(const PartitionState& state, const BrokerIds& new_isr,
                                std::size_t min_insync);
 
-// The change that takes a broker back from an unclean shutdown out of the
-// partition's ISR and ELR, or nullopt when it is in neither or is the only
+// The change that takes a broker whose replica may not hold what it
+// acknowledged (back from an unclean shutdown, or reported offline) out of
+// the partition's ISR and ELR, leaving it leaderless if the broker led (a
+// repair elects another), or nullopt when it is in neither or is the only
 // eligible replica.
-std::optional<PartitionChangeRecord> forget_unclean_replica(const TopicId& topic,
-                                                            PartitionId partition,
-                                                            const PartitionState& state,
-                                                            BrokerId broker);
+std::optional<PartitionChangeRecord> forget_replica(const TopicId& topic, PartitionId partition,
+                                                    const PartitionState& state, BrokerId broker);
+
+// A replica reported offline: forget_replica's change and, if the broker
+// led, the election of another, as one change (one new leader epoch).
+std::optional<PartitionChangeRecord> drop_offline_replica(const MetadataImage& image,
+                                                          const TopicId& topic,
+                                                          PartitionId partition,
+                                                          const PartitionState& state,
+                                                          BrokerId broker, ElectionPolicy policy);
 
 // The first alive ISR member in replica order, if any.
 std::optional<BrokerId> clean_leader(const MetadataImage& image, const PartitionState& state);

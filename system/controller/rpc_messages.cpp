@@ -67,12 +67,28 @@ void write_body(Writer& w, const BrokerHeartbeatRequest& m) {
   w.write_int64(raw(m.broker_epoch));
   w.write_int64(m.metadata_offset);
   w.write_bool(m.want_shutdown);
+  // Absent when empty, so that a healthy broker's heartbeat keeps the
+  // layout that brokers and controllers of earlier commits speak.
+  if (m.offline_replicas.empty()) return;
+  protocol::write_array(w, m.offline_replicas, [](Writer& w, const TopicIdPartition& p) {
+    write_uuid(w, p.topic_id);
+    w.write_int32(raw(p.partition));
+  });
 }
 void read_body(Reader& r, BrokerHeartbeatRequest& m) {
   m.broker_id = BrokerId{r.read_int32()};
   m.broker_epoch = BrokerEpoch{r.read_int64()};
   m.metadata_offset = r.read_int64();
   m.want_shutdown = read_flag(r);
+  if (r.remaining() == 0) return;
+  m.offline_replicas = protocol::read_array(r, [](Reader& r) {
+    TopicIdPartition p;
+    p.topic_id = read_uuid(r);
+    p.partition = PartitionId{r.read_int32()};
+    return p;
+  });
+  // An empty list is written as none: one encoding per message.
+  if (m.offline_replicas.empty()) r.fail(DecodeErrc::invalid_length);
 }
 
 void write_body(Writer& w, const BrokerHeartbeatResponse& m) {

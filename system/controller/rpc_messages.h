@@ -52,6 +52,14 @@ struct BrokerRegistrationResponse {
   bool operator==(const BrokerRegistrationResponse&) const = default;
 };
 
+// A partition named by topic id (Kafka's TopicIdPartition).
+struct TopicIdPartition {
+  TopicId topic_id;
+  PartitionId partition{0};
+  auto operator<=>(const TopicIdPartition&) const = default;
+  bool operator==(const TopicIdPartition&) const = default;
+};
+
 struct BrokerHeartbeatRequest {
   static constexpr RpcType type = RpcType::broker_heartbeat_request;
   BrokerId broker_id{0};
@@ -60,6 +68,10 @@ struct BrokerHeartbeatRequest {
   // reaches its own registration.
   std::int64_t metadata_offset = -1;
   bool want_shutdown = false;  // a controlled shutdown is under way
+  // The partitions whose replica here is offline (its log failed: a batch
+  // found damaged, a failed write that could not be undone), sorted. The
+  // whole set every time: a partition absent from it is healthy again.
+  std::vector<TopicIdPartition> offline_replicas;
   bool operator==(const BrokerHeartbeatRequest&) const = default;
 };
 

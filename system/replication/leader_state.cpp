@@ -156,6 +156,9 @@ void LeaderPartition::notify_data() {
 AckState LeaderPartition::ack_state() const {
   AckState s;
   s.leader = leader_;
+  // A resigned leader's waiters fail on leadership alone, and its log may
+  // be gone by the time they wake (the broker reopens an offline one).
+  if (!leader_) return s;
   s.high_watermark = log_.high_watermark();
   s.log_end_offset = log_.log_end_offset();
   s.isr_size = state_.isr.size();
@@ -252,6 +255,7 @@ PartitionData LeaderPartition::serve_fetch(std::int32_t replica_id, const Partit
     if (!r) {
       out.error = r.error() == std::errc::result_out_of_range ? ErrorCode::OFFSET_OUT_OF_RANGE
                                                                : ErrorCode::KAFKA_STORAGE_ERROR;
+      out.log_damaged = r.error() == std::errc::illegal_byte_sequence;
       return out;
     }
     out.records = std::move(r->bytes);

@@ -69,6 +69,9 @@ struct PartitionData {
   std::int64_t high_watermark = offset_undefined;
   std::int64_t log_start_offset = offset_undefined;
   Bytes records;  // whole batches, as stored on the leader
+  // The leader's own business, never sent: its read found a batch failing
+  // its CRC (error is KAFKA_STORAGE_ERROR), so its replica is damaged.
+  bool log_damaged = false;
 };
 
 struct FetchReply {

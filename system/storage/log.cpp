@@ -148,6 +148,7 @@ struct Log::Impl {
   Result<bool> recover_segment(std::size_t i);
   Result<void> drop_segments_from(std::size_t i);
   Result<void> reconcile_after_open();
+  Result<void> cut_at_first_unreadable();
 
   // Appends.
   Result<void> parse_batches(std::span<const std::uint8_t> bytes);
@@ -294,14 +295,45 @@ Result<void> Log::Impl::reconcile_after_open() {
   return flush();
 }
 
+// The CRC does not cover a batch's leader epoch: a bit flipped there passes
+// validation, and reads refuse the batch once the epoch cache contradicts
+// it. Salvaging reads every batch, one at a time, and cuts at the first
+// that a read refuses.
+Result<void> Log::Impl::cut_at_first_unreadable() {
+  std::int64_t offset = log_start;
+  while (offset < log_end()) {
+    auto r = read(offset, 1, std::nullopt, {});
+    if (!r && r.error() == segment_corrupt) return truncate(offset);
+    if (!r) return r.error();
+    CASTLE_ASSERT(r->next_offset > offset, "a read below the log end returns a batch");
+    offset = r->next_offset;
+  }
+  return ok_result();
+}
+
 Result<std::unique_ptr<Log>> Log::open(Runtime& rt, std::string dir, LogConfig config) {
+  return open_with(rt, std::move(dir), config, /*trust_recovery_point=*/true);
+}
+
+Result<std::unique_ptr<Log>> Log::open_salvaging(Runtime& rt, std::string dir, LogConfig config) {
+  return open_with(rt, std::move(dir), config, /*trust_recovery_point=*/false);
+}
+
+// Without trust in the recovery point, every segment is validated batch by
+// batch and a bad batch anywhere is a tail to cut, not corruption to refuse.
+Result<std::unique_ptr<Log>> Log::open_with(Runtime& rt, std::string dir, LogConfig config,
+                                            bool trust_recovery_point) {
   auto impl = std::make_unique<Impl>(rt, std::move(dir), config);
   if (auto r = make_dirs_durable(rt.disk(), impl->dir); !r) return r.error();
   if (auto r = impl->load_checkpoints(); !r) return r.error();
+  if (!trust_recovery_point) impl->recovery_point = 0;
   auto bases = impl->list_segment_bases();
   if (!bases) return bases.error();
   if (auto r = impl->open_segments(*bases); !r) return r.error();
   if (auto r = impl->reconcile_after_open(); !r) return r.error();
+  if (!trust_recovery_point) {
+    if (auto r = impl->cut_at_first_unreadable(); !r) return r.error();
+  }
   impl->last_flush = rt.now();
   // A restart restarts the age of the active segment: at most one roll.ms late.
   if (!impl->active().empty()) impl->active().first_append_wall = rt.wall_now();

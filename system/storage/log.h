@@ -81,6 +81,13 @@ class Log {
  public:
   // Opens (creating if needed) the log in directory `dir` and recovers it.
   static Result<std::unique_ptr<Log>> open(Runtime& rt, std::string dir, LogConfig config);
+  // Opens the log trusting none of it: every batch is validated, as if
+  // nothing had been synced, and read back, and the log is cut at the
+  // first that fails (its CRC, or a leader epoch, which the CRC does not
+  // cover, that the epoch cache contradicts); everything after it goes. For a replica whose log a read found
+  // damaged, once nobody counts on what it held: it keeps the intact
+  // prefix and fetches the rest again.
+  static Result<std::unique_ptr<Log>> open_salvaging(Runtime& rt, std::string dir, LogConfig config);
   ~Log();
 
   // Leader path: `batches` holds one or more client batches (validated here:
@@ -160,6 +167,8 @@ class Log {
 
  private:
   explicit Log(std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<Log>> open_with(Runtime& rt, std::string dir, LogConfig config,
+                                                bool trust_recovery_point);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -304,5 +304,40 @@ TEST(ClusterSim, PartitionedFollowerLeavesAndRejoinsTheIsr) {
   }));
 }
 
+// A bit flipped in a committed batch on the partition leader's disk: the
+// consumer's read of it fails the CRC, the leader takes its replica offline
+// and reports it in its heartbeat, the controller moves leadership to an
+// intact ISR member, and every acknowledged record is read from there; the
+// damaged replica comes back salvaged (cut at the damage), fetches the rest
+// again and rejoins the ISR.
+TEST(ClusterSim, DamagedBatchOnTheLeaderMovesLeadershipAndTheReplicaHeals) {
+  Rig rig(3);
+  PartitionInfo before;
+  std::vector<DeliveryReport> acked;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    wait_for_brokers(rt, rig, 3);
+    create_topic(rt, rig, "dmg", 1, 3);
+    ASSERT_TRUE(wait_for_topic(rt, rig, "dmg", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); }));
+    auto producer = make_producer(rt, rig);
+    acked = send_all(rt, *producer, "dmg", "a", 40);
+    before = partition_of(describe(rt, rig, "dmg"), 0);
+  }));
+  ASSERT_GE(before.leader, 0);
+  // Byte 70 of the first batch lies in its records, which the CRC covers.
+  ASSERT_TRUE(rig.server(before.leader).sim_disk().flip_bit("kafka-logs/dmg-0/00000000000000000000.log", 70, 1));
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    auto consumer = make_consumer(rt, rig);
+    consumer->assign({{"dmg", 0}});
+    const auto got = consume(rt, *consumer, acked.size());
+    EXPECT_EQ(got.size(), acked.size());
+    check_read_back(acked, got);
+    const PartitionInfo after = partition_of(describe(rt, rig, "dmg"), 0);
+    EXPECT_NE(after.leader, before.leader);
+    EXPECT_GT(after.leader_epoch, before.leader_epoch);
+    EXPECT_TRUE(wait_for_topic(rt, rig, "dmg", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); }))
+        << "the salvaged replica catches up and rejoins the ISR";
+  }));
+}
+
 }  // namespace
 }  // namespace castle::cluster::testing

@@ -75,7 +75,7 @@ struct Run {
     const std::int64_t offset = *rc::gen::inRange(0, 4) == 0 ? raw(it->second.epoch) - 1
                                                               : rig.image.last_applied_index();
     auto d = rig.controller.heartbeat(
-        rig.image, {it->first, it->second.epoch, offset, want_shutdown}, rig.now);
+        rig.image, {it->first, it->second.epoch, offset, want_shutdown, {}}, rig.now);
     RC_ASSERT(d.response.error == ErrorCode::NONE);
     rig.commit(d.records);
   }

@@ -1,7 +1,7 @@
 // The active controller's decisions, one behaviour per test: registration
 // and broker epochs, heartbeats and unfencing, session expiry and leader
 // election (clean, offline, unclean by controller and by topic setting),
-// controlled shutdown, topic creation and deletion with Kafka's checks, and
+// replicas reported offline, controlled shutdown, topic creation and deletion with Kafka's checks, and
 // AlterPartition's fencing. Each runs decisions through a rig that commits
 // the records into an image, and checks the image that results.
 
@@ -27,7 +27,7 @@ TEST(ControllerBrokers, RegistrationIsFencedUntilCaughtUp) {
   EXPECT_EQ(epoch, BrokerEpoch{1});
   EXPECT_TRUE(rig.image.broker(BrokerId{1})->fenced);
   // A heartbeat from behind its own registration does not unfence.
-  auto d = rig.controller.heartbeat(rig.image, {BrokerId{1}, epoch, 0, false}, rig.now);
+  auto d = rig.controller.heartbeat(rig.image, {BrokerId{1}, epoch, 0, false, {}}, rig.now);
   EXPECT_EQ(d.response.error, ErrorCode::NONE);
   EXPECT_TRUE(d.records.empty());
   EXPECT_FALSE(d.response.is_caught_up);
@@ -63,7 +63,7 @@ TEST(ControllerBrokers, NewIncarnationFencesTheOldEpochAndMovesLeadership) {
   EXPECT_EQ(p.isr.size(), 1u);
   EXPECT_FALSE(contains(p.isr, leader));
   // The old process's heartbeats are stale now.
-  auto d = rig.controller.heartbeat(rig.image, {leader, old_epoch, 100, false}, rig.now);
+  auto d = rig.controller.heartbeat(rig.image, {leader, old_epoch, 100, false, {}}, rig.now);
   EXPECT_EQ(d.response.error, ErrorCode::STALE_BROKER_EPOCH);
   EXPECT_TRUE(d.records.empty());
 }
@@ -76,7 +76,7 @@ TEST(ControllerBrokers, BadRegistrationAndUnknownHeartbeatAreErrors) {
   EXPECT_TRUE(bad.records.empty());
   auto negative = rig.controller.register_broker(rig.image, {BrokerId{-3}, {}, {"h", 1}, {}}, rig.now);
   EXPECT_EQ(negative.response.error, ErrorCode::INVALID_REQUEST);
-  auto unknown = rig.controller.heartbeat(rig.image, {BrokerId{4}, BrokerEpoch{1}, 1, false}, rig.now);
+  auto unknown = rig.controller.heartbeat(rig.image, {BrokerId{4}, BrokerEpoch{1}, 1, false, {}}, rig.now);
   EXPECT_EQ(unknown.response.error, ErrorCode::BROKER_ID_NOT_REGISTERED);
 }
 
@@ -264,6 +264,109 @@ TEST(ControllerElr, TheOnlyEligibleReplicaStaysEligibleAfterAnUncleanRestart) {
   EXPECT_EQ(rig.partition("t", 0).elr, BrokerIds{only});
   rig.heartbeat(raw(only));
   EXPECT_EQ(rig.partition("t", 0).leader, only);
+}
+
+// ---- offline replicas ----
+
+// The leader reports its replica offline (its log failed): leadership moves
+// to the next ISR member in replica order, the broker leaves the ISR and is
+// not put in the ELR (it cannot stand in for anyone), in records committed
+// with the heartbeat; the same report again writes nothing.
+TEST(ControllerOffline, AnOfflineLeaderLeavesTheIsrAndLeadershipMoves) {
+  Rig rig;
+  rig.start_brokers(3);
+  rig.create("t", 2, 3);
+  const PartitionState before = rig.partition("t", 0);
+  const BrokerId damaged = before.leader;
+  const PartitionState other_before = rig.partition("t", 1);
+  rig.heartbeat(raw(damaged), false, {rig.ref("t", 0)});
+  const PartitionState& after = rig.partition("t", 0);
+  BrokerId expected = kNoLeader;
+  for (BrokerId r : before.replicas) {
+    if (r != damaged) {
+      expected = r;
+      break;
+    }
+  }
+  EXPECT_EQ(after.leader, expected);
+  EXPECT_EQ(after.leader_epoch, next(before.leader_epoch));
+  EXPECT_FALSE(contains(after.isr, damaged));
+  EXPECT_FALSE(contains(after.elr, damaged));
+  EXPECT_EQ(after.isr.size(), 2u);
+  EXPECT_EQ(rig.partition("t", 1), other_before);  // not reported: untouched
+  const std::size_t records = rig.log.size();
+  rig.heartbeat(raw(damaged), false, {rig.ref("t", 0)});
+  EXPECT_EQ(rig.log.size(), records);
+}
+
+// An offline follower leaves the ISR (and, below min.insync.replicas, the
+// ELR it would otherwise join) without a change of leader.
+TEST(ControllerOffline, AnOfflineFollowerLeavesTheIsrAndTheElr) {
+  ControllerConfig config;
+  config.min_insync_replicas = 3;
+  Rig rig(config);
+  rig.start_brokers(3);
+  rig.create("t", 1, 3);
+  const PartitionState before = rig.partition("t", 0);
+  const BrokerId follower = before.replicas[0] == before.leader ? before.replicas[1] : before.replicas[0];
+  rig.heartbeat(raw(follower), false, {rig.ref("t", 0)});
+  const PartitionState& after = rig.partition("t", 0);
+  EXPECT_EQ(after.leader, before.leader);
+  EXPECT_EQ(after.leader_epoch, before.leader_epoch);
+  EXPECT_FALSE(contains(after.isr, follower));
+  EXPECT_FALSE(contains(after.elr, follower));
+}
+
+// The leader adds the replica back only after a heartbeat stops reporting
+// it offline: until then AlterPartition calls it ineligible.
+TEST(ControllerOffline, AnOfflineReplicaRejoinsTheIsrOnlyOnceReportedHealthy) {
+  Rig rig;
+  rig.start_brokers(3);
+  rig.create("t", 1, 3);
+  const BrokerId damaged = rig.partition("t", 0).leader;
+  rig.heartbeat(raw(damaged), false, {rig.ref("t", 0)});
+  BrokerIds back = rig.partition("t", 0).isr;
+  back.push_back(damaged);
+  EXPECT_EQ(rig.alter_isr("t", 0, back), ErrorCode::INELIGIBLE_REPLICA);
+  rig.heartbeat(raw(damaged));
+  EXPECT_EQ(rig.alter_isr("t", 0, back), ErrorCode::NONE);
+  EXPECT_TRUE(contains(rig.partition("t", 0).isr, damaged));
+}
+
+// A new controller, or a new process of the broker, knows nothing of what
+// was offline until the broker's heartbeats say so again.
+TEST(ControllerOffline, ANewControllerOrIncarnationForgetsTheReports) {
+  Rig rig;
+  rig.start_brokers(3);
+  rig.create("t", 1, 3);
+  const BrokerId damaged = rig.partition("t", 0).leader;
+  rig.heartbeat(raw(damaged), false, {rig.ref("t", 0)});
+  BrokerIds back = rig.partition("t", 0).isr;
+  back.push_back(damaged);
+  rig.controller.becoming_leader(rig.image, rig.now);
+  EXPECT_EQ(rig.alter_isr("t", 0, back), ErrorCode::NONE);
+  EXPECT_EQ(rig.alter_isr("t", 0, rig.partition("t", 0).isr), ErrorCode::NONE);
+  rig.heartbeat(raw(damaged), false, {rig.ref("t", 0)});
+  const BrokerIds without = rig.partition("t", 0).isr;
+  back = without;
+  back.push_back(damaged);
+  rig.register_broker(raw(damaged), 2, /*clean=*/true);
+  rig.heartbeat(raw(damaged));
+  EXPECT_EQ(rig.alter_isr("t", 0, back), ErrorCode::NONE);
+}
+
+// The only eligible replica stays the leader though offline: removing it
+// would leave no replica known to hold the committed records, so the
+// partition waits for its log to come back (Kafka keeps the last ISR member).
+TEST(ControllerOffline, TheOnlyEligibleReplicaStaysThoughOffline) {
+  Rig rig;
+  rig.start_brokers(2);
+  rig.create("t", 1, 1);
+  const PartitionState before = rig.partition("t", 0);
+  const std::size_t records = rig.log.size();
+  rig.heartbeat(raw(before.leader), false, {rig.ref("t", 0)});
+  EXPECT_EQ(rig.log.size(), records);
+  EXPECT_EQ(rig.partition("t", 0), before);
 }
 
 TEST(ControllerElection, BecomingLeaderGivesEveryoneAFreshLease) {

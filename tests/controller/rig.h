@@ -57,11 +57,14 @@ struct Rig {
     return BrokerEpoch{image.last_applied_index()};
   }
 
-  BrokerHeartbeatResponse heartbeat(int id, bool want_shutdown = false) {
+  // `offline`: the replicas the broker reports offline.
+  BrokerHeartbeatResponse heartbeat(int id, bool want_shutdown = false,
+                                    std::vector<TopicIdPartition> offline = {}) {
     const BrokerState* b = image.broker(BrokerId{id});
     CASTLE_ASSERT(b != nullptr, "heartbeat of an unknown broker");
     auto d = controller.heartbeat(
-        image, {BrokerId{id}, b->epoch, image.last_applied_index(), want_shutdown}, now);
+        image, {BrokerId{id}, b->epoch, image.last_applied_index(), want_shutdown, std::move(offline)},
+        now);
     commit(d.records);
     return d.response;
   }
@@ -90,6 +93,11 @@ struct Rig {
     commit(d.records);
     if (d.response.error != ErrorCode::NONE) return d.response.error;
     return d.response.topics.at(0).partitions.at(0).error;
+  }
+
+  // The partition as a heartbeat names it.
+  TopicIdPartition ref(const std::string& topic, int p) const {
+    return {image.topic(topic)->id, PartitionId{p}};
   }
 
   const PartitionState& partition(const std::string& topic, int p) const {

@@ -674,6 +674,70 @@ TEST(Log, ReadDetectsCorruption) {
   }));
 }
 
+// Proves open_salvaging keeps the intact prefix of a damaged log: a bit
+// flipped below the recovery point, which fails a normal open, cuts the log
+// at the damaged batch instead; in a log of several segments the damage in
+// an old segment (which a normal open does not rescan) cuts it there too,
+// later segments going with it, and the cut log appends from its new end.
+TEST(Log, OpenSalvagingCutsAtTheFirstDamagedBatch) {
+  Rig rig(14);
+  std::uint64_t batch_bytes = 0;
+  ASSERT_TRUE(rig.run([&batch_bytes](Runtime& rt) {
+    auto log = open_log(rt, small_segments());
+    ASSERT_TRUE(log);
+    const Bytes b = make_batch(2, now_ms(rt), 40);
+    batch_bytes = b.size();
+    for (int i = 0; i < 100; ++i) append_ok(*log, b);
+    ASSERT_TRUE(log->flush().ok());
+    ASSERT_GT(log->segment_count(), 2u);
+  }));
+  ASSERT_TRUE(rig.disk().flip_bit(dir + "/00000000000000000000.log", 2 * batch_bytes + 70, 0));
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto log = Log::open_salvaging(rt, dir, small_segments());
+    ASSERT_TRUE(log);
+    EXPECT_EQ((*log)->log_end_offset(), 4);
+    EXPECT_EQ((*log)->segment_count(), 1u);
+    EXPECT_EQ(read_all(**log).size(), 2u);
+    EXPECT_LE((*log)->high_watermark(), 4);
+    EXPECT_EQ((*log)->recovery_point(), 4);
+    EXPECT_EQ(append_ok(**log, make_batch(1, now_ms(rt))).base_offset, 4);
+    ASSERT_TRUE((*log)->flush().ok());
+  }));
+  // What was cut stays cut: the next normal open finds the salvaged log.
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto log = open_log(rt, small_segments());
+    ASSERT_TRUE(log);
+    EXPECT_EQ(log->log_end_offset(), 5);
+  }));
+}
+
+// Proves salvaging also cuts at a batch whose leader epoch (bytes 12..15,
+// outside the CRC) was flipped: it validates, but the epoch cache
+// contradicts it and a read refuses it.
+TEST(Log, OpenSalvagingCutsAtAFlippedLeaderEpoch) {
+  Rig rig(15);
+  std::uint64_t batch_bytes = 0;
+  ASSERT_TRUE(rig.run([&batch_bytes](Runtime& rt) {
+    auto log = open_log(rt, LogConfig{});
+    ASSERT_TRUE(log);
+    const Bytes b = make_batch(2, now_ms(rt), 40);
+    batch_bytes = b.size();
+    for (int i = 0; i < 5; ++i) append_ok(*log, b);
+    ASSERT_TRUE(log->flush().ok());
+  }));
+  ASSERT_TRUE(rig.disk().flip_bit(dir + "/00000000000000000000.log", 3 * batch_bytes + 14, 2));
+  ASSERT_TRUE(rig.run([](Runtime& rt) {
+    auto damaged = open_log(rt, LogConfig{});
+    ASSERT_TRUE(damaged);
+    EXPECT_EQ(damaged->read(6, 1).error(), std::errc::illegal_byte_sequence);
+    damaged.reset();
+    auto log = Log::open_salvaging(rt, dir, LogConfig{});
+    ASSERT_TRUE(log);
+    EXPECT_EQ((*log)->log_end_offset(), 6);
+    EXPECT_EQ(read_all(**log).size(), 3u);
+  }));
+}
+
 // Proves recovery stops at a gap: when a segment's unsynced tail is lost
 // but a later segment survived, the later segment is deleted rather than
 // leave a hole in the offsets.
