@@ -68,10 +68,12 @@ std::optional<PartitionChangeRecord> change_between(const TopicId& topic, Partit
   if (next.isr == state.isr && next.elr == state.elr && next.leader == state.leader) {
     return std::nullopt;
   }
-  PartitionChangeRecord change{topic, partition, std::nullopt, std::nullopt, std::nullopt};
-  if (next.isr != state.isr) change.isr = next.isr;
-  if (next.leader != state.leader) change.leader = next.leader;
-  if (next.elr != state.elr) change.elr = next.elr;
+  std::optional<PartitionChangeRecord> change(std::in_place);
+  change->topic_id = topic;
+  change->partition = partition;
+  if (next.isr != state.isr) change->isr.emplace(next.isr);
+  if (next.leader != state.leader) change->leader = next.leader;
+  if (next.elr != state.elr) change->elr.emplace(next.elr);
   return change;
 }
 
