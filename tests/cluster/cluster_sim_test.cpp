@@ -195,6 +195,23 @@ bool in_isr(const PartitionInfo& p, std::int32_t id) {
   return std::find(p.isr.begin(), p.isr.end(), id) != p.isr.end();
 }
 
+// Three brokers up and `topic` created with `partitions` partitions of three
+// replicas, every ISR full; then `n` records sent (values "<prefix><i>").
+// Returns their reports and sets *first to partition 0 as described then.
+std::vector<DeliveryReport> start_and_send(Runtime& rt, Rig& rig, const std::string& topic,
+                                           std::int32_t partitions, const std::string& prefix, int n,
+                                           PartitionInfo* first) {
+  wait_for_brokers(rt, rig, 3);
+  create_topic(rt, rig, topic, partitions, 3);
+  EXPECT_TRUE(wait_for_topic(rt, rig, topic, [&](const TopicInfo& t) {
+    return all_isr_full(t, static_cast<std::size_t>(partitions), 3);
+  }));
+  auto producer = make_producer(rt, rig);
+  std::vector<DeliveryReport> acked = send_all(rt, *producer, topic, prefix, n);
+  *first = partition_of(describe(rt, rig, topic), 0);
+  return acked;
+}
+
 // Crashing the leader of a partition: a new leader from the ISR with a
 // higher epoch; the producer (refreshing metadata on NOT_LEADER) goes on;
 // every acknowledged record is read afterwards in per-partition order; the
@@ -206,14 +223,7 @@ TEST(ClusterSim, LeaderCrashElectsFromIsrAndLosesNoAcknowledgedWrite) {
   Rig rig(3);
   PartitionInfo before;
   std::vector<DeliveryReport> acked;
-  ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    wait_for_brokers(rt, rig, 3);
-    create_topic(rt, rig, "pay", 3, 3);
-    ASSERT_TRUE(wait_for_topic(rt, rig, "pay", [](const TopicInfo& t) { return all_isr_full(t, 3, 3); }));
-    auto producer = make_producer(rt, rig);
-    acked = send_all(rt, *producer, "pay", "a", 60);
-    before = partition_of(describe(rt, rig, "pay"), 0);
-  }));
+  ASSERT_TRUE(rig.run([&](Runtime& rt) { acked = start_and_send(rt, rig, "pay", 3, "a", 60, &before); }));
   ASSERT_GE(before.leader, 0);
   rig.server(before.leader).crash();
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
@@ -314,14 +324,7 @@ TEST(ClusterSim, DamagedBatchOnTheLeaderMovesLeadershipAndTheReplicaHeals) {
   Rig rig(3);
   PartitionInfo before;
   std::vector<DeliveryReport> acked;
-  ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    wait_for_brokers(rt, rig, 3);
-    create_topic(rt, rig, "dmg", 1, 3);
-    ASSERT_TRUE(wait_for_topic(rt, rig, "dmg", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); }));
-    auto producer = make_producer(rt, rig);
-    acked = send_all(rt, *producer, "dmg", "a", 40);
-    before = partition_of(describe(rt, rig, "dmg"), 0);
-  }));
+  ASSERT_TRUE(rig.run([&](Runtime& rt) { acked = start_and_send(rt, rig, "dmg", 1, "a", 40, &before); }));
   ASSERT_GE(before.leader, 0);
   // Byte 70 of the first batch lies in its records, which the CRC covers.
   ASSERT_TRUE(rig.server(before.leader).sim_disk().flip_bit("kafka-logs/dmg-0/00000000000000000000.log", 70, 1));

@@ -19,6 +19,14 @@ using testing::ids;
 using testing::incarnation;
 using testing::Rig;
 
+// The leader an election should pick when `gone` leaves a full ISR: the
+// first other replica in preference order.
+BrokerId next_in_preference(const PartitionState& p, BrokerId gone) {
+  for (BrokerId r : p.replicas)
+    if (r != gone) return r;
+  return kNoLeader;
+}
+
 // ---- registration and heartbeats ----
 
 TEST(ControllerBrokers, RegistrationIsFencedUntilCaughtUp) {
@@ -100,14 +108,7 @@ TEST(ControllerElection, SilentBrokerIsFencedAfterTheSessionTimeoutAndLeadership
   EXPECT_TRUE(rig.image.broker(old_leader)->fenced);
   const PartitionState& after = rig.partition("t", 0);
   // The next replica in preference order that is in the ISR leads.
-  BrokerId expected = kNoLeader;
-  for (BrokerId r : before.replicas) {
-    if (r != old_leader) {
-      expected = r;
-      break;
-    }
-  }
-  EXPECT_EQ(after.leader, expected);
+  EXPECT_EQ(after.leader, next_in_preference(before, old_leader));
   EXPECT_FALSE(contains(after.isr, old_leader));
   EXPECT_EQ(after.leader_epoch, next(before.leader_epoch));
   EXPECT_GT(after.partition_epoch, before.partition_epoch);
@@ -281,14 +282,7 @@ TEST(ControllerOffline, AnOfflineLeaderLeavesTheIsrAndLeadershipMoves) {
   const PartitionState other_before = rig.partition("t", 1);
   rig.heartbeat(raw(damaged), false, {rig.ref("t", 0)});
   const PartitionState& after = rig.partition("t", 0);
-  BrokerId expected = kNoLeader;
-  for (BrokerId r : before.replicas) {
-    if (r != damaged) {
-      expected = r;
-      break;
-    }
-  }
-  EXPECT_EQ(after.leader, expected);
+  EXPECT_EQ(after.leader, next_in_preference(before, damaged));
   EXPECT_EQ(after.leader_epoch, next(before.leader_epoch));
   EXPECT_FALSE(contains(after.isr, damaged));
   EXPECT_FALSE(contains(after.elr, damaged));

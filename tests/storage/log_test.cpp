@@ -100,6 +100,23 @@ LogConfig small_segments() {
   return c;
 }
 
+// Appends `count` batches of two 40-byte records and flushes them (so all
+// lie below the recovery point), in at least `segments` segments; returns
+// one batch's size, where the damage tests aim their bit flips.
+std::uint64_t write_flushed_batches(Rig& rig, const LogConfig& config, int count, std::size_t segments = 1) {
+  std::uint64_t batch_bytes = 0;
+  EXPECT_TRUE(rig.run([&](Runtime& rt) {
+    auto log = open_log(rt, config);
+    ASSERT_TRUE(log);
+    const Bytes b = make_batch(2, now_ms(rt), 40);
+    batch_bytes = b.size();
+    for (int i = 0; i < count; ++i) append_ok(*log, b);
+    ASSERT_TRUE(log->flush().ok());
+    ASSERT_GE(log->segment_count(), segments);
+  }));
+  return batch_bytes;
+}
+
 // Proves appends get dense offsets and read back byte-exact (but for base
 // offset and epoch) across many segments.
 TEST(Log, AppendReadRoundTripAcrossSegments) {
@@ -606,15 +623,7 @@ TEST(Log, CrashCutsTornTailKeepsSyncedData) {
 // data_corrupt (illegal_byte_sequence) instead of dropping data.
 TEST(Log, CorruptionBeforeRecoveryPointFailsOpen) {
   Rig rig(11);
-  std::uint64_t batch_bytes = 0;
-  ASSERT_TRUE(rig.run([&batch_bytes](Runtime& rt) {
-    auto log = open_log(rt, LogConfig{});
-    ASSERT_TRUE(log);
-    const Bytes b = make_batch(2, now_ms(rt), 40);
-    batch_bytes = b.size();
-    for (int i = 0; i < 5; ++i) append_ok(*log, b);
-    ASSERT_TRUE(log->flush().ok());
-  }));
+  const std::uint64_t batch_bytes = write_flushed_batches(rig, LogConfig{}, 5);
   ASSERT_TRUE(rig.disk().flip_bit(dir + "/00000000000000000000.log", batch_bytes + 70, 3));
   ASSERT_TRUE(rig.run([](Runtime& rt) {
     auto log = Log::open(rt, dir, LogConfig{});
@@ -651,16 +660,7 @@ TEST(Log, CorruptionAfterRecoveryPointCutsTail) {
 // read of that batch fail, and a read before it stops short of it.
 TEST(Log, ReadDetectsCorruption) {
   Rig rig(13);
-  std::uint64_t batch_bytes = 0;
-  ASSERT_TRUE(rig.run([&batch_bytes](Runtime& rt) {
-    auto log = open_log(rt, small_segments());
-    ASSERT_TRUE(log);
-    const Bytes b = make_batch(2, now_ms(rt), 40);
-    batch_bytes = b.size();
-    for (int i = 0; i < 100; ++i) append_ok(*log, b);
-    ASSERT_TRUE(log->flush().ok());
-    ASSERT_GT(log->segment_count(), 2u);
-  }));
+  const std::uint64_t batch_bytes = write_flushed_batches(rig, small_segments(), 100, 3);
   ASSERT_TRUE(rig.disk().flip_bit(dir + "/00000000000000000000.log", 2 * batch_bytes + 70, 0));
   ASSERT_TRUE(rig.run([](Runtime& rt) {
     auto log = open_log(rt, small_segments());
@@ -681,16 +681,7 @@ TEST(Log, ReadDetectsCorruption) {
 // later segments going with it, and the cut log appends from its new end.
 TEST(Log, OpenSalvagingCutsAtTheFirstDamagedBatch) {
   Rig rig(14);
-  std::uint64_t batch_bytes = 0;
-  ASSERT_TRUE(rig.run([&batch_bytes](Runtime& rt) {
-    auto log = open_log(rt, small_segments());
-    ASSERT_TRUE(log);
-    const Bytes b = make_batch(2, now_ms(rt), 40);
-    batch_bytes = b.size();
-    for (int i = 0; i < 100; ++i) append_ok(*log, b);
-    ASSERT_TRUE(log->flush().ok());
-    ASSERT_GT(log->segment_count(), 2u);
-  }));
+  const std::uint64_t batch_bytes = write_flushed_batches(rig, small_segments(), 100, 3);
   ASSERT_TRUE(rig.disk().flip_bit(dir + "/00000000000000000000.log", 2 * batch_bytes + 70, 0));
   ASSERT_TRUE(rig.run([](Runtime& rt) {
     auto log = Log::open_salvaging(rt, dir, small_segments());
@@ -716,15 +707,7 @@ TEST(Log, OpenSalvagingCutsAtTheFirstDamagedBatch) {
 // contradicts it and a read refuses it.
 TEST(Log, OpenSalvagingCutsAtAFlippedLeaderEpoch) {
   Rig rig(15);
-  std::uint64_t batch_bytes = 0;
-  ASSERT_TRUE(rig.run([&batch_bytes](Runtime& rt) {
-    auto log = open_log(rt, LogConfig{});
-    ASSERT_TRUE(log);
-    const Bytes b = make_batch(2, now_ms(rt), 40);
-    batch_bytes = b.size();
-    for (int i = 0; i < 5; ++i) append_ok(*log, b);
-    ASSERT_TRUE(log->flush().ok());
-  }));
+  const std::uint64_t batch_bytes = write_flushed_batches(rig, LogConfig{}, 5);
   ASSERT_TRUE(rig.disk().flip_bit(dir + "/00000000000000000000.log", 3 * batch_bytes + 14, 2));
   ASSERT_TRUE(rig.run([](Runtime& rt) {
     auto damaged = open_log(rt, LogConfig{});
