@@ -46,7 +46,10 @@ FetchResponse::Partition serve_one(Broker::Impl& b, std::int32_t replica_id, con
   repl::PartitionData d = p->leader->serve_fetch(replica_id, f, b.rt.now());
   if (d.log_damaged) {
     take_damaged_offline(b, *p, f.fetch_offset);
-  } else if (b.cluster && !p->leader->isr_change_in_flight() && !p->leader->isr_to_expand().empty()) {
+  } else if (b.cluster && !repl::contains(p->leader->isr(), replica_id) && !p->leader->isr_change_in_flight() &&
+             !p->leader->isr_to_expand().empty()) {
+    // Only a fetch by a follower outside the ISR can make one ready to
+    // join: the common fetch by an ISR member costs one lookup.
     b.cluster->isr_expansion_ready();
   }
   out.error_code = d.error;
