@@ -66,7 +66,15 @@ std::int32_t min_insync_replicas(const ControllerConfig& config, const TopicStat
 ElectionPolicy Controller::policy_for(const TopicState& topic) const {
   return ElectionPolicy{unclean_election_enabled(config_, topic),
                         config_.bug("controller-unclean-election"),
-                        static_cast<std::size_t>(std::max(min_insync_replicas(config_, topic), 1))};
+                        static_cast<std::size_t>(std::max(min_insync_replicas(config_, topic), 1)),
+                        {}};
+}
+
+ElectionPolicy Controller::policy_for(ElectionPolicy topic_policy, const TopicId& id,
+                                      PartitionId partition) const {
+  for (const auto& [broker, replicas] : offline_)  // by broker id: deterministic
+    if (replicas.count(TopicIdPartition{id, partition}) != 0) topic_policy.offline.push_back(broker);
+  return topic_policy;
 }
 
 void Controller::becoming_leader(const MetadataImage& image, Instant now) {
@@ -88,7 +96,7 @@ void Controller::repair_all(Batch& batch) const {
   for (const auto& [id, topic] : batch.image().topics()) {
     const ElectionPolicy policy = policy_for(topic);
     for (const auto& [index, p] : topic.partitions) {
-      if (auto change = repair_partition(batch.image(), id, index, p, policy)) {
+      if (auto change = repair_partition(batch.image(), id, index, p, policy_for(policy, id, index))) {
         changes.push_back(std::move(*change));
       }
     }
@@ -121,7 +129,8 @@ bool Controller::forget_offline(Batch& batch, BrokerId broker) const {
   for (const TopicIdPartition& tp : it->second) {  // sorted: deterministic
     const PartitionState* p = batch.image().partition(tp.topic_id, tp.partition);
     if (p == nullptr) continue;  // deleted meanwhile
-    const ElectionPolicy policy = policy_for(*batch.image().topic(tp.topic_id));
+    const ElectionPolicy policy =
+        policy_for(policy_for(*batch.image().topic(tp.topic_id)), tp.topic_id, tp.partition);
     if (auto change = drop_offline_replica(batch.image(), tp.topic_id, tp.partition, *p, broker, policy))
       changes.push_back(std::move(*change));
   }

@@ -120,6 +120,8 @@ class Controller {
                         bool caught_up) const;
   bool is_offline(BrokerId broker, const TopicId& topic, PartitionId partition) const;
   ElectionPolicy policy_for(const TopicState& topic) const;
+  // The topic's policy with the partition's offline replicas.
+  ElectionPolicy policy_for(ElectionPolicy topic_policy, const TopicId& id, PartitionId partition) const;
   ErrorCode check_alter(const MetadataImage& image, const AlterPartitionRequest& request,
                         const TopicId& topic, const PartitionState& p,
                         const AlterPartitionRequest::Partition& ask) const;

@@ -40,8 +40,12 @@ void elect(const MetadataImage& image, const PartitionState& state, PartitionSta
     next.leader = *eligible;
     next.isr = BrokerIds{*eligible};
   } else if (policy.unclean || policy.bug_unclean) {
-    // Unclean: whoever is alive leads, and the ISR restarts from it.
-    if (auto any = first_alive(image, state.replicas, state.replicas)) {
+    // Unclean: whoever is alive and has its log leads, and the ISR
+    // restarts from it.
+    BrokerIds usable;
+    for (BrokerId r : state.replicas)
+      if (!contains(policy.offline, r)) usable.push_back(r);
+    if (auto any = first_alive(image, state.replicas, usable)) {
       next.leader = *any;
       next.isr = BrokerIds{*any};
       next.elr.clear();

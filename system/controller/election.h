@@ -38,6 +38,10 @@ struct ElectionPolicy {
   // were enabled even though it is not.
   bool bug_unclean = false;
   std::size_t min_insync = 1;  // the topic's min.insync.replicas
+  // The partition's replicas their brokers report offline (the log
+  // failed): an unclean election passes over them, as a damaged log can
+  // neither serve nor hold what it had.
+  BrokerIds offline;
 };
 
 // The partition's min.insync.replicas as the ISR rules apply it: at least

@@ -192,7 +192,7 @@ TEST(ControllerElection, TopicSettingOverridesTheControllersUncleanSetting) {
 struct Shrunk {
   Rig rig;
   BrokerId leader{0}, first{0}, second{0};
-  Shrunk() : rig(config()) {
+  explicit Shrunk(bool unclean = false) : rig(config(unclean)) {
     rig.start_brokers(3);
     rig.create("t", 1, 3);
     const PartitionState p = rig.partition("t", 0);
@@ -205,9 +205,10 @@ struct Shrunk {
     CASTLE_ASSERT(rig.alter_isr("t", 0, BrokerIds{leader, second}) == ErrorCode::NONE, "shrink");
     CASTLE_ASSERT(rig.alter_isr("t", 0, BrokerIds{leader}) == ErrorCode::NONE, "shrink");
   }
-  static ControllerConfig config() {
+  static ControllerConfig config(bool unclean) {
     ControllerConfig c;
     c.min_insync_replicas = 2;
+    c.unclean_leader_election_enable = unclean;
     return c;
   }
   // Every broker but `silent` heartbeats past the session timeout.
@@ -361,6 +362,22 @@ TEST(ControllerOffline, TheOnlyEligibleReplicaStaysThoughOffline) {
   rig.heartbeat(raw(before.leader), false, {rig.ref("t", 0)});
   EXPECT_EQ(rig.log.size(), records);
   EXPECT_EQ(rig.partition("t", 0), before);
+}
+
+// With no eligible replica left alive, an unclean election must not pick
+// a replica its broker reports offline: the leader that reported its log
+// failed would otherwise be elected again, on the damaged log.
+TEST(ControllerOffline, AnUncleanElectionPassesOverOfflineReplicas) {
+  Shrunk s(/*unclean=*/true);
+  s.fence(s.second);  // the ELR's only member is gone
+  ASSERT_EQ(s.rig.partition("t", 0).leader, s.leader);
+  s.rig.heartbeat(raw(s.leader), false, {s.rig.ref("t", 0)});
+  const PartitionState& p = s.rig.partition("t", 0);
+  EXPECT_EQ(p.leader, s.first);
+  EXPECT_EQ(p.isr, BrokerIds{s.first});
+  // Reported offline, it is not picked by a later repair either.
+  s.rig.tick();
+  EXPECT_EQ(s.rig.partition("t", 0).leader, s.first);
 }
 
 TEST(ControllerElection, BecomingLeaderGivesEveryoneAFreshLease) {
