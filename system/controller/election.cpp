@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "system/replication/min_insync.h"
+
 namespace castle::controller {
 
 namespace {
@@ -100,7 +102,7 @@ PartitionState without(const PartitionState& state, BrokerId broker) {
 }  // namespace
 
 std::size_t effective_min_insync(const PartitionState& state, std::size_t min_insync) {
-  return std::clamp<std::size_t>(min_insync, 1, std::max<std::size_t>(state.replicas.size(), 1));
+  return replication::effective_min_insync(static_cast<std::int64_t>(min_insync), state.replicas.size());
 }
 
 std::optional<BrokerId> clean_leader(const MetadataImage& image, const PartitionState& state) {

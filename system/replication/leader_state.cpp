@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "system/replication/min_insync.h"
+
 namespace castle::replication {
 
 bool contains(const std::vector<std::int32_t>& ids, std::int32_t id) {
@@ -121,10 +123,7 @@ std::int64_t LeaderPartition::high_watermark_candidate() const {
 // commits, so every replica that left the ISR while it was that small holds
 // everything committed: the controller's eligible leader replicas.
 bool LeaderPartition::isr_can_commit() const {
-  const std::size_t min = std::clamp<std::size_t>(
-      static_cast<std::size_t>(std::max(config_.min_insync_replicas, 1)), 1,
-      std::max<std::size_t>(state_.replicas.size(), 1));
-  return state_.isr.size() >= min;
+  return state_.isr.size() >= effective_min_insync(config_.min_insync_replicas, state_.replicas.size());
 }
 
 bool LeaderPartition::maybe_advance_high_watermark() {
