@@ -41,7 +41,9 @@
 //
 // Not used, because a correct Kafka is not linearizable with them: what
 // clients are told by Metadata (it is eventually consistent; a broker may
-// name a leader that was already replaced), a follower's view of its leader
+// name a leader that was already replaced; what does hold of it, no
+// phantom leaders and no client going back an epoch, is checked by
+// client_leader_invariant.cpp), a follower's view of its leader
 // (it learns of elections late), and acks=1 or acks=0 completions (no ISR
 // is involved: a deposed leader may still acknowledge them after the next
 // election, which is how acks=1 loses data in Kafka). Crashes need no
@@ -165,6 +167,7 @@ void add_replication_invariants(InvariantSet& set, ReplicationInvariantOptions o
   set.add(replication_invariants(options));
   set.add(partition_leader_linearizable());
   set.add(isr_members_alive());
+  set.add(client_leaders_consistent());
 }
 
 }  // namespace castle::checkers

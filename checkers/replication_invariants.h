@@ -79,7 +79,14 @@ std::unique_ptr<TraceInvariant> partition_leader_linearizable();
 // {broker, alive}).
 std::unique_ptr<TraceInvariant> isr_members_alive();
 
-// All three, for a run with partition replication.
+// What clients hold of partition leadership (client_leader_invariant.cpp),
+// over client.leader {topic, partition, epoch, leader} (a client took up a
+// partition's leader from Metadata) and metadata.partition:
+//   client-phantom-leader   a client holds an (epoch, leader) never elected
+//   client-epoch-regressed  a client went back to an older leader epoch
+std::unique_ptr<TraceInvariant> client_leaders_consistent();
+
+// All four, for a run with partition replication.
 void add_replication_invariants(InvariantSet& set, ReplicationInvariantOptions options = {});
 
 }  // namespace castle::checkers

@@ -9,6 +9,7 @@
 #include "reports/report.h"
 #include "scenarios/run.h"
 #include "system/broker/broker.h"
+#include "system/client/config.h"
 #include "system/logsvc/server.h"
 
 namespace castle::cli {
@@ -109,6 +110,8 @@ int cmd_bugs(const std::vector<std::string>& argv) {
   for (const auto& [name, why] : broker::planted_bugs())
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
   for (const auto& [name, why] : broker::cluster_planted_bugs())
+    std::printf("%s\t%s\n", name.c_str(), why.c_str());
+  for (const auto& [name, why] : client::planted_bugs())
     std::printf("%s\t%s\n", name.c_str(), why.c_str());
   return 0;
 }

@@ -5,6 +5,7 @@
 #include "real/cli/args.h"
 #include "scenarios/run.h"
 #include "system/broker/broker.h"
+#include "system/client/config.h"
 #include "system/logsvc/server.h"
 
 namespace castle::cli {
@@ -17,6 +18,7 @@ void check_bugs(const scenarios::Scenario& s) {
     for (const auto& [name, why] : logsvc::planted_bugs()) known |= name == b;
     for (const auto& [name, why] : broker::planted_bugs()) known |= name == b;
     for (const auto& [name, why] : broker::cluster_planted_bugs()) known |= name == b;
+    for (const auto& [name, why] : client::planted_bugs()) known |= name == b;
     if (!known) throw UsageError("unknown planted bug '" + b + "' (castle bugs lists them)");
   }
 }

@@ -8,6 +8,15 @@ using protocol::MetadataRequest;
 using protocol::MetadataResponse;
 using protocol::raw;
 
+const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
+  static const std::vector<std::pair<std::string, std::string>> bugs = {
+      {"client-accept-stale-metadata",
+       "takes up the older leader epoch a lagging broker's Metadata describes (KIP-320 says keep "
+       "the newer), so produces and fetches go to a deposed leader"},
+  };
+  return bugs;
+}
+
 namespace {
 
 Duration ms(std::int64_t n) { return std::chrono::milliseconds(n); }
@@ -167,7 +176,8 @@ void Cluster::apply(const MetadataResponse& m, bool all_topics) {
     TopicInfo info = topic_from(t);
     auto old = topics_.find(t.name);
     if (old != topics_.end()) previous[t.name] = std::move(old->second);
-    keep_newer_epochs(info, previous[t.name]);
+    if (!config_.bug("client-accept-stale-metadata")) keep_newer_epochs(info, previous[t.name]);
+    trace_leaders(info, previous[t.name]);
     topics_[t.name] = std::move(info);
   }
   refreshed_at_ = rt_.now();
@@ -186,6 +196,22 @@ void Cluster::keep_newer_epochs(TopicInfo& fresh, const TopicInfo& old) {
     if (it == old.partitions.end() || p.leader_epoch < 0 || it->leader_epoch <= p.leader_epoch) continue;
     p = *it;
     stale_ = true;
+  }
+}
+
+// Each partition whose leader or epoch we now hold differently, for the
+// checkers (client.leader: checkers/client_leader_invariant.cpp).
+void Cluster::trace_leaders(const TopicInfo& fresh, const TopicInfo& old) const {
+  if (!rt_.tracer().enabled() || fresh.error != ErrorCode::NONE) return;
+  for (const PartitionInfo& p : fresh.partitions) {
+    auto it = std::find_if(old.partitions.begin(), old.partitions.end(),
+                           [&](const PartitionInfo& o) { return o.partition == p.partition; });
+    const bool known = it != old.partitions.end();
+    if (known && it->leader == p.leader && it->leader_epoch == p.leader_epoch) continue;
+    CASTLE_TRACE(rt_.tracer(), "client.leader",
+                 {{"topic", fresh.name}, {"partition", std::int64_t{p.partition}},
+                  {"epoch", std::int64_t{p.leader_epoch}}, {"leader", std::int64_t{p.leader}},
+                  {"previous_epoch", std::int64_t{known ? it->leader_epoch : -1}}});
   }
 }
 

@@ -94,12 +94,13 @@ class Cluster {
   Result<std::shared_ptr<BrokerConnection>> connect_to(Address address);
   Result<void> refresh_once(bool all_topics);
   void apply(const protocol::MetadataResponse& m, bool all_topics);
+  void keep_newer_epochs(TopicInfo& fresh, const TopicInfo& old);
+  void trace_leaders(const TopicInfo& fresh, const TopicInfo& old) const;
 
   Runtime& rt_;
   ClientConfig config_;
   std::set<std::string> interesting_;
   std::map<std::string, TopicInfo> topics_;
-  void keep_newer_epochs(TopicInfo& fresh, const TopicInfo& old);
   std::map<std::int32_t, BrokerInfo> brokers_;
   bool stale_ = true;
   std::optional<Instant> refreshed_at_;

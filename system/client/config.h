@@ -7,7 +7,9 @@
 // explicitly), and linger.ms is 0 as before Kafka 4.
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "system/runtime/net.h"
@@ -26,7 +28,14 @@ struct ClientConfig {
   std::int64_t metadata_max_age_ms = 300000;            // metadata.max.age.ms
   std::int32_t max_in_flight_requests_per_connection = 5;  // max.in.flight.requests.per.connection
   bool allow_auto_create_topics = true;                 // allow.auto.create.topics
+  // Planted bugs (client::planted_bugs()) a test run selects to prove the
+  // checkers catch them; empty in real use.
+  std::set<std::string> bugs;
+  bool bug(const char* name) const { return bugs.count(name) != 0; }
 };
+
+// Every planted bug of the client (name, what it breaks), for `castle bugs`.
+const std::vector<std::pair<std::string, std::string>>& planted_bugs();
 
 struct ProducerConfig {
   ClientConfig client;

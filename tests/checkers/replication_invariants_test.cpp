@@ -243,5 +243,66 @@ TEST(IsrMembersAlive, AMemberNeverRegisteredIsCaught) {
   EXPECT_EQ(n.check(), (Types{"isr-member-not-alive", "isr-member-not-alive", "isr-member-not-alive"}));
 }
 
+// The client-leader invariant over metadata.partition (what nodes applied)
+// and client.leader (what a client took up) events.
+class ClientView {
+ public:
+  ClientView& elected(const std::string& node, int epoch, int leader) {
+    return ev(node, "metadata.partition",
+              {{"topic", "t"}, {"partition", 0}, {"leader", leader}, {"epoch", epoch},
+               {"partition_epoch", epoch}, {"isr", std::to_string(leader)}});
+  }
+  ClientView& took(const std::string& client, int epoch, int leader, int previous) {
+    return ev(client, "client.leader",
+              {{"topic", "t"}, {"partition", 0}, {"epoch", epoch}, {"leader", leader},
+               {"previous_epoch", previous}});
+  }
+
+  std::vector<std::string> check() const {
+    auto inv = client_leaders_consistent();
+    for (const auto& e : events_) inv->observe(e);
+    std::vector<std::string> types;
+    for (const auto& a : inv->finish()) types.push_back(a.type);
+    return types;
+  }
+
+ private:
+  ClientView& ev(const std::string& node, const std::string& kind, std::vector<TraceField> f) {
+    events_.push_back({node, static_cast<std::int64_t>(events_.size()), kind, std::move(f)});
+    return *this;
+  }
+  std::vector<TraceEvent> events_;
+};
+
+TEST(ClientLeaders, FollowingElectionsPasses) {
+  ClientView v;
+  v.elected("s0", 0, 1).took("c0", 0, 1, -1).elected("s1", 0, 1);
+  v.elected("s1", 1, 2).took("c0", 1, 2, 0);
+  // A leaderless record names nobody; a client told so holds only the epoch.
+  v.elected("s0", 2, -1).took("c1", 2, -1, -1);
+  EXPECT_EQ(v.check(), Types{});
+}
+
+TEST(ClientLeaders, ALeaderNobodyElectedIsAPhantom) {
+  ClientView wrong_leader;
+  wrong_leader.elected("s0", 0, 1).took("c0", 0, 2, -1);
+  EXPECT_EQ(wrong_leader.check(), Types{"client-phantom-leader"});
+  // Told before any node applied the election: no broker could know it.
+  ClientView too_early;
+  too_early.took("c0", 1, 2, 0).elected("s0", 1, 2);
+  EXPECT_EQ(too_early.check(), Types{"client-phantom-leader"});
+}
+
+TEST(ClientLeaders, GoingBackAnEpochIsCaughtPerClient) {
+  ClientView back;
+  back.elected("s0", 0, 1).elected("s0", 1, 2).took("c0", 1, 2, -1).took("c0", 0, 1, 1);
+  EXPECT_EQ(back.check(), Types{"client-epoch-regressed"});
+  // Two clients on one node (a producer and a consumer) at different
+  // epochs are not one client going back.
+  ClientView two;
+  two.elected("s0", 0, 1).elected("s0", 1, 2).took("c0", 1, 2, -1).took("c0", 0, 1, -1);
+  EXPECT_EQ(two.check(), Types{});
+}
+
 }  // namespace
 }  // namespace castle::checkers

@@ -10,6 +10,7 @@
 
 #include "scenarios/run.h"
 #include "system/broker/broker.h"
+#include "system/client/config.h"
 #include "system/logsvc/server.h"
 #include "system/raft/raft_node.h"
 
@@ -72,6 +73,7 @@ std::vector<std::string> every_planted_bug() {
   for (const auto& [name, why] : broker::planted_bugs()) add(name);
   for (const auto& [name, why] : raft::planted_bugs()) add(name);
   for (const auto& [name, why] : broker::cluster_planted_bugs()) add(name);
+  for (const auto& [name, why] : client::planted_bugs()) add(name);
   return bugs;
 }
 
