@@ -53,6 +53,7 @@ struct KafkaHarness {
     for (const auto& name : server_names(s)) c.bootstrap_servers.push_back(Address{name, kafka_port});
     c.request_timeout_ms = s.timeout_ms;
     c.socket_connection_setup_timeout_ms = s.timeout_ms;
+    c.bugs = s.bugs;
     return c;
   }
   std::vector<client::TopicPartition> all_partitions() const {

@@ -1,9 +1,11 @@
 #pragma once
-// min.insync.replicas as Kafka applies it to a partition: at least 1, and
-// at most the partition's replica count, so that a topic asking for more
-// copies than it has can still commit with all of them. The leader's high
-// watermark and acks=all (replication/) and the controller's eligible
-// leader replicas (controller/) must agree on it, so both use this.
+// min.insync.replicas as the commit rule applies it to a partition: at
+// least 1, and at most the partition's replica count, so that a topic
+// asking for more copies than it has still commits (acks=1 writes) with
+// all of them; acks=all produces are refused with NOT_ENOUGH_REPLICAS
+// there, as in Kafka, by the uncapped value. The leader's high watermark
+// (replication/) and the controller's eligible leader replicas
+// (controller/) must agree on it, so both use this.
 
 #include <algorithm>
 #include <cstddef>
