@@ -37,23 +37,8 @@ std::vector<Scenario> library() {
 // and what was tried; the test below fails as soon as one of them gets a
 // library scenario, so that the list stays true.
 const std::map<std::string, std::string>& known_uncaught() {
-  static const std::map<std::string, std::string> bugs = {
-      {"controller-accept-stale-alter-partition",
-       "a leader computes its AlterPartition from the partition state it applied and has one "
-       "in flight at a time, so a stale one needs the controller to change the partition "
-       "within that round trip; a stale leader epoch is refused anyway unless the same broker "
-       "leads again, and of what the controller removes behind the leader's back fenced "
-       "brokers are refused by the liveness check and a broker back from an unclean restart "
-       "lost nothing with log.flush.interval.messages=1. Holding a request back longer (a cut "
-       "or clogged link to the controller) holds back the leader's heartbeats too, so the "
-       "leader should be fenced, and the request refused as not the leader's, before it "
-       "lands (reasoned, not run); and a leader's metadata does not lag behind its "
-       "AlterPartition however slow its disk (tried: syncs of 1.5 s on the leader while a "
-       "follower's unclean restart drops it from the ISR and a shrink is due, and the leader "
-       "applied the change within a millisecond). No scenario reached a stale "
-       "request that re-admits a replica missing committed records: the 14 clean cluster "
-       "scenarios and the planted ones' timelines with this bug, 30 seeds each, all passed"},
-  };
+  // Empty: every cluster bug has a library scenario now.
+  static const std::map<std::string, std::string> bugs;
   return bugs;
 }
 
