@@ -84,6 +84,8 @@ class Replication : public TraceInvariant {
       on_hw(key, e, r);
     } else if (e.kind == "replica.leader") {
       on_leader(key, e);
+    } else if (e.kind == "replica.isr_expand") {
+      on_expand(key, e, r);
     }
   }
 
@@ -220,6 +222,30 @@ class Replication : public TraceInvariant {
                std::to_string(e.int_field("partition_epoch")) + " (committed at " + std::to_string(e.time_ns) +
                " ns) adds broker " + std::to_string(broker) + ", whose log ends at " + std::to_string(end) +
                ", below the committed offset " + std::to_string(p.committed_hw));
+  }
+
+  // The leader asks to add a member only once the log end it knows of it
+  // reached its high watermark and its epoch's start, which is at or past
+  // everything committed before the epoch: so the member held every
+  // committed record when it was asked for. Checked here, at the asking,
+  // because by the time the change commits the member has fetched what it
+  // lacked. A leader whose own node crashed during the epoch may be a
+  // restarted one acting on a superseded epoch with a shorter log (its
+  // AlterPartition is refused): not checked.
+  void on_expand(std::uint32_t key, const TraceEvent& e, const Replica& leader) {
+    if (options_.committed_may_be_lost) return;
+    Partition& p = partitions_[key];
+    const std::int64_t epoch = e.int_field("epoch");
+    auto started = p.epoch_start_ns.find(epoch);
+    if (started == p.epoch_start_ns.end() || leader.crashed_ns >= started->second) return;
+    const std::int64_t leo = e.int_field("leo");
+    const std::int64_t committed = committed_before_epoch_after(p, epoch);
+    if (leo >= committed) return;
+    report("isr-expand-missing-committed", key,
+           "node " + e.node + ", leader of epoch " + std::to_string(epoch) + ", asked at " +
+               std::to_string(e.time_ns) + " ns to add broker " + std::to_string(e.int_field("broker")) +
+               " to the ISR, whose log end it knew as " + std::to_string(leo) +
+               ", below the committed offset " + std::to_string(committed));
   }
 
   // Only a leader's high watermark is the partition's: a follower copies

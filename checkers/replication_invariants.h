@@ -9,6 +9,8 @@
 //   replica.truncate {topic, partition, offset}         this node's log cut at offset
 //   replica.open     {topic, partition, leo}            the log as recovered at open
 //   replica.ack      {topic, partition, epoch, base, last} an acks=all produce succeeded here
+//   replica.isr_expand {topic, partition, epoch, broker, leo} this leader asks to add broker,
+//                                                      whose log end it knows as leo
 //   metadata.partition {topic, partition, leader, epoch, partition_epoch, isr, snapshot}
 //                                                      this node applied a committed partition
 //                                                      state (every node, on replay too)
@@ -38,13 +40,20 @@
 //                           epoch added a broker whose log ended below the
 //                           highest high watermark published (unless its
 //                           node crashed during the epoch: amnesia)
+//   isr-expand-missing-committed
+//                           a leader asked to add a broker to the ISR whose
+//                           log end, as the leader knew it, was below the
+//                           highest high watermark published (unless the
+//                           leader's node crashed during the epoch); over
+//                           replica.isr_expand {topic, partition, epoch,
+//                           broker, leo}
 //   split-brain, phantom-leader, stale-leader
 //                           a partition's (leader epoch, leader) history is
 //                           not linearizable as a compare-and-set register
 //                           (checkers/epoch_register.h; which events are
 //                           which operations, and why: partition_leader_register.cpp)
 //
-// Divergence, leader-missing-committed and isr-member-missing-committed hold only where the durability
+// Divergence, leader-missing-committed and the two ISR checks hold only where the durability
 // contract says committed records survive: not with unclean leader
 // election, not when crashes may take unsynced records from every replica
 // at once, and divergence not under silent disk corruption either. The

@@ -168,11 +168,22 @@ std::string join(const std::vector<std::string>& v) {
   for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
   return s;
 }
+
+// The second side without the nodes of the first: "leader" may resolve to
+// a node the other side also lists (split ["leader", "s0"] from ["s1", "s2",
+// "s3"] keeps whichever of s1..s3 leads with s0), and a node cut from its
+// own side would make the fault something other than what it says.
+std::vector<std::string> without(std::vector<std::string> others, const std::vector<std::string>& side) {
+  std::erase_if(others, [&side](const std::string& n) {
+    return std::find(side.begin(), side.end(), n) != side.end();
+  });
+  return others;
+}
 }  // namespace
 
 void Nemesis::apply(const FaultSpec& f) {
   const std::vector<std::string> named = resolve(f.nodes);
-  const std::vector<std::string> named_others = resolve(f.others);
+  const std::vector<std::string> named_others = without(resolve(f.others), named);
   note(f.kind + " nodes=" + join(named) + (named_others.empty() ? "" : " others=" + join(named_others)) +
        " for " + std::to_string(f.duration_ms) + "ms");
   FaultSpec resolved = f;
@@ -255,6 +266,9 @@ void Nemesis::apply_disk_fault(const FaultSpec& f, int node) {
     c.capacity_bytes = disk.used_bytes();
   } else if (f.kind == "slow_sync") {
     c.slow_sync_rate = 1.0;
+    // A chosen latency slows a node without stalling it past its peers'
+    // timeouts (the default is half a second).
+    if (f.amount > 0) c.slow_sync_latency = milliseconds(f.amount);
   }
   disk.set_config(c);
   ++disk_faults_[node];

@@ -217,6 +217,7 @@ void parse_raft(const json& j, RaftSpec* r) {
   f.integer("observers", &r->observers, 0, 16);
   f.integer("snapshot_threshold", &r->snapshot_threshold, 1, 1LL << 40);
   f.integer("heartbeat_ms", &r->heartbeat_ms, 1, 60'000);
+  f.integer("append_bytes_max", &r->append_bytes_max, 1, 64 << 20);
   parse_timeout_range(f.value("election_timeout_ms"), "raft.election_timeout_ms", r);
   f.finish();
   // Raft needs heartbeats well inside the election timeout, or followers
@@ -388,6 +389,7 @@ std::string scenario_to_json(const Scenario& s) {
     j["raft"] = {{"observers", r.observers},
                  {"snapshot_threshold", r.snapshot_threshold},
                  {"heartbeat_ms", r.heartbeat_ms},
+                 {"append_bytes_max", r.append_bytes_max},
                  {"election_timeout_ms", {r.election_timeout_min_ms, r.election_timeout_max_ms}}};
   }
   if (!s.bugs.empty()) j["bugs"] = std::vector<std::string>(s.bugs.begin(), s.bugs.end());

@@ -73,6 +73,11 @@ struct RaftSpec {
   std::int64_t election_timeout_min_ms = 300;
   std::int64_t election_timeout_max_ms = 600;
   std::int64_t heartbeat_ms = 50;
+  // Entry bytes a leader sends per AppendEntries (at least one entry goes):
+  // a small bound makes a lagging follower catch up one entry per round
+  // trip, which stretches the windows in which only part of a leader's log
+  // is on a majority.
+  std::int64_t append_bytes_max = 256 << 10;
 };
 
 struct Scenario {

@@ -65,6 +65,7 @@ raft::RaftConfig node_config(const Scenario& s, const std::vector<std::string>& 
   cfg.election_timeout_max = milliseconds(s.raft.election_timeout_max_ms);
   cfg.heartbeat_interval = milliseconds(s.raft.heartbeat_ms);
   cfg.snapshot_threshold = s.raft.snapshot_threshold;
+  cfg.append_bytes_max = static_cast<std::size_t>(s.raft.append_bytes_max);
   cfg.bugs = s.bugs;
   return cfg;
 }

@@ -36,6 +36,23 @@ std::vector<std::int32_t> proposed_isr(const repl::LeaderPartition& p, Instant n
   return isr;
 }
 
+// Each member an expansion adds, with the log end the leader knew of it
+// when it asked: the state invariants check that a member joins only once
+// it holds everything committed (checkers/replication_invariants.h),
+// which its own log no longer shows once the answer has come back.
+void trace_expansion(Runtime& rt, const Asked& a, const std::vector<std::int32_t>& isr) {
+  const repl::LeaderPartition& p = *a.partition;
+  const auto before = p.maximal_isr();
+  for (std::int32_t id : isr) {
+    const repl::FollowerState* f = p.follower(id);
+    if (repl::contains(before, id) || f == nullptr) continue;
+    CASTLE_TRACE(rt.tracer(), "replica.isr_expand",
+                 {{"topic", a.topic}, {"partition", std::int64_t{a.index}},
+                  {"epoch", std::int64_t{p.leader_epoch()}}, {"broker", std::int64_t{id}},
+                  {"leo", f->log_end_offset}});
+  }
+}
+
 void add_to_request(controller::AlterPartitionRequest& req, const Asked& a,
                     const std::vector<std::int32_t>& isr) {
   if (req.topics.empty() || req.topics.back().topic_id != a.topic_id) req.topics.push_back({a.topic_id, {}});
@@ -100,8 +117,9 @@ void ReplicaManager::isr_round(ControllerChannel& channel, controller::BrokerEpo
     if (!p.is_leader() || p.isr_change_in_flight()) continue;
     auto isr = proposed_isr(p, now);
     if (isr.empty()) continue;
-    p.begin_isr_change(isr);
     asked.push_back({tp.topic, led.topic_id, tp.partition, led.partition});
+    trace_expansion(b_.rt, asked.back(), isr);
+    p.begin_isr_change(isr);
     add_to_request(req, asked.back(), isr);
   }
   if (asked.empty()) return;

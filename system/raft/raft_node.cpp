@@ -14,6 +14,9 @@ const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
        "acknowledge (and count the leader's own) entries before syncing the log"},
       {"raft-commit-without-majority",
        "count half of the voters as a quorum, so a minority leader commits"},
+      {"raft-commit-older-term",
+       "commit an older term's entry once it is on a majority (Figure 8), though a leader "
+       "that never saw it can still overwrite it"},
   };
   return bugs;
 }

@@ -30,7 +30,8 @@ void Core::advance_commit() {
   std::size_t quorum = majority(voter_count());
   if (bug("raft-commit-without-majority")) quorum = std::max<std::size_t>(1, voter_count() / 2);
   const std::int64_t q = quorum_index(match, quorum);
-  const std::int64_t next = raft::advance_commit(commit, q, term_at(q), qs.term);
+  const std::int64_t next = raft::advance_commit(commit, q, term_at(q), qs.term,
+                                                 bug("raft-commit-older-term"));
   if (next > commit) {
     set_commit(next);
     wake_peers();  // tell the followers soon rather than at the next heartbeat

@@ -25,6 +25,10 @@ class Trace {
   Trace& leader(const std::string& node, int epoch, int leo) {
     return ev(node, "replica.leader", {{"epoch", epoch}, {"leo", leo}});
   }
+  // node, leading epoch, asks to add broker, whose log end it knows as leo.
+  Trace& expand(const std::string& node, int epoch, int broker, int leo) {
+    return ev(node, "replica.isr_expand", {{"epoch", epoch}, {"broker", broker}, {"leo", leo}});
+  }
   Trace& registered(const std::string& node, int id) { return ev(node, "broker.registered", {{"id", id}}); }
   // node applies partition epoch pe: leader broker `leader` of `epoch`, this ISR.
   Trace& record(const std::string& node, int leader, int epoch, int pe, const std::string& isr) {
@@ -170,6 +174,29 @@ TEST(ReplicationInvariants, AnIsrExpansionAddsOnlyAMemberHoldingEverythingCommit
   Trace elected = with_lagging_s2();
   elected.record("s0", 1, 2, 2, "1,2");
   EXPECT_EQ(elected.check(), Types{});
+}
+
+TEST(ReplicationInvariants, AnIsrExpansionIsAskedForOnlyOnceTheMemberReachedTheCommittedOffset) {
+  // The leader asks once s2's fetches reached 5, the committed offset.
+  Trace ok = with_lagging_s2();
+  ok.expand("s0", 1, 2, 5);
+  EXPECT_EQ(ok.check(), Types{});
+  // Asked at 3, below it: caught at the asking, though s2 then fetches
+  // [3..4] before the change commits (the commit-time check sees nothing).
+  Trace early = with_lagging_s2();
+  early.expand("s0", 1, 2, 3).append("s2", 3, 4, 12).record("s0", 0, 1, 2, "0,1,2");
+  EXPECT_EQ(early.check(), Types{"isr-expand-missing-committed"});
+  EXPECT_EQ(early.check({.committed_may_be_lost = true}), Types{});
+  // A leader whose node crashed during its epoch may act on a superseded
+  // epoch with a shorter log: not checked.
+  Trace restarted = with_lagging_s2();
+  restarted.ev("s0", "node.crash", {}).expand("s0", 1, 2, 3);
+  EXPECT_EQ(restarted.check(), Types{});
+  // A stale leader needs only what was committed before the next epoch.
+  Trace stale = with_lagging_s2();
+  stale.record("s0", 1, 2, 2, "1,2").leader("s1", 2, 5).append("s1", 5, 6, 13).hw("s1", 7);
+  stale.expand("s0", 1, 2, 5);
+  EXPECT_EQ(stale.check(), Types{});
 }
 
 // The ISR invariant over metadata.broker and metadata.partition events.

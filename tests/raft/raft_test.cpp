@@ -5,6 +5,8 @@
 // entries, which must agree entry for entry.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "system/raft/commit_rule.h"
@@ -334,11 +336,27 @@ TEST(Raft, RandomFaultsKeepAgreementAndHealAcrossSeeds) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) EXPECT_EQ(chaos(seed), "") << "seed " << seed;
 }
 
+// Planted bugs the random chaos cannot stage, each with where it is caught.
+const std::map<std::string, std::string>& staged_elsewhere() {
+  static const std::map<std::string, std::string> bugs = {
+      {"raft-commit-older-term",
+       "Figure 8 needs a lagging voter moved between partition sides around four elections: "
+       "RaftCommitRule.Figure8OldTermEntryOnAMajorityDoesNotCommit pins the rule, and "
+       "scenarios/raft-planted-commit-older-term.json stages it"},
+  };
+  return bugs;
+}
+
 // Each planted bug is caught by the same chaos within a bounded number of
 // seeds (printed: seeds-to-detect), while the clean runs above pass.
 TEST(Raft, EachPlantedBugIsCaughtWithinBoundedSeeds) {
   constexpr std::uint64_t seed_limit = 30;
   for (const auto& [bug, why] : planted_bugs()) {
+    if (staged_elsewhere().count(bug)) {
+      std::printf("planted bug %s is not staged by the chaos: %s\n", bug.c_str(),
+                  staged_elsewhere().at(bug).c_str());
+      continue;
+    }
     std::uint64_t caught = 0;
     std::string what;
     for (std::uint64_t seed = 1; seed <= seed_limit && caught == 0; ++seed) {
@@ -348,6 +366,15 @@ TEST(Raft, EachPlantedBugIsCaughtWithinBoundedSeeds) {
     EXPECT_GT(caught, 0u) << bug << " not caught in " << seed_limit << " seeds";
     std::printf("planted bug %s caught at seed %llu: %s\n", bug.c_str(),
                 static_cast<unsigned long long>(caught), what.c_str());
+  }
+}
+
+// A misspelt exemption would excuse nothing but read as if it did.
+TEST(Raft, StagedElsewhereArePlantedBugs) {
+  for (const auto& [name, where] : staged_elsewhere()) {
+    const auto& all = planted_bugs();
+    EXPECT_TRUE(std::any_of(all.begin(), all.end(), [&](const auto& b) { return b.first == name; })) << name;
+    EXPECT_FALSE(where.empty()) << name;
   }
 }
 

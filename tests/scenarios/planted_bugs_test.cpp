@@ -31,35 +31,15 @@ std::vector<Scenario> library() {
   return out;
 }
 
-// The cluster bugs no cluster scenario catches end to end yet, each with
-// the reason; only the module property tests (ctest -L controller,
-// -L replication) find them. Each reason says why the running system keeps
-// the bug from reaching anything a checker sees (worked out from the code,
-// not proven); the test below fails as soon as one of them gets a library
-// scenario, so that the list stays true.
+// The cluster bugs no cluster scenario catches yet, each with the reason;
+// only the module property tests (ctest -L controller, -L replication)
+// find them. Each reason says why the running system keeps the bug from
+// reaching anything a checker sees (worked out from the code, not proven)
+// and what was tried; the test below fails as soon as one of them gets a
+// library scenario, so that the list stays true.
 const std::map<std::string, std::string>& known_uncaught() {
-  static const std::map<std::string, std::string> bugs = {
-      {"controller-accept-stale-alter-partition",
-       "a leader computes its AlterPartition from the partition state it applied and has one "
-       "in flight at a time, so a stale one needs the controller to change the partition "
-       "within that round trip; a stale leader epoch is refused anyway unless the same broker "
-       "leads again, and of what the controller removes behind the leader's back fenced "
-       "brokers are refused by the liveness check and a broker back from an unclean restart "
-       "lost nothing with log.flush.interval.messages=1: no scenario reached a stale request "
-       "that re-admits a replica missing committed records"},
-      {"replication-isr-expand-early",
-       "the early member's gap lies between the new leader's high watermark and its epoch "
-       "start, which the new epoch cannot commit past until the member fills it; only records "
-       "the previous leader committed in its last fetch round can be missing, a whole-log "
-       "fetch fills them in one round, and the member would have to be elected within it"},
-      {"replication-accept-stale-epoch",
-       "a follower's leader epoch is stale only until it applies the metadata log; one that "
-       "cannot reach the controller is fenced within broker.session.timeout.ms, its fetch "
-       "offsets then count toward neither the high watermark (only ISR members do) nor an "
-       "ISR expansion (the controller refuses fenced members), and a stale fetch can only "
-       "mislead when the same broker lost and regained leadership with another leader's "
-       "records in between, which needs the follower stale across two elections"},
-  };
+  // Empty: every cluster bug has a library scenario now.
+  static const std::map<std::string, std::string> bugs;
   return bugs;
 }
 

@@ -27,6 +27,7 @@ TEST(RaftScenario, RaftSectionErrorsNameTheField) {
   EXPECT_EQ(error_of(raft_with(R"({"observer":1})")).field, "raft.observer");
   EXPECT_EQ(error_of(raft_with(R"({"observers":-1})")).field, "raft.observers");
   EXPECT_EQ(error_of(raft_with(R"({"snapshot_threshold":0})")).field, "raft.snapshot_threshold");
+  EXPECT_EQ(error_of(raft_with(R"({"append_bytes_max":0})")).field, "raft.append_bytes_max");
   EXPECT_EQ(error_of(raft_with(R"({"election_timeout_ms":[300]})")).field, "raft.election_timeout_ms");
   EXPECT_EQ(error_of(raft_with(R"({"election_timeout_ms":[300,200]})")).field,
             "raft.election_timeout_ms");
@@ -43,7 +44,8 @@ TEST(RaftScenario, RaftSectionErrorsNameTheField) {
 TEST(RaftScenario, RaftSectionRoundTripsAndObserversAreServers) {
   ParseError e;
   auto s = parse_scenario(
-      raft_with(R"({"observers":2,"snapshot_threshold":7,"election_timeout_ms":[100,250],"heartbeat_ms":20})"),
+      raft_with(R"({"observers":2,"snapshot_threshold":7,"election_timeout_ms":[100,250],"heartbeat_ms":20,)"
+                R"("append_bytes_max":1})"),
       &e);
   ASSERT_TRUE(s.has_value()) << e.to_string();
   auto again = parse_scenario(scenario_to_json(*s), &e);
@@ -53,6 +55,7 @@ TEST(RaftScenario, RaftSectionRoundTripsAndObserversAreServers) {
   EXPECT_EQ(again->raft.election_timeout_min_ms, 100);
   EXPECT_EQ(again->raft.election_timeout_max_ms, 250);
   EXPECT_EQ(again->raft.heartbeat_ms, 20);
+  EXPECT_EQ(again->raft.append_bytes_max, 1);
   EXPECT_EQ(server_names(*again), (std::vector<std::string>{"s0", "s1", "s2", "o0", "o1"}));
 }
 
