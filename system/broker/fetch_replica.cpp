@@ -47,7 +47,7 @@ FetchResponse::Partition serve_one(Broker::Impl& b, std::int32_t replica_id, con
   if (d.log_damaged) {
     take_damaged_offline(b, *p, f.fetch_offset);
   } else if (b.cluster && !repl::contains(p->leader->isr(), replica_id) && !p->leader->isr_change_in_flight() &&
-             !p->leader->isr_to_expand().empty()) {
+             !p->leader->isr_to_expand(b.rt.now()).empty()) {
     // Only a fetch by a follower outside the ISR can make one ready to
     // join: the common fetch by an ISR member costs one lookup.
     b.cluster->isr_expansion_ready();

@@ -25,7 +25,7 @@ struct Asked {
 // The ISR to propose: the current one less the laggards, plus the caught up.
 std::vector<std::int32_t> proposed_isr(const repl::LeaderPartition& p, Instant now) {
   const auto shrink = p.isr_to_shrink(now);
-  const auto expand = p.isr_to_expand();
+  const auto expand = p.isr_to_expand(now);
   if (shrink.empty() && expand.empty()) return {};
   std::vector<std::int32_t> isr;
   for (std::int32_t id : p.maximal_isr())

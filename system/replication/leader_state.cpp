@@ -309,13 +309,20 @@ std::vector<std::int32_t> LeaderPartition::isr_to_shrink(Instant now) const {
   return out;
 }
 
-std::vector<std::int32_t> LeaderPartition::isr_to_expand() const {
+// A follower joins once it has reached the high watermark in this epoch
+// and is fetching (its last fetch within replica.lag.time.max.ms): Kafka
+// expands the ISR on the follower's fetch. One that stopped fetching keeps
+// the log end it last reported, which a high watermark held back (an ISR
+// below min.insync.replicas) never passes, and re-adding it would only
+// have it shrunk out again one lag time later, round after round.
+std::vector<std::int32_t> LeaderPartition::isr_to_expand(Instant now) const {
   std::vector<std::int32_t> out;
   if (!leader_ || proposed_isr_) return out;
   const std::vector<std::int32_t> isr = maximal_isr();
   for (const auto& [id, f] : followers_) {
     if (contains(isr, id) || f.log_end_offset == offset_unknown) continue;
     if (f.log_end_offset < log_.high_watermark()) continue;
+    if (now - f.last_fetch_time > milliseconds(config_.replica_lag_time_max_ms)) continue;
     if (f.log_end_offset < epoch_start_offset_ && !bugs_.on(bug_isr_expand_early)) continue;
     out.push_back(id);
   }

@@ -134,7 +134,7 @@ class LeaderPartition {
 
   // ---- ISR maintenance (each a proposal for the controller)
   std::vector<std::int32_t> isr_to_shrink(Instant now) const;
-  std::vector<std::int32_t> isr_to_expand() const;
+  std::vector<std::int32_t> isr_to_expand(Instant now) const;
 
   // ---- state
   std::int32_t self_id() const { return self_id_; }

@@ -93,7 +93,7 @@ TEST(FetcherSim, FollowerCrashMidFetchResumes) {
   EXPECT_EQ(*acked, 120);
   expect_converged(rig, {0, 1, 2});
   // Caught up in the current epoch: the leader would take it back.
-  EXPECT_EQ(rig.b(0).leader->isr_to_expand(), (std::vector<std::int32_t>{2}));
+  EXPECT_EQ(rig.b(0).leader->isr_to_expand(rig.b(0).node->now()), (std::vector<std::int32_t>{2}));
 }
 
 }  // namespace

@@ -171,12 +171,12 @@ TEST(LeaderState, IsrExpandsOnlyWhenCaughtUpInTheCurrentEpoch) {
       LeaderPartition& l = *rig.b(0).leader;
       l.on_follower_fetch(2, 6, rt.now());  // at or past the HW, before the epoch start
       if (bug) {
-        EXPECT_EQ(l.isr_to_expand(), (std::vector<std::int32_t>{2}));
+        EXPECT_EQ(l.isr_to_expand(rt.now()), (std::vector<std::int32_t>{2}));
         return;
       }
-      EXPECT_TRUE(l.isr_to_expand().empty());
+      EXPECT_TRUE(l.isr_to_expand(rt.now()).empty());
       l.on_follower_fetch(2, 10, rt.now());
-      EXPECT_EQ(l.isr_to_expand(), (std::vector<std::int32_t>{2}));
+      EXPECT_EQ(l.isr_to_expand(rt.now()), (std::vector<std::int32_t>{2}));
       l.begin_isr_change({0, 1, 2});
       EXPECT_EQ(l.maximal_isr(), (std::vector<std::int32_t>{0, 1, 2}));
       // Broker 1 lags: the maximal ISR counts the newcomer already.
@@ -184,6 +184,26 @@ TEST(LeaderState, IsrExpandsOnlyWhenCaughtUpInTheCurrentEpoch) {
       EXPECT_EQ(l.high_watermark(), 10);
     });
   }
+}
+
+// A follower that stopped fetching is not taken back on the log end it
+// last reported, though that reaches a high watermark held back below
+// min.insync.replicas: it would be shrunk out again one lag time on.
+TEST(LeaderState, AFollowerThatStoppedFetchingIsNotTakenBack) {
+  ReplRig rig(8);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0}, LeaderConfig{1000, 2});
+    LeaderPartition& l = *rig.b(0).leader;
+    const Instant t0 = rt.now();
+    l.on_follower_fetch(1, 0, t0);  // caught up, then silent
+    append_n(rig, 0, 3, rt);        // the ISR of one cannot commit them
+    EXPECT_EQ(l.high_watermark(), 0);
+    EXPECT_EQ(l.isr_to_expand(t0 + milliseconds(500)), (std::vector<std::int32_t>{1}));
+    EXPECT_TRUE(l.isr_to_expand(t0 + milliseconds(1500)).empty());
+    l.on_follower_fetch(1, 3, t0 + milliseconds(1600));  // fetching again
+    EXPECT_EQ(l.isr_to_expand(t0 + milliseconds(1600)), (std::vector<std::int32_t>{1}));
+  });
 }
 
 TEST(LeaderState, AcksAllWaitsForTheHighWatermark) {

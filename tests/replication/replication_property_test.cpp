@@ -125,7 +125,7 @@ class Model {
     std::set<std::int32_t> isr(isr_.begin(), isr_.end());
     for (auto id : l->isr_to_shrink(rig_.b(leader_).node->now())) isr.erase(id);
     // The controller admits only live (unfenced) brokers.
-    for (auto id : l->isr_to_expand())
+    for (auto id : l->isr_to_expand(rig_.b(leader_).node->now()))
       if (up(id)) isr.insert(id);
     isr_.assign(isr.begin(), isr.end());
     ++partition_epoch_;
