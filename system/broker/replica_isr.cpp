@@ -41,6 +41,7 @@ std::vector<std::int32_t> proposed_isr(const repl::LeaderPartition& p, Instant n
 // it holds everything committed (checkers/replication_invariants.h),
 // which its own log no longer shows once the answer has come back.
 void trace_expansion(Runtime& rt, const Asked& a, const std::vector<std::int32_t>& isr) {
+  if (!rt.tracer().enabled()) return;
   const repl::LeaderPartition& p = *a.partition;
   const auto before = p.maximal_isr();
   for (std::int32_t id : isr) {

@@ -57,6 +57,13 @@ TopicInfo topic_from(const MetadataResponse::Topic& t) {
   return info;
 }
 
+// The partition's entry; topic_from keeps them sorted by partition.
+const PartitionInfo* find_partition(const TopicInfo& t, std::int32_t partition) {
+  auto it = std::lower_bound(t.partitions.begin(), t.partitions.end(), partition,
+                             [](const PartitionInfo& p, std::int32_t id) { return p.partition < id; });
+  return it != t.partitions.end() && it->partition == partition ? &*it : nullptr;
+}
+
 }  // namespace
 
 Cluster::Cluster(Runtime& rt, ClientConfig config) : rt_(rt), config_(std::move(config)) {
@@ -191,10 +198,9 @@ void Cluster::apply(const MetadataResponse& m, bool all_topics) {
 void Cluster::keep_newer_epochs(TopicInfo& fresh, const TopicInfo& old) {
   if (fresh.error != ErrorCode::NONE) return;
   for (PartitionInfo& p : fresh.partitions) {
-    auto it = std::find_if(old.partitions.begin(), old.partitions.end(),
-                           [&](const PartitionInfo& o) { return o.partition == p.partition; });
-    if (it == old.partitions.end() || p.leader_epoch < 0 || it->leader_epoch <= p.leader_epoch) continue;
-    p = *it;
+    const PartitionInfo* held = find_partition(old, p.partition);
+    if (held == nullptr || p.leader_epoch < 0 || held->leader_epoch <= p.leader_epoch) continue;
+    p = *held;
     stale_ = true;
   }
 }
@@ -204,14 +210,12 @@ void Cluster::keep_newer_epochs(TopicInfo& fresh, const TopicInfo& old) {
 void Cluster::trace_leaders(const TopicInfo& fresh, const TopicInfo& old) const {
   if (!rt_.tracer().enabled() || fresh.error != ErrorCode::NONE) return;
   for (const PartitionInfo& p : fresh.partitions) {
-    auto it = std::find_if(old.partitions.begin(), old.partitions.end(),
-                           [&](const PartitionInfo& o) { return o.partition == p.partition; });
-    const bool known = it != old.partitions.end();
-    if (known && it->leader == p.leader && it->leader_epoch == p.leader_epoch) continue;
+    const PartitionInfo* held = find_partition(old, p.partition);
+    if (held != nullptr && held->leader == p.leader && held->leader_epoch == p.leader_epoch) continue;
     CASTLE_TRACE(rt_.tracer(), "client.leader",
                  {{"topic", fresh.name}, {"partition", std::int64_t{p.partition}},
                   {"epoch", std::int64_t{p.leader_epoch}}, {"leader", std::int64_t{p.leader}},
-                  {"previous_epoch", std::int64_t{known ? it->leader_epoch : -1}}});
+                  {"previous_epoch", std::int64_t{held != nullptr ? held->leader_epoch : -1}}});
   }
 }
 
@@ -245,22 +249,15 @@ const TopicInfo* Cluster::topic(const std::string& name) const {
 
 std::optional<std::int32_t> Cluster::leader(const TopicPartition& tp) const {
   const TopicInfo* t = topic(tp.topic);
-  if (!t) return std::nullopt;
-  for (const PartitionInfo& p : t->partitions) {
-    if (p.partition == tp.partition) {
-      if (p.leader < 0 || p.error == ErrorCode::LEADER_NOT_AVAILABLE) return std::nullopt;
-      return p.leader;
-    }
-  }
-  return std::nullopt;
+  const PartitionInfo* p = t ? find_partition(*t, tp.partition) : nullptr;
+  if (!p || p->leader < 0 || p->error == ErrorCode::LEADER_NOT_AVAILABLE) return std::nullopt;
+  return p->leader;
 }
 
 std::int32_t Cluster::leader_epoch(const TopicPartition& tp) const {
   const TopicInfo* t = topic(tp.topic);
-  if (!t) return -1;
-  for (const PartitionInfo& p : t->partitions)
-    if (p.partition == tp.partition) return p.leader_epoch;
-  return -1;
+  const PartitionInfo* p = t ? find_partition(*t, tp.partition) : nullptr;
+  return p ? p->leader_epoch : -1;
 }
 
 std::vector<std::string> Cluster::topic_names() const {
