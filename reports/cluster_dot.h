@@ -16,6 +16,7 @@
 namespace castle::reports {
 
 inline constexpr std::size_t cluster_cut_edges_max = 80;
+inline constexpr std::size_t cluster_process_boxes_max = 12;  // the last one shared by the rest
 
 std::string cluster_dot(const RunView& v);
 

@@ -102,7 +102,7 @@ RenderResult render_svg(const std::string& dot_path, const std::string& svg_path
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, dot.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return {false, "cannot run '" + dot + "': " + std::strerror(rc)};
+  if (rc != 0) return {false, "cannot run '" + dot + "': " + std::strerror(rc), true};
   const int status = wait_bounded(pid, timeout_ms);
   if (status < 0)
     return {false, "'" + dot + "' took longer than " + std::to_string(timeout_ms) + " ms"};

@@ -28,6 +28,7 @@ const char* family_colour(const std::string& family);
 struct RenderResult {
   bool ok = false;
   std::string error;  // why not, for the page and stderr
+  bool missing = false;  // `dot` could not be run at all (Graphviz not installed)
 };
 
 // Renders dot_path to svg_path with `dot -Tsvg`. The dot binary is $CASTLE_DOT

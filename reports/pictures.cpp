@@ -60,6 +60,7 @@ void render(const std::string& dir, Picture& p) {
   const RenderResult r = render_svg(dir + "/" + p.stem + ".dot", dir + "/" + p.stem + ".svg");
   p.rendered = r.ok;
   p.error = r.error;
+  p.missing = r.missing;
 }
 
 }  // namespace
@@ -88,10 +89,9 @@ bool write_pictures(const std::string& dir, const RunView& v, std::vector<Pictur
   }
   for (const auto& p : *pictures)
     if (!p.rendered) {
-      std::fprintf(stderr,
-                   "castle: report pictures not rendered (%s); the .dot files are in %s "
-                   "(install Graphviz: apt-get install graphviz)\n",
-                   p.error.c_str(), dir.c_str());
+      std::fprintf(stderr, "castle: report pictures not rendered (%s); the .dot files are in %s%s\n",
+                   p.error.c_str(), dir.c_str(),
+                   p.missing ? " (install Graphviz: apt-get install graphviz)" : "");
       break;
     }
   return true;

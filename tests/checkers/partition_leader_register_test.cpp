@@ -12,33 +12,33 @@ namespace castle::checkers {
 namespace {
 
 // Brokers s0, s1, s2 have ids 0, 1, 2.
-class Trace {
+class LeaderTrace {
  public:
-  Trace& record(const std::string& node, int epoch, int leader, int partition = 0) {
+  LeaderTrace& record(const std::string& node, int epoch, int leader, int partition = 0) {
     return ev(node, "metadata.partition", partition, {{"leader", leader}, {"epoch", epoch}});
   }
   // The record applied on every node, in order.
-  Trace& elect(int epoch, int leader, int partition = 0) {
+  LeaderTrace& elect(int epoch, int leader, int partition = 0) {
     for (const char* n : {"s0", "s1", "s2"}) record(n, epoch, leader, partition);
     return *this;
   }
-  Trace& lead(const std::string& node, int epoch, int leo, int partition = 0) {
+  LeaderTrace& lead(const std::string& node, int epoch, int leo, int partition = 0) {
     const int id = node[1] - '0';
     return ev(node, "replica.leader", partition, {{"epoch", epoch}, {"leo", leo}, {"id", id}});
   }
-  Trace& append(const std::string& node, int base, int last, int partition = 0) {
+  LeaderTrace& append(const std::string& node, int base, int last, int partition = 0) {
     return ev(node, "replica.append", partition, {{"base", base}, {"last", last}, {"crc", base}});
   }
-  Trace& ack(const std::string& node, int epoch, int base, int last, int partition = 0) {
+  LeaderTrace& ack(const std::string& node, int epoch, int base, int last, int partition = 0) {
     return ev(node, "replica.ack", partition, {{"epoch", epoch}, {"base", base}, {"last", last}});
   }
   // A batch the leader appends, both followers fetch, and the leader acks.
-  Trace& produce(const std::string& leader, int epoch, int base, int last, int partition = 0) {
+  LeaderTrace& produce(const std::string& leader, int epoch, int base, int last, int partition = 0) {
     for (const char* n : {"s0", "s1", "s2"})
       if (n != leader) append(n, base, last, partition);
     return ack(leader, epoch, base, last, partition);
   }
-  Trace& crash(const std::string& node) {
+  LeaderTrace& crash(const std::string& node) {
     events_.push_back({node, now(), "node.crash", {}});
     return *this;
   }
@@ -51,7 +51,7 @@ class Trace {
   const std::vector<TraceEvent>& events() const { return events_; }
 
  private:
-  Trace& ev(const std::string& node, const std::string& kind, int partition,
+  LeaderTrace& ev(const std::string& node, const std::string& kind, int partition,
             std::vector<TraceField> f) {
     f.emplace_back("topic", "t");
     f.emplace_back("partition", partition);
@@ -78,14 +78,14 @@ std::string text(const std::vector<Anomaly>& anomalies) {
 }
 
 // s0 leads epoch 1 and acks [0..2] with both followers holding it.
-Trace s0_leads() {
-  Trace t;
+LeaderTrace s0_leads() {
+  LeaderTrace t;
   t.elect(1, 0).lead("s0", 1, 0).append("s0", 0, 2).produce("s0", 1, 0, 2);
   return t;
 }
 
 TEST(PartitionLeaderRegister, ACleanFailoverPasses) {
-  Trace t = s0_leads();
+  LeaderTrace t = s0_leads();
   t.record("s1", 2, 1).record("s2", 2, 1).lead("s1", 2, 3);
   t.append("s1", 3, 4).produce("s1", 2, 3, 4).record("s0", 2, 1);  // s0 applies it last
   const auto a = t.check();
@@ -97,7 +97,7 @@ TEST(PartitionLeaderRegister, ACleanFailoverPasses) {
 // the record and took up epoch 2. The append and the ack lie between the
 // election's first application and s1 leading: legal.
 TEST(PartitionLeaderRegister, AnAckAfterTheNextElectionWasAppliedPasses) {
-  Trace t;
+  LeaderTrace t;
   t.elect(1, 0).lead("s0", 1, 0).record("s2", 2, 1);
   t.append("s0", 0, 2).append("s1", 0, 2).ack("s0", 1, 0, 2);
   t.record("s1", 2, 1).lead("s1", 2, 3).record("s0", 2, 1);
@@ -109,7 +109,7 @@ TEST(PartitionLeaderRegister, AnAckAfterTheNextElectionWasAppliedPasses) {
 // s0 after: s0's high watermark moves and the ack is traced after s1 leads.
 // Legal, as the append came before s1's election.
 TEST(PartitionLeaderRegister, AnAckTracedAfterTheNextLeaderTookOverPassesIfAppendedBefore) {
-  Trace t;
+  LeaderTrace t;
   t.elect(1, 0).lead("s0", 1, 0).append("s0", 0, 2).append("s1", 0, 2);
   t.elect(2, 1).lead("s1", 2, 3).ack("s0", 1, 0, 2);
   const auto a = t.check();
@@ -119,7 +119,7 @@ TEST(PartitionLeaderRegister, AnAckTracedAfterTheNextLeaderTookOverPassesIfAppen
 // s0 takes and acknowledges a produce at epoch 1 after s1 leads epoch 2:
 // an acks=all answered without the ISR (s1 never fetched it).
 TEST(PartitionLeaderRegister, AnAckAppendedAfterTheNextLeaderTookOverIsStale) {
-  Trace t = s0_leads();
+  LeaderTrace t = s0_leads();
   t.elect(2, 1).lead("s1", 2, 3).append("s0", 3, 4).ack("s0", 1, 3, 4);
   const auto a = t.check();
   ASSERT_EQ(types(a), Types{"stale-leader"}) << text(a);
@@ -129,14 +129,14 @@ TEST(PartitionLeaderRegister, AnAckAppendedAfterTheNextLeaderTookOverIsStale) {
 }
 
 TEST(PartitionLeaderRegister, TwoRecordsOfOneEpochNamingDifferentLeadersAreSplitBrain) {
-  Trace t = s0_leads();
+  LeaderTrace t = s0_leads();
   t.record("s1", 2, 1).record("s2", 2, 2);
   const auto a = t.check();
   EXPECT_EQ(types(a), Types{"split-brain"}) << text(a);
 }
 
 TEST(PartitionLeaderRegister, LeadingOrAckingAtAnEpochNoRecordWroteIsAPhantom) {
-  Trace t = s0_leads();
+  LeaderTrace t = s0_leads();
   t.lead("s2", 3, 3);  // no record of epoch 3
   auto a = t.check();
   EXPECT_EQ(types(a), Types{"phantom-leader"}) << text(a);
@@ -150,7 +150,7 @@ TEST(PartitionLeaderRegister, LeadingOrAckingAtAnEpochNoRecordWroteIsAPhantom) {
 // s0 crashes, replays the metadata log (the records again) and leads
 // epoch 1 once more; then a failover to s1.
 TEST(PartitionLeaderRegister, ARestartReLeadingTheSameEpochPasses) {
-  Trace t = s0_leads();
+  LeaderTrace t = s0_leads();
   t.crash("s0").record("s0", 1, 0).lead("s0", 1, 3).append("s0", 3, 4).produce("s0", 1, 3, 4);
   t.elect(2, 1).lead("s1", 2, 5).append("s1", 5, 5).produce("s1", 2, 5, 5);
   const auto a = t.check();
@@ -160,7 +160,7 @@ TEST(PartitionLeaderRegister, ARestartReLeadingTheSameEpochPasses) {
 // A restarted s0 re-taking epoch 1 after s1 took up epoch 2 reads a
 // deposed leadership.
 TEST(PartitionLeaderRegister, ARestartReLeadingADeposedEpochIsStale) {
-  Trace t = s0_leads();
+  LeaderTrace t = s0_leads();
   t.elect(2, 1).lead("s1", 2, 3).crash("s0").record("s0", 1, 0).lead("s0", 1, 3);
   const auto a = t.check();
   EXPECT_EQ(types(a), Types{"stale-leader"}) << text(a);
@@ -169,7 +169,7 @@ TEST(PartitionLeaderRegister, ARestartReLeadingADeposedEpochIsStale) {
 // An election applied but never taken up may not have happened: s0 going
 // on at epoch 1 is no anomaly while nobody leads epoch 2.
 TEST(PartitionLeaderRegister, AnElectionNobodyTookUpIsOfUnknownOutcome) {
-  Trace t = s0_leads();
+  LeaderTrace t = s0_leads();
   t.elect(2, 1).append("s0", 3, 4).produce("s0", 1, 3, 4);
   const auto a = t.check();
   EXPECT_EQ(types(a), Types{}) << text(a);
@@ -178,7 +178,7 @@ TEST(PartitionLeaderRegister, AnElectionNobodyTookUpIsOfUnknownOutcome) {
 // Partition 1 stays with s0 at epoch 1 while partition 0 moves to s1 at
 // epoch 2, and partition 1's epoch 2 later names s2.
 TEST(PartitionLeaderRegister, PartitionsAreIndependentRegisters) {
-  Trace t = s0_leads();
+  LeaderTrace t = s0_leads();
   t.elect(1, 0, 1).lead("s0", 1, 0, 1);
   t.elect(2, 1).lead("s1", 2, 3);
   t.append("s0", 0, 0, 1).produce("s0", 1, 0, 0, 1);  // partition 1: not stale
@@ -193,7 +193,7 @@ TEST(PartitionLeaderRegister, PartitionsAreIndependentRegisters) {
 }
 
 TEST(PartitionLeaderRegister, AddReplicationInvariantsAddsBoth) {
-  Trace t = s0_leads();
+  LeaderTrace t = s0_leads();
   t.lead("s1", 1, 3);  // a second leader of epoch 1
   InvariantSet set;
   add_replication_invariants(set);

@@ -10,17 +10,14 @@
 #include <rapidcheck.h>
 
 #include "tests/controller/generators.h"
+#include "tests/controller/rig.h"
 
 namespace castle::controller {
 namespace {
 
 using testing::small_topic_id;
 
-BrokerIds ids(std::initializer_list<int> raw_ids) {
-  BrokerIds out;
-  for (int i : raw_ids) out.push_back(BrokerId{i});
-  return out;
-}
+using testing::ids;
 
 // Applies records at consecutive indexes after the image's last, term 1.
 void apply_all(MetadataImage& image, const std::vector<MetadataRecord>& records) {

@@ -14,7 +14,6 @@
 namespace castle::real::testing {
 namespace {
 
-const std::string castle_binary = CASTLE_BINARY_DIR "/castle";
 
 broker::BrokerConfig load_node(const std::string& path) {
   std::ifstream in(path);

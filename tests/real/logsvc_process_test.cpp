@@ -17,7 +17,6 @@
 namespace castle::real::testing {
 namespace {
 
-const std::string castle_binary = CASTLE_BINARY_DIR "/castle";
 
 // A child process whose stdout we read line by line.
 class Child {

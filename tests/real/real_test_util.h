@@ -17,6 +17,9 @@
 
 namespace castle::real::testing {
 
+// The castle binary of this build, for the tests that run it as a process.
+inline const std::string castle_binary = CASTLE_BINARY_DIR "/castle";
+
 // A fresh directory under /tmp, removed with everything in it at scope exit.
 class TempDir {
  public:

@@ -11,7 +11,6 @@
 namespace castle::real::testing {
 namespace {
 
-const std::string castle_binary = CASTLE_BINARY_DIR "/castle";
 const std::string planted = CASTLE_SOURCE_DIR "/scenarios/logsvc-planted-ack-before-sync.json";
 const std::string clean = CASTLE_SOURCE_DIR "/scenarios/logsvc-crash-restart.json";
 

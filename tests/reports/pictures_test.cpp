@@ -151,6 +151,31 @@ TEST(Cluster, ShowsCutsCrashesAndWhoServesAKey) {
   EXPECT_NE(dot.find("c1\\n1 ops"), std::string::npos) << "clients count their operations";
 }
 
+// An open-loop workload takes a process per in-flight send: thousands of
+// boxes that dot cannot lay out. The busiest keep theirs, the rest share one,
+// and no operation is lost from the counts.
+TEST(Cluster, FoldsTheLeastBusyProcessesIntoOneBox) {
+  RunView v;
+  v.clients = {"c0"};
+  v.servers = {"s0"};
+  const std::int64_t processes = 40;
+  for (std::int64_t p = 0; p < processes; ++p)
+    for (std::int64_t i = 0; i <= p; ++i) {  // process 1000000 + p runs p + 1 operations
+      OpPair op;
+      op.process = 1'000'000 + p;
+      op.outcome = history::OpType::ok;
+      op.keys = {"t-0"};
+      v.ops.push_back(op);
+    }
+  const std::string dot = cluster_dot(v);
+  EXPECT_NE(dot.find("\"process 1000039\" [label=\"process 1000039\\n40 ops\""), std::string::npos);
+  EXPECT_NE(dot.find("\"process 1000029\""), std::string::npos) << "the 11th busiest keeps its box";
+  EXPECT_EQ(dot.find("\"process 1000028\""), std::string::npos) << "the 12th busiest is folded";
+  // Processes 0..28 (29 of them) ran 1 + 2 + ... + 29 = 435 operations.
+  EXPECT_NE(dot.find("\"29 other processes\" [label=\"29 other processes\\n435 ops\""), std::string::npos);
+  EXPECT_NE(dot.find("t-0\\n820 ops"), std::string::npos) << "every operation still counts on its key";
+}
+
 TEST(Pictures, DotAcceptsEveryPicture) {
   if (!dot_on_path()) GTEST_SKIP() << "Graphviz dot is not installed";
   Fixture fx;

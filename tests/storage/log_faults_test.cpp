@@ -16,8 +16,8 @@ namespace {
 
 using testing::LogRig;
 
-const std::string dir = "topic-0";
-const std::string segment0 = dir + "/00000000000000000000.log";
+const std::string faults_dir = "topic-0";
+const std::string segment0 = faults_dir + "/00000000000000000000.log";
 
 LogConfig small_config() {
   LogConfig c;
@@ -73,7 +73,7 @@ TEST(LogFaults, BitFlipBeforeTheRecoveryPointIsAnError) {
   LogRig rig(11);
   std::vector<Bytes> batches;
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
     Rng rng(1);
     batches = append_batches(*rig.log(), rng, 10);
     ASSERT_TRUE(rig.log()->flush().ok());
@@ -89,7 +89,7 @@ TEST(LogFaults, BitFlipBeforeTheRecoveryPointIsAnError) {
   }));
   rig.crash();
   Result<void> reopened;
-  ASSERT_TRUE(rig.run([&](Runtime& rt) { reopened = rig.open(rt, dir, small_config()); }));
+  ASSERT_TRUE(rig.run([&](Runtime& rt) { reopened = rig.open(rt, faults_dir, small_config()); }));
   EXPECT_FALSE(reopened.ok()) << "corruption below the recovery point must fail the open";
 }
 
@@ -100,7 +100,7 @@ TEST(LogFaults, BitFlipAfterTheRecoveryPointCutsTheTail) {
   LogRig rig(12);
   std::vector<Bytes> batches;
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
     Rng rng(2);
     batches = append_batches(*rig.log(), rng, 4);
     ASSERT_TRUE(rig.log()->flush().ok());
@@ -113,7 +113,7 @@ TEST(LogFaults, BitFlipAfterTheRecoveryPointCutsTheTail) {
   rig.crash();
   testing::Scan scan;
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    auto r = rig.open(rt, dir, small_config());
+    auto r = rig.open(rt, faults_dir, small_config());
     ASSERT_TRUE(r.ok()) << r.error().message();
     scan = testing::full_scan(*rig.log(), 1 << 20);
   }));
@@ -128,7 +128,7 @@ TEST(LogFaults, TornLastWriteIsCutAtReopen) {
   LogRig rig(13);
   std::vector<Bytes> batches;
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
     Rng rng(3);
     batches = append_batches(*rig.log(), rng, 5);
     ASSERT_TRUE(rig.log()->flush().ok());
@@ -145,7 +145,7 @@ TEST(LogFaults, TornLastWriteIsCutAtReopen) {
     ASSERT_TRUE((*f)->truncate(flushed + 5000).ok());
     ASSERT_TRUE((*f)->datasync().ok());
     (*f)->close();
-    auto r = rig.open(rt, dir, small_config());
+    auto r = rig.open(rt, faults_dir, small_config());
     ASSERT_TRUE(r.ok()) << r.error().message();
     scan = testing::full_scan(*rig.log(), 1 << 20);
     Rng rng(4);
@@ -163,7 +163,7 @@ TEST(LogFaults, TornLastWriteIsCutAtReopen) {
 TEST(LogFaults, EioSurfacesAsAnError) {
   LogRig rig(14);
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
     Rng rng(5);
     ASSERT_EQ(append_batches(*rig.log(), rng, 3).size(), 3u);
     sim::DiskConfig c = rig.disk().config();
@@ -191,7 +191,7 @@ TEST(LogFaults, EnospcFailsTheAppendAndLosesNothing) {
   LogRig rig(15);
   std::vector<Bytes> acked;
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
     Rng rng(6);
     acked = append_batches(*rig.log(), rng, 5);
     sim::DiskConfig c = rig.disk().config();
@@ -225,7 +225,7 @@ TEST(LogFaults, EnospcFailsTheAppendAndLosesNothing) {
   rig.crash();
   testing::Scan scan;
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
     scan = testing::full_scan(*rig.log(), 1 << 20);
   }));
   EXPECT_EQ(scan.error, "");
@@ -239,7 +239,7 @@ TEST(LogFaults, BitFlipInTheLeaderEpochIsCaughtOnRead) {
   LogRig rig(16);
   std::vector<Bytes> batches;
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
     Rng rng(7);
     batches = append_batches(*rig.log(), rng, 5);
     ASSERT_TRUE(rig.log()->flush().ok());
@@ -261,7 +261,7 @@ TEST(LogFaults, BitFlipInTheLeaderEpochIsCaughtOnRead) {
 TEST(LogFaults, AnEpochThatCouldNotBeSavedIsNotKept) {
   LogRig rig(17);
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
     Rng rng(8);
     ASSERT_EQ(append_batches(*rig.log(), rng, 2).size(), 2u);
     sim::DiskConfig c = rig.disk().config();
@@ -280,7 +280,7 @@ TEST(LogFaults, AnEpochThatCouldNotBeSavedIsNotKept) {
 TEST(LogFaults, AnEmptyEpochAtTheLogEndGivesWayToTheBatchWrittenThere) {
   LogRig rig(18);
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    ASSERT_TRUE(rig.open(rt, dir, small_config()).ok());
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
     Rng rng(9);
     ASSERT_EQ(append_batches(*rig.log(), rng, 2).size(), 2u);
     const std::int64_t end = rig.log()->log_end_offset();
