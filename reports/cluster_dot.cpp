@@ -77,8 +77,8 @@ std::map<std::int64_t, std::string> process_boxes(const RunView& v) {
   std::vector<std::pair<std::int64_t, std::int64_t>> others;  // (ops, process)
   std::map<std::int64_t, std::string> box;
   for (const auto& [process, n] : ops) {
-    box[process] = process_node(v, process);
-    if (!is_one_of(box[process], v.clients)) others.emplace_back(-n, process);
+    const std::string& name = box[process] = process_node(v, process);
+    if (!is_one_of(name, v.clients)) others.emplace_back(-n, process);
   }
   if (others.size() <= cluster_process_boxes_max) return box;
   std::sort(others.begin(), others.end());

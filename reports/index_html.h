@@ -27,7 +27,6 @@ struct Picture {
   bool rendered = false;
   std::string error;    // why it was not rendered
   bool fit_width = false;  // scaled to the page's width rather than scrolled
-  bool missing = false;    // not rendered because Graphviz is not installed
 };
 
 struct PageInputs {

@@ -56,11 +56,12 @@ std::vector<DotPicture> dot_pictures() {
 }
 
 // Renders one picture; a failure is noted on the picture, never fatal.
-void render(const std::string& dir, Picture& p) {
+// True if `dot` could not be run at all.
+bool render(const std::string& dir, Picture& p) {
   const RenderResult r = render_svg(dir + "/" + p.stem + ".dot", dir + "/" + p.stem + ".svg");
   p.rendered = r.ok;
   p.error = r.error;
-  p.missing = r.missing;
+  return r.missing;
 }
 
 }  // namespace
@@ -68,9 +69,10 @@ void render(const std::string& dir, Picture& p) {
 bool write_pictures(const std::string& dir, const RunView& v, std::vector<Picture>* pictures,
                     std::string* error) {
   CASTLE_ASSERT(pictures != nullptr && pictures->empty(), "pictures are written once");
+  bool dot_missing = false;
   for (auto& d : dot_pictures()) {
     if (!write_file(dir + "/" + d.picture.stem + ".dot", d.draw(v), error)) return false;
-    render(dir, d.picture);
+    dot_missing |= render(dir, d.picture);
     pictures->push_back(d.picture);
   }
   const std::vector<std::pair<Picture, LineChart>> plots = {
@@ -91,7 +93,7 @@ bool write_pictures(const std::string& dir, const RunView& v, std::vector<Pictur
     if (!p.rendered) {
       std::fprintf(stderr, "castle: report pictures not rendered (%s); the .dot files are in %s%s\n",
                    p.error.c_str(), dir.c_str(),
-                   p.missing ? " (install Graphviz: apt-get install graphviz)" : "");
+                   dot_missing ? " (install Graphviz: apt-get install graphviz)" : "");
       break;
     }
   return true;
