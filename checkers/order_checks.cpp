@@ -24,17 +24,17 @@ namespace {
 using KnownOffsets = std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>>;
 
 // Where a process last was on one key, and which operation put it there.
-struct Position {
+struct ProcessPosition {
   std::int64_t offset = 0;
   std::int64_t op = 0;
 };
 
 struct ProcessState {
-  std::vector<std::optional<Position>> polled;  // last offset polled, by key
-  std::vector<std::optional<Position>> sent;    // last offset acknowledged, by key
+  std::vector<std::optional<ProcessPosition>> polled;  // last offset polled, by key
+  std::vector<std::optional<ProcessPosition>> sent;    // last offset acknowledged, by key
 };
 
-std::optional<Position>& at_key(std::vector<std::optional<Position>>& v, KeyId key) {
+std::optional<ProcessPosition>& at_key(std::vector<std::optional<ProcessPosition>>& v, KeyId key) {
   if (key >= v.size()) v.resize(key + 1);
   return v[key];
 }
@@ -93,7 +93,7 @@ struct Checking {
 
 // One step of a process's reading on a key: from offset `from` (seen by op
 // `from_op`) to offset `to` (seen by op `to_op`).
-void check_poll_step(const Checking& c, KeyId key, Position from, Position to, const char* where) {
+void check_poll_step(const Checking& c, KeyId key, ProcessPosition from, ProcessPosition to, const char* where) {
   if (to.offset <= from.offset) {
     c.r.add({"nonmonotonic-poll", c.keys.name(key), step_text(from.offset, to.offset) + where,
              {from.op, to.op}});
@@ -113,23 +113,23 @@ void check_poll(const Checking& c, const Op& op, ProcessState& p) {
   for (const auto& [name, pairs] : op.polls) {
     if (pairs.empty()) continue;
     const KeyId key = c.keys.id(name);
-    std::optional<Position>& last = at_key(p.polled, key);
+    std::optional<ProcessPosition>& last = at_key(p.polled, key);
     if (last) check_poll_step(c, key, *last, {pairs.front().first, op.index}, " across polls");
     for (std::size_t i = 1; i < pairs.size(); ++i)
       check_poll_step(c, key, {pairs[i - 1].first, op.index}, {pairs[i].first, op.index},
                       " within one poll");
-    last = Position{pairs.back().first, op.index};
+    last = ProcessPosition{pairs.back().first, op.index};
   }
 }
 
 void check_send(const Checking& c, const Op& op, ProcessState& p) {
   for (const auto& s : op.sends) {
     if (!s.offset) continue;
-    std::optional<Position>& last = at_key(p.sent, c.keys.id(s.key));
+    std::optional<ProcessPosition>& last = at_key(p.sent, c.keys.id(s.key));
     if (last && *s.offset <= last->offset)
       c.r.add({"nonmonotonic-send", s.key, "acknowledged " + step_text(last->offset, *s.offset),
                {last->op, op.index}});
-    last = Position{*s.offset, op.index};
+    last = ProcessPosition{*s.offset, op.index};
   }
 }
 

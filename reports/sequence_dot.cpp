@@ -19,7 +19,7 @@ constexpr double lane_spacing_pt = 170;
 constexpr double header_y_pt = 50;
 constexpr double first_row_pt = 80;
 constexpr double row_pt = 22;
-constexpr double label_char_pt = 4.6;  // rough width of an 8 pt character
+constexpr double sequence_label_char_pt = 4.6;  // rough width of an 8 pt character
 
 enum class RowKind { invoke, complete, trace, fault_start, fault_end, gap };
 
@@ -152,7 +152,7 @@ double row_y(std::size_t row) { return first_row_pt + row_pt * static_cast<doubl
 
 std::string fit_label(const std::string& text, double from_x, double to_x) {
   const double room = std::abs(to_x - from_x) - 16;
-  return dot_shorten(text, static_cast<std::size_t>(std::max(6.0, room / label_char_pt)));
+  return dot_shorten(text, static_cast<std::size_t>(std::max(6.0, room / sequence_label_char_pt)));
 }
 
 std::string reply_colour(history::OpType t) {

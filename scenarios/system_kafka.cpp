@@ -266,7 +266,8 @@ struct ClusterWatch {
 
 RunResult run_kafka(const Scenario& s, const RunOptions& options) {
   RunResult result;
-  sim::World world(options.seed);
+  RunWorld owner(options);
+  sim::World& world = *owner;
   begin_run(world, s, options, result);
   std::optional<ClusterWatch> watch;
   if (s.servers > 1) watch.emplace().attach(world);

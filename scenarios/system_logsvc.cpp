@@ -214,7 +214,8 @@ void judge(Harness& hx, const Nemesis& nemesis, checkers::InvariantSet& invarian
 
 RunResult run_logsvc(const Scenario& s, const RunOptions& options) {
   RunResult result;
-  sim::World world(options.seed);
+  RunWorld owner(options);
+  sim::World& world = *owner;
   begin_run(world, s, options, result);
   // State invariants sampled from the trace as the run goes. The bus may
   // publish after the verdict (teardown), so the set is shared with the

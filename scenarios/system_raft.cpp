@@ -259,7 +259,8 @@ void judge(RaftHarness& hx, checkers::InvariantSet& invariants) {
 
 RunResult run_raft(const Scenario& s, const RunOptions& options) {
   RunResult result;
-  sim::World world(options.seed);
+  RunWorld owner(options);
+  sim::World& world = *owner;
   begin_run(world, s, options, result);
   // The bus may publish after the verdict (teardown): the set is shared
   // with the subscription, which stops listening once judged.

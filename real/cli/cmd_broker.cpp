@@ -29,12 +29,12 @@ constexpr Duration stop_poll_interval = milliseconds(50);
 constexpr std::uintmax_t config_file_bytes_max = 1 << 20;
 
 volatile std::sig_atomic_t stop_signals = 0;
-real::RealRuntime* signal_target = nullptr;
+real::RealRuntime* broker_signal_target = nullptr;
 
 extern "C" void on_broker_stop_signal(int) {
   stop_signals = stop_signals + 1;
   // The second signal means "now": leave the loop without waiting for the flush.
-  if (stop_signals > 1 && signal_target != nullptr) signal_target->stop();
+  if (stop_signals > 1 && broker_signal_target != nullptr) broker_signal_target->stop();
 }
 
 std::string read_config_file(const std::string& path) {
@@ -149,11 +149,11 @@ int cmd_broker(const std::vector<std::string>& argv) {
                advertised.c_str());
   real::RealRuntime rt(rc);
   stop_signals = 0;
-  signal_target = &rt;
+  broker_signal_target = &rt;
   std::signal(SIGTERM, on_broker_stop_signal);
   std::signal(SIGINT, on_broker_stop_signal);
   const int code = serve(rt, std::move(config));
-  signal_target = nullptr;
+  broker_signal_target = nullptr;
   return code;
 }
 

@@ -82,6 +82,7 @@ std::pair<std::uint64_t, std::uint64_t> parse_shard(const std::string& text) {
 [[noreturn]] void run_child(const scenarios::Scenario& s, std::uint64_t seed, int fd) {
   scenarios::RunOptions opt;
   opt.seed = seed;
+  opt.leave_world = true;  // the child _exits below
   const scenarios::RunResult r = scenarios::run_scenario(s, opt);
   std::ostringstream line;
   line << scenarios::to_string(r.verdict) << ' ' << r.sim_time_ns << ' ' << r.events << ' '

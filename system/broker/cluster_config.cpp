@@ -10,21 +10,21 @@ namespace castle::broker {
 
 namespace {
 
-using Setter = std::function<bool(const std::string& name, const std::string& value,
+using ClusterSetter = std::function<bool(const std::string& name, const std::string& value,
                                   ClusterConfig* c, PropertyError* error)>;
 
 struct ClusterProperty {
   const char* name;
-  Setter set;
+  ClusterSetter set;
 };
 
 template <class Int>
-Setter int_field(Int ClusterConfig::*field, std::int64_t min) {
+ClusterSetter int_field(Int ClusterConfig::*field, std::int64_t min) {
   return [field, min](const std::string& n, const std::string& v, ClusterConfig* c,
                       PropertyError* e) { return parse_int(n, v, min, &(c->*field), e); };
 }
 
-Setter bool_field(bool ClusterConfig::*field) {
+ClusterSetter bool_field(bool ClusterConfig::*field) {
   return [field](const std::string& n, const std::string& v, ClusterConfig* c, PropertyError* e) {
     return parse_bool(n, v, &(c->*field), e);
   };

@@ -19,7 +19,6 @@ const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
 
 namespace {
 
-Duration ms(std::int64_t n) { return std::chrono::milliseconds(n); }
 
 // Marks the flag for the life of the scope and wakes waiters when done.
 class Busy {
@@ -75,8 +74,8 @@ Cluster::~Cluster() { close(); }
 ConnectionOptions Cluster::connection_options() const {
   ConnectionOptions o;
   o.client_id = config_.client_id;
-  o.connect_timeout = ms(config_.socket_connection_setup_timeout_ms);
-  o.request_timeout = ms(config_.request_timeout_ms);
+  o.connect_timeout = milliseconds(config_.socket_connection_setup_timeout_ms);
+  o.request_timeout = milliseconds(config_.request_timeout_ms);
   o.in_flight_max = static_cast<std::size_t>(config_.max_in_flight_requests_per_connection);
   return o;
 }
@@ -97,7 +96,7 @@ Result<std::shared_ptr<BrokerConnection>> Cluster::connect_to(Address address) {
   e.conn.reset();
   if (e.failed_at) {
     // Back off before hammering an address that just refused us.
-    const Instant retry_at = *e.failed_at + ms(config_.reconnect_backoff_ms);
+    const Instant retry_at = *e.failed_at + milliseconds(config_.reconnect_backoff_ms);
     if (rt_.now() < retry_at) rt_.sleep_until(retry_at);
   }
   Busy busy(e.connecting, e.connected);
@@ -142,7 +141,7 @@ Result<void> Cluster::refresh(const std::vector<std::string>& topics, bool all_t
   while (refreshing_) refresh_done_.wait(rt_);
   Busy busy(refreshing_, refresh_done_);
   if (refresh_failed_at_) {
-    const Instant retry_at = *refresh_failed_at_ + ms(config_.retry_backoff_ms);
+    const Instant retry_at = *refresh_failed_at_ + milliseconds(config_.retry_backoff_ms);
     if (rt_.now() < retry_at) rt_.sleep_until(retry_at);
   }
   Result<void> r = refresh_once(all_topics);
@@ -220,7 +219,7 @@ void Cluster::trace_leaders(const TopicInfo& fresh, const TopicInfo& old) const 
 }
 
 Result<void> Cluster::refresh_if_stale() {
-  const bool old = !refreshed_at_ || rt_.now() >= *refreshed_at_ + ms(config_.metadata_max_age_ms);
+  const bool old = !refreshed_at_ || rt_.now() >= *refreshed_at_ + milliseconds(config_.metadata_max_age_ms);
   if (!stale_ && !old) return {};
   return refresh();
 }
@@ -237,7 +236,7 @@ Result<const TopicInfo*> Cluster::wait_for_topic(const std::string& topic, Insta
       return client_error(ClientError::metadata_unavailable);
     }
     // Known but not usable yet (being created, no leader): ask again soon.
-    if (!first) rt_.sleep_until(std::min(deadline, rt_.now() + ms(config_.retry_backoff_ms)));
+    if (!first) rt_.sleep_until(std::min(deadline, rt_.now() + milliseconds(config_.retry_backoff_ms)));
     (void)refresh({topic});
   }
 }

@@ -18,7 +18,6 @@ using protocol::FetchResponse;
 
 namespace {
 
-Duration ms(std::int64_t n) { return std::chrono::milliseconds(n); }
 
 struct PartitionState {
   std::optional<std::int64_t> position;  // next offset poll() returns
@@ -131,7 +130,7 @@ Result<void> Consumer::Impl::handle_answer(InFlightFetch& f) {
   Result<protocol::Response>& answer = *f.answer;
   if (!answer) {
     cluster.mark_stale();
-    backoff_until = rt.now() + ms(config.client.retry_backoff_ms);
+    backoff_until = rt.now() + milliseconds(config.client.retry_backoff_ms);
     return {};
   }
   const auto* resp = std::get_if<FetchResponse>(&answer.value());
@@ -188,13 +187,13 @@ void Consumer::Impl::send_fetch(std::int32_t node, const std::vector<TopicPartit
   }
   auto conn = cluster.connection(node);
   if (!conn) {
-    backoff_until = rt.now() + ms(config.client.retry_backoff_ms);
+    backoff_until = rt.now() + milliseconds(config.client.retry_backoff_ms);
     return;
   }
   fetches[node] = f;
   ++stats.fetches;
   // The broker may hold the request for max.wait.ms before answering.
-  const Duration timeout = ms(config.client.request_timeout_ms + config.fetch_max_wait_ms);
+  const Duration timeout = milliseconds(config.client.request_timeout_ms + config.fetch_max_wait_ms);
   Impl* self = this;
   auto sent = (*conn)->send(
       std::move(req),
@@ -299,7 +298,7 @@ Result<void> Consumer::seek_to_end(const std::vector<TopicPartition>& partitions
 Result<std::int64_t> Consumer::position(const TopicPartition& tp, std::optional<Duration> timeout) {
   Impl& c = *impl_;
   if (c.state(tp) == nullptr) return client_error(ClientError::not_assigned);
-  const Instant deadline = c.rt.now() + timeout.value_or(ms(c.config.client.request_timeout_ms));
+  const Instant deadline = c.rt.now() + timeout.value_or(milliseconds(c.config.client.request_timeout_ms));
   if (auto r = c.resolve_positions(deadline); !r) return r.error();
   PartitionState* s = c.state(tp);
   if (!s->position || s->reset) return client_error(ClientError::metadata_unavailable);
@@ -333,7 +332,7 @@ Result<std::vector<ConsumerRecord>> Consumer::poll(Duration timeout) {
     if (answered) continue;  // came in while send_fetches() was connecting
     if (c.fetches.empty()) {
       // Nothing could be sent (no leader, no connection): try again soon.
-      until = std::min(deadline, c.rt.now() + ms(c.config.client.retry_backoff_ms));
+      until = std::min(deadline, c.rt.now() + milliseconds(c.config.client.retry_backoff_ms));
     }
     c.fetch_done.wait(c.rt, until);
   }

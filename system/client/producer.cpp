@@ -16,7 +16,6 @@ using protocol::ProduceResponse;
 
 namespace {
 
-Duration ms(std::int64_t n) { return std::chrono::milliseconds(n); }
 
 Future<DeliveryReport> failed_report(const std::string& topic, std::int32_t partition,
                                      std::error_code ec) {
@@ -52,7 +51,7 @@ struct Producer::Impl : std::enable_shared_from_this<Impl> {
       : rt(rt_),
         config(std::move(c)),
         cluster(rt_, config.client),
-        acc(config.batch_size, ms(config.linger_ms)) {}
+        acc(config.batch_size, milliseconds(config.linger_ms)) {}
 
   Runtime& rt;
   ProducerConfig config;
@@ -92,7 +91,7 @@ struct Producer::Impl : std::enable_shared_from_this<Impl> {
 
   Future<DeliveryReport> send(ProducerRecord r) {
     if (closing || stopped) return failed_report(r.topic, -1, client_error(ClientError::closed));
-    const Instant deadline = rt.now() + ms(config.max_block_ms);
+    const Instant deadline = rt.now() + milliseconds(config.max_block_ms);
     auto topic = cluster.wait_for_topic(r.topic, deadline);
     if (!topic) return failed_report(r.topic, -1, topic.error());
     const auto count = static_cast<std::int32_t>((*topic)->partitions.size());
@@ -164,10 +163,10 @@ struct Producer::Impl : std::enable_shared_from_this<Impl> {
     if (!ec) return settle(*b, base_offset, ec);
     if (stopped) return fail(*b, client_error(ClientError::closed));
     if (!retriable(*b, ec)) return fail(*b, ec);
-    if (rt.now() >= b->created + ms(config.delivery_timeout_ms))
+    if (rt.now() >= b->created + milliseconds(config.delivery_timeout_ms))
       return fail(*b, client_error(ClientError::delivery_timeout));
     if (b->attempts > config.retries) return fail(*b, ec);
-    b->retry_at = rt.now() + ms(config.client.retry_backoff_ms);
+    b->retry_at = rt.now() + milliseconds(config.client.retry_backoff_ms);
     acc.reenqueue(b);
   }
 
@@ -220,7 +219,7 @@ bool Producer::Impl::ensure_producer_id() {
   if (!idempotent() || (producer_id >= 0 && !need_new_producer_id)) return true;
   // Batches still in flight carry the old id; their answers come first.
   if (batches_in_flight > 0) {
-    wake.wait(rt, rt.now() + ms(config.client.retry_backoff_ms));
+    wake.wait(rt, rt.now() + milliseconds(config.client.retry_backoff_ms));
     return false;
   }
   auto conn = cluster.any_connection();
@@ -228,7 +227,7 @@ bool Producer::Impl::ensure_producer_id() {
   Result<InitResponse> r = conn ? response_as<InitResponse>((*conn)->call(protocol::InitProducerIdRequest{}))
                                 : Result<InitResponse>(conn.error());
   if (!r || r->error_code != ErrorCode::NONE) {
-    rt.sleep_for(ms(config.client.retry_backoff_ms));
+    rt.sleep_for(milliseconds(config.client.retry_backoff_ms));
     return false;
   }
   if (producer_id >= 0) {
@@ -332,7 +331,7 @@ void Producer::Impl::send_request(std::int32_t node, std::vector<BatchPtr> batch
 }
 
 void Producer::Impl::expire_queued() {
-  for (const BatchPtr& b : acc.expire(rt.now(), ms(config.delivery_timeout_ms)))
+  for (const BatchPtr& b : acc.expire(rt.now(), milliseconds(config.delivery_timeout_ms)))
     fail(*b, client_error(ClientError::delivery_timeout));
 }
 
@@ -346,7 +345,7 @@ void Producer::Impl::run_sender() {
     if (send_ready(&blocked)) continue;
     std::optional<Instant> until = acc.next_ready_time(rt.now());
     if (blocked) {
-      const Instant retry = rt.now() + ms(config.client.retry_backoff_ms);
+      const Instant retry = rt.now() + milliseconds(config.client.retry_backoff_ms);
       if (!until || retry < *until) until = retry;
     }
     wake.wait(rt, until);

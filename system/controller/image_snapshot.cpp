@@ -28,12 +28,6 @@ void write_broker(Writer& w, const BrokerState& b) {
   w.write_bool(b.in_controlled_shutdown);
 }
 
-bool read_flag(Reader& r) {
-  const std::int8_t v = r.read_int8();
-  if (v != 0 && v != 1) r.fail(DecodeErrc::invalid_length);
-  return v == 1;
-}
-
 BrokerState read_broker(Reader& r) {
   BrokerState b;
   b.id = BrokerId{r.read_int32()};

@@ -14,6 +14,12 @@ void write_uuid(Writer& w, const Uuid& id) {
   for (std::uint8_t b : id.bytes) w.write_int8(static_cast<std::int8_t>(b));
 }
 
+bool read_flag(Reader& r) {
+  const std::int8_t v = r.read_int8();
+  if (v != 0 && v != 1) r.fail(DecodeErrc::invalid_length);
+  return v == 1;
+}
+
 Uuid read_uuid(Reader& r) {
   Uuid id;
   for (std::uint8_t& b : id.bytes) b = static_cast<std::uint8_t>(r.read_int8());

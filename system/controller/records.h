@@ -135,5 +135,7 @@ void write_broker_ids(protocol::Writer& w, const BrokerIds& ids);
 BrokerIds read_broker_ids(protocol::Reader& r);
 void write_configs(protocol::Writer& w, const TopicConfigs& configs);
 TopicConfigs read_configs(protocol::Reader& r);
+// A boolean that must be written as 0 or 1 (anything else fails the read).
+bool read_flag(protocol::Reader& r);
 
 }  // namespace castle::controller

@@ -11,12 +11,6 @@ namespace {
 void write_error(Writer& w, ErrorCode e) { w.write_int16(protocol::raw(e)); }
 ErrorCode read_error(Reader& r) { return ErrorCode{r.read_int16()}; }
 
-bool read_flag(Reader& r) {
-  const std::int8_t v = r.read_int8();
-  if (v != 0 && v != 1) r.fail(DecodeErrc::invalid_length);
-  return v == 1;
-}
-
 template <class M, class F>
 protocol::Bytes encode_with(const M& m, F write_body) {
   Writer w;
