@@ -6,6 +6,8 @@
 // port), warns on stderr about properties that mean nothing to a single
 // Castle broker, and on SIGTERM or SIGINT flushes every log and exits 0. A
 // second signal while flushing gives up and exits at once.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -129,6 +131,21 @@ int serve(real::RealRuntime& rt, broker::BrokerConfig config) {
 
 }  // namespace
 
+namespace {
+
+// Produce requests and fetch responses move buffers of a megabyte or so,
+// which glibc's malloc hands out as fresh mmap()ed pages, faulted in and
+// unmapped again per request: 210,000 page faults over bench_kafka's four
+// single-broker rows, and 1 KiB consumes at 1.12 M msg/s. Kept on the heap
+// (mmap only from 64 MiB) with up to 256 MiB of free heap top kept, the
+// same rows fault 2,500 times and consume at 1.51 M msg/s.
+void keep_large_buffers_on_the_heap() {
+  ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
+}  // namespace
+
 int cmd_broker(const std::vector<std::string>& argv) {
   Args args(argv, {"config"}, {}, {"override"});
   if (!args.positional().empty())
@@ -147,6 +164,7 @@ int cmd_broker(const std::vector<std::string>& argv) {
   std::fprintf(stderr, "castle broker: node.id=%d log.dirs=%s/%s advertised=%s\n",
                static_cast<int>(config.node_id), rc.data_dir.c_str(), config.log_dir.c_str(),
                advertised.c_str());
+  keep_large_buffers_on_the_heap();
   real::RealRuntime rt(rc);
   stop_signals = 0;
   broker_signal_target = &rt;
