@@ -30,8 +30,8 @@ struct RunOptions {
 
 // Owns the simulated world of one run and, when the options say so,
 // leaves it undestroyed: tearing down every node's fibers, connections and
-// disks was about 6% of a sweep child's time, for memory the process is
-// about to give back whole.
+// disks costs a sweep about 2% of its time (the library's scenarios, 20
+// seeds each), for memory the process is about to give back whole.
 class RunWorld {
  public:
   explicit RunWorld(const RunOptions& options)
