@@ -129,10 +129,6 @@ int serve(real::RealRuntime& rt, broker::BrokerConfig config) {
   return code;
 }
 
-}  // namespace
-
-namespace {
-
 // Produce requests and fetch responses move buffers of a megabyte or so,
 // which glibc's malloc hands out as fresh mmap()ed pages, faulted in and
 // unmapped again per request: 210,000 page faults over bench_kafka's four

@@ -11,7 +11,7 @@ namespace castle::broker {
 namespace {
 
 using ClusterSetter = std::function<bool(const std::string& name, const std::string& value,
-                                  ClusterConfig* c, PropertyError* error)>;
+                                         ClusterConfig* c, PropertyError* error)>;
 
 struct ClusterProperty {
   const char* name;

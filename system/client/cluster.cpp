@@ -19,7 +19,6 @@ const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
 
 namespace {
 
-
 // Marks the flag for the life of the scope and wakes waiters when done.
 class Busy {
  public:

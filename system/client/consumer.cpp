@@ -18,7 +18,6 @@ using protocol::FetchResponse;
 
 namespace {
 
-
 struct PartitionState {
   std::optional<std::int64_t> position;  // next offset poll() returns
   std::optional<OffsetReset> reset;      // a lookup is pending

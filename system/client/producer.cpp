@@ -16,7 +16,6 @@ using protocol::ProduceResponse;
 
 namespace {
 
-
 Future<DeliveryReport> failed_report(const std::string& topic, std::int32_t partition,
                                      std::error_code ec) {
   Promise<DeliveryReport> p;
