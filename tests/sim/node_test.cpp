@@ -80,6 +80,21 @@ TEST(Node, DriftChangesTheNodeClockRate) {
   EXPECT_EQ(fast.now() - f0, seconds(11));
 }
 
+// The drift scaling is done in 64 bits while it fits and in 128 beyond
+// (about 2.3 simulated hours at 10% fast): both must give the exact value.
+TEST(Node, DriftStaysExactPastTheSixtyFourBitProduct) {
+  World w(13);
+  SimNode& fast = w.add_node("fast");
+  fast.set_drift_ppm(100'000);
+  const Instant f0 = fast.now();
+  w.run_for(hours(2));
+  EXPECT_EQ(fast.now() - f0, minutes(132));
+  w.run_for(hours(2));
+  EXPECT_EQ(fast.now() - f0, minutes(264));
+  w.run_for(hours(96));
+  EXPECT_EQ(fast.now() - f0, hours(110));
+}
+
 TEST(Node, SleepOnADriftingClockLastsItsOwnDuration) {
   World w(4);
   SimNode& n = w.add_node("slow");
