@@ -35,17 +35,6 @@ int replication_factor(const Scenario& s) {
   return s.kafka.replication_factor > 0 ? s.kafka.replication_factor : std::min(3, s.servers);
 }
 
-// Kafka's timings shortened so that failures are noticed within simulated
-// seconds; the scenario's broker properties may set them otherwise.
-void cluster_defaults(broker::ClusterConfig& cc) {
-  cc.election_timeout_ms = 500;
-  cc.broker_heartbeat_interval_ms = 200;
-  cc.broker_session_timeout_ms = 2000;
-  cc.replica_lag_time_max_ms = 2000;
-  cc.replica_fetch_wait_max_ms = 200;
-  cc.replica_fetch_backoff_ms = 200;
-}
-
 // Broker and controller roles and the quorum: s0..s<controllers-1> vote.
 void cluster_roles(const Scenario& s, int id, broker::BrokerConfig& cfg) {
   auto& cc = cfg.cluster;
@@ -63,7 +52,7 @@ broker::BrokerConfig broker_config(const Scenario& s, int id) {
   cfg.num_partitions = s.kafka.partitions;
   const bool cluster = s.servers > 1;
   if (cluster) {
-    cluster_defaults(cfg.cluster);
+    broker::use_fast_failure_detection(cfg.cluster);
     cfg.default_replication_factor = replication_factor(s);
   }
   broker::PropertyError err;

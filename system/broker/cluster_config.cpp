@@ -207,4 +207,13 @@ std::vector<std::pair<std::string, std::string>> describe_cluster_config(const C
   return out;
 }
 
+void use_fast_failure_detection(ClusterConfig& c) {
+  c.election_timeout_ms = 500;
+  c.broker_heartbeat_interval_ms = 200;
+  c.broker_session_timeout_ms = 2000;
+  c.replica_lag_time_max_ms = 2000;
+  c.replica_fetch_wait_max_ms = 200;
+  c.replica_fetch_backoff_ms = 200;
+}
+
 }  // namespace castle::broker

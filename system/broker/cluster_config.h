@@ -67,4 +67,11 @@ bool apply_cluster_properties(const std::map<std::string, std::string>& props,
 // (name, value) of every cluster property as configured.
 std::vector<std::pair<std::string, std::string>> describe_cluster_config(const ClusterConfig& c);
 
+// Kafka's failure-detection timings (elections, heartbeats and sessions,
+// ISR lag, replica fetch waits) shortened about tenfold, so that a small
+// cluster in the simulator notices a failure within simulated seconds. The
+// scenarios and the cluster tests both start from these; properties
+// applied afterwards override them.
+void use_fast_failure_detection(ClusterConfig& c);
+
 }  // namespace castle::broker

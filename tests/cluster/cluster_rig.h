@@ -46,12 +46,7 @@ inline broker::BrokerConfig node_config(int id, int nodes) {
   cc.controller_role = true;
   for (int v = 0; v < nodes; ++v) cc.voters.push_back({v, Address{node_name(v), controller_port}});
   cc.controller_listen = Address{node_name(id), controller_port};
-  cc.election_timeout_ms = 500;
-  cc.broker_heartbeat_interval_ms = 200;
-  cc.broker_session_timeout_ms = 2000;
-  cc.replica_lag_time_max_ms = 2000;
-  cc.replica_fetch_wait_max_ms = 200;
-  cc.replica_fetch_backoff_ms = 200;
+  broker::use_fast_failure_detection(cc);
   return c;
 }
 
