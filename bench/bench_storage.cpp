@@ -76,27 +76,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void check(bool ok, const char* what);
-
-// Touches `bytes` of fresh anonymous memory and gives it back, just before
-// a timed loop. On a VM whose balloon reports free pages to the host (this
-// machine's does), memory the guest freed a moment ago is unbacked again
-// and the next touch of it costs a host fault: first-touch ran at about
-// 350 MB/s here against 2 GB/s re-touched. A loop that writes into the page
-// cache draws on those pages, so a side that started after a pause (the
-// log's open syncs its directory) paid for host faults the other did not:
-// a 300 ms pause before the log's loop cut its ratio by up to 0.3.
-// Touched and freed right before timing, the pages the loop is given are
-// backed, for either side alike.
-void warm_memory(std::size_t bytes) {
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  check(p != MAP_FAILED, "mmap");
-  const long page = ::sysconf(_SC_PAGESIZE);
-  for (std::size_t at = 0; at < bytes; at += static_cast<std::size_t>(page))
-    static_cast<volatile char*>(p)[at] = 1;
-  ::munmap(p, bytes);
-}
-
 bool wanted(const Options& o, const std::string& label) {
   return o.only.empty() || label.find(o.only) != std::string::npos;
 }
@@ -154,6 +133,25 @@ void check(bool ok, const char* what) {
   if (ok) return;
   std::fprintf(stderr, "bench_storage: %s failed\n", what);
   std::exit(1);
+}
+
+// Touches `bytes` of fresh anonymous memory and gives it back, just before
+// a timed loop. On a VM whose balloon reports free pages to the host (this
+// machine's does), memory the guest freed a moment ago is unbacked again
+// and the next touch of it costs a host fault: first-touch ran at about
+// 350 MB/s here against 2 GB/s re-touched. A loop that writes into the page
+// cache draws on those pages, so a side that started after a pause (the
+// log's open syncs its directory) paid for host faults the other did not:
+// a 300 ms pause before the log's loop cut its ratio by up to 0.3.
+// Touched and freed right before timing, the pages the loop is given are
+// backed, for either side alike.
+void warm_memory(std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  check(p != MAP_FAILED, "mmap");
+  const long page = ::sysconf(_SC_PAGESIZE);
+  for (std::size_t at = 0; at < bytes; at += static_cast<std::size_t>(page))
+    static_cast<volatile char*>(p)[at] = 1;
+  ::munmap(p, bytes);
 }
 
 std::vector<Bytes> make_pool(std::size_t record_bytes, int batch_records) {

@@ -33,9 +33,9 @@ SimNode::~SimNode() {
 }
 
 // Clocks are read at every event, so the scaling stays in 64 bits while the
-// product fits (runs under about 2.5 simulated hours), where the division
-// by a constant is a multiply; 128 bits (a library call) only beyond. Both
-// truncate alike, so the result is the same either way.
+// product fits (runs under about 2.5 simulated hours, 2.3 at 10% drift),
+// where the division by a constant is a multiply; 128 bits (a library call)
+// only beyond. Both truncate alike, so the result is the same either way.
 std::int64_t SimNode::mono_ns_at(SimTime world_t) const {
   const std::int64_t elapsed = world_t - base_world_;
   std::int64_t scaled = 0;

@@ -150,10 +150,9 @@ void read_body(Reader& r, PartitionChangeRecord& rec) {
   rec.topic_id = read_uuid(r);
   rec.partition = PartitionId{r.read_int32()};
   rec.isr = read_optional_broker_ids(r);
-  const std::int8_t has_leader = r.read_int8();
+  const bool has_leader = read_flag(r);
   const BrokerId leader{r.read_int32()};
-  if (has_leader != 0 && has_leader != 1) r.fail(DecodeErrc::invalid_length);
-  if (has_leader == 1) rec.leader = leader;
+  if (has_leader) rec.leader = leader;
   rec.replicas = read_optional_broker_ids(r);
 }
 void read_body_v1(Reader& r, PartitionChangeRecord& rec) { rec.elr = read_optional_broker_ids(r); }
