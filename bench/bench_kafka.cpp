@@ -23,8 +23,13 @@
 // followers to fetch each batch, as Kafka does. The table compares the
 // cluster with the single broker measured in the same run.
 //
+// With --write-dir, each castle row is preceded by a plain write() loop of
+// its payload bytes into a new file there: what the machine lets any
+// file-backed log do (see write_ceiling_mb_per_s).
+//
 // Usage: bench_kafka [--castle HOST:PORT] [--cluster HOST:PORT,...]
 //                    [--count N] [--partitions N] [--latency-count N]
+//                    [--write-dir DIR]
 // Without --castle and --cluster only the mock cluster runs.
 // bench/run_kafka.sh starts a castle broker and a three-broker cluster on
 // free ports and runs this against them.
@@ -32,11 +37,15 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -75,6 +84,8 @@ struct Options {
   std::int64_t count = 1000000;
   int partitions = 4;
   int latency_count = 2000;
+  // Where to measure the write ceiling; empty: not measured.
+  std::string write_dir;
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -401,6 +412,40 @@ Consumed consume_all(const Target& t, const std::string& topic, int partitions,
 }
 
 // ---------------------------------------------------------------------------
+// The write ceiling: a broker that keeps its log in files must put every
+// produced byte into page-cache pages it has not touched before. On a VM
+// whose balloon reports free pages to the host (as this project's machines
+// do), the first touch of such a page costs a host fault, and a plain
+// write() loop into a new file runs at a few hundred MB/s however fast the
+// broker is; the mock cluster keeps a few MB per partition on its heap and
+// never pays it. So before each castle row the same payload bytes are
+// written, 1 MiB per write(), into a new file in --write-dir, measured in
+// the same run. The files stay until the run ends: deleting one would hand
+// warm pages to the row after it.
+// ---------------------------------------------------------------------------
+
+constexpr std::size_t write_chunk = 1 << 20;
+
+double write_ceiling_mb_per_s(const std::string& dir, std::int64_t bytes) {
+  static int file_number = 0;
+  const std::string path = dir + "/write-ceiling-" + std::to_string(file_number++);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) die("cannot create " + path + ": " + std::strerror(errno));
+  const std::vector<char> chunk(write_chunk, 'x');
+  const auto t0 = Clock::now();
+  for (std::int64_t done = 0; done < bytes;) {
+    const auto n = static_cast<std::size_t>(
+        std::min<std::int64_t>(static_cast<std::int64_t>(write_chunk), bytes - done));
+    const ssize_t w = ::write(fd, chunk.data(), n);
+    if (w <= 0) die("write " + path + ": " + std::strerror(errno));
+    done += w;
+  }
+  const double secs = seconds_since(t0);
+  ::close(fd);
+  return static_cast<double>(bytes) / secs / mb;
+}
+
+// ---------------------------------------------------------------------------
 // The table.
 // ---------------------------------------------------------------------------
 
@@ -464,13 +509,14 @@ Options parse_options(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) die("usage: bench_kafka [--castle HOST:PORT] [--cluster HOST:PORT,...] "
-                           "[--count N] [--partitions N] [--latency-count N]");
+                           "[--count N] [--partitions N] [--latency-count N] [--write-dir DIR]");
     const std::string v = argv[++i];
     if (a == "--castle") o.castle = v;
     else if (a == "--cluster") o.cluster = v;
     else if (a == "--count") o.count = std::atoll(v.c_str());
     else if (a == "--partitions") o.partitions = std::atoi(v.c_str());
     else if (a == "--latency-count") o.latency_count = std::atoi(v.c_str());
+    else if (a == "--write-dir") o.write_dir = v;
     else die("unknown flag " + a);
   }
   if (o.count < 4 || o.partitions < 1 || o.latency_count < 1) die("counts must be positive");
@@ -533,6 +579,9 @@ int main(int argc, char** argv) {
               static_cast<long long>(o.count / 4), o.latency_count, load_average().c_str());
   std::printf("rows: mock = librdkafka's mock cluster");
   if (!o.castle.empty()) std::printf(", castle = one castle broker, c/mock = castle over mock");
+  if (!o.castle.empty() && !o.write_dir.empty())
+    std::printf(",\n      write = write() of the castle row's payload bytes into a new file, "
+                "c/write = castle's produce MB/s over it");
   if (!o.cluster.empty())
     std::printf(",\n      cluster = %d castle brokers, replication factor %d, "
                 "min.insync.replicas %s, cl/c = cluster over castle",
@@ -547,9 +596,16 @@ int main(int argc, char** argv) {
       print_row("mock", size, acks, m);
       std::optional<Row> c;
       if (!o.castle.empty()) {
+        std::optional<double> w;
+        if (!o.write_dir.empty()) {
+          const std::int64_t count = size >= 1024 ? o.count / 4 : o.count;
+          w = write_ceiling_mb_per_s(o.write_dir, count * static_cast<std::int64_t>(size));
+          std::printf("%-7s %5zu %4s %12s %8.1f\n", "write", size, "", "", *w);
+        }
         c = measure(castle, o, size, acks);
         print_row("castle", size, acks, *c);
         print_ratio("c/mock", size, acks, *c, m);
+        if (w) std::printf("%-7s %5zu %4s %12s %8.2f\n", "c/write", size, acks, "", c->produce_mb_per_s / *w);
         rows.emplace_back(*c, m);
       }
       if (!o.cluster.empty()) {

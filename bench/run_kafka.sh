@@ -134,6 +134,6 @@ fi
 # runs in the background because bash runs a trap only once the foreground
 # command is done, and `wait` returns at a signal at once, exiting with
 # bench_kafka's status otherwise.
-"./$build_dir/bench/bench_kafka" --castle "$address" --cluster "$bootstrap" "$@" &
+"./$build_dir/bench/bench_kafka" --castle "$address" --cluster "$bootstrap" --write-dir "$work" "$@" &
 bench_pid=$!
 wait "$bench_pid"
