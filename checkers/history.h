@@ -11,6 +11,7 @@
 // Keys are "topic-partition"; values written are unique per run.
 
 #include <cstdint>
+#include <deque>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -49,7 +50,7 @@ class History {
  public:
   // Appends an operation, giving it the next index.
   const Op& add(Op op);
-  const std::vector<Op>& ops() const { return ops_; }
+  const std::deque<Op>& ops() const { return ops_; }
   std::size_t size() const { return ops_.size(); }
 
   void write_jsonl(std::ostream& out) const;
@@ -58,7 +59,10 @@ class History {
   static std::optional<History> read_jsonl(std::istream& in, std::string* error);
 
  private:
-  std::vector<Op> ops_;
+  // A deque: a run records hundreds of thousands of operations, and a
+  // vector's doublings would move each one several times into memory never
+  // touched before (which on this project's VMs costs a host page fault).
+  std::deque<Op> ops_;
 };
 
 std::string op_to_json(const Op& op);

@@ -19,6 +19,7 @@
 #include <set>
 #include <utility>
 
+#include "sim/chunked_bytes.h"
 #include "sim/node.h"
 #include "sim/world.h"
 #include "system/runtime/assert.h"
@@ -34,12 +35,11 @@ constexpr std::uint64_t root_dir_id = 1;
 // An unsynced truncation survives a crash with this probability.
 constexpr double truncation_persist_probability = 0.5;
 
-using Bytes = std::vector<std::uint8_t>;
 
 struct Inode {
   std::uint64_t id = 0;
-  Bytes data;     // current contents: what reads see
-  Bytes durable;  // contents and length as of the last datasync
+  ChunkedBytes data;     // current contents: what reads see
+  ChunkedBytes durable;  // contents and length as of the last datasync
   std::set<std::uint64_t> dirty_sectors;  // written since the last datasync
   std::uint64_t length_min_since_sync = 0;  // for unsynced truncations
   int links_current = 0;  // names in the current namespace
@@ -385,7 +385,7 @@ Result<std::size_t> SimDisk::Impl::read(Inode& inode, std::uint64_t offset,
   }
   if (offset >= inode.data.size()) return std::size_t{0};
   const std::size_t n = std::min<std::uint64_t>(buf.size(), inode.data.size() - offset);
-  std::copy_n(inode.data.begin() + static_cast<std::ptrdiff_t>(offset), n, buf.begin());
+  inode.data.read(offset, buf.first(n));
   return n;
 }
 
@@ -417,7 +417,7 @@ Result<void> SimDisk::Impl::write(Inode& inode, std::uint64_t offset,
   }
   if (growth > 0) set_length(inode, end);
   mark_dirty(inode, offset, end);
-  std::copy(data.begin(), data.end(), inode.data.begin() + static_cast<std::ptrdiff_t>(offset));
+  inode.data.write(offset, data);
   return {};
 }
 
@@ -444,19 +444,10 @@ Result<void> SimDisk::Impl::datasync(Inode& inode) {
     disk.world_.note("disk.datasync.eio", inode.id);
     return std::errc::io_error;
   }
-  // Current and durable contents differ only in the dirty sectors and the
-  // length, so a sync copies just those: a log that syncs every few appends
-  // must not pay for its whole size each time.
-  const std::uint64_t length = inode.data.size();
-  inode.durable.resize(length);
-  for (const std::uint64_t sector : inode.dirty_sectors) {
-    const std::uint64_t begin = sector * sector_bytes;
-    if (begin >= length) break;  // the set is ordered
-    const std::uint64_t end = std::min(begin + sector_bytes, length);
-    std::copy(inode.data.begin() + static_cast<std::ptrdiff_t>(begin),
-              inode.data.begin() + static_cast<std::ptrdiff_t>(end),
-              inode.durable.begin() + static_cast<std::ptrdiff_t>(begin));
-  }
+  // The durable image becomes the current one. They share chunks, so this
+  // copies chunk pointers only: a log that syncs every few appends must not
+  // pay for its whole size each time.
+  inode.durable = inode.data;
   inode.dirty_sectors.clear();
   inode.length_min_since_sync = inode.data.size();
   disk.world_.note("disk.datasync", inode.id, inode.durable.size());
@@ -498,7 +489,7 @@ void SimDisk::Impl::crash_walk(std::vector<std::shared_ptr<Inode>>* files,
 // seeded fate for each unsynced sector.
 void SimDisk::Impl::crash_file(Inode& inode) {
   Rng& rng = disk.rng_;
-  Bytes image = inode.durable;
+  ChunkedBytes image = inode.durable;
   if (inode.length_min_since_sync < image.size() && rng.chance(truncation_persist_probability))
     image.resize(inode.length_min_since_sync);
   const std::uint64_t length_current = inode.data.size();
@@ -522,9 +513,7 @@ void SimDisk::Impl::crash_file(Inode& inode) {
     }
     CASTLE_ASSERT(end <= length_current, "a crash kept bytes never written");
     if (image.size() < end) image.resize(end);
-    std::copy(inode.data.begin() + static_cast<std::ptrdiff_t>(begin),
-              inode.data.begin() + static_cast<std::ptrdiff_t>(end),
-              image.begin() + static_cast<std::ptrdiff_t>(begin));
+    image.copy_from(inode.data, begin, end);
   }
   disk.stats_.sectors_dropped += dropped;
   disk.stats_.sectors_torn += torn;
@@ -670,11 +659,11 @@ bool SimDisk::Impl::flip(Inode& inode, std::uint64_t offset, int bit) {
   const auto mask = static_cast<std::uint8_t>(1u << bit);
   bool flipped = false;
   if (offset < inode.data.size()) {
-    inode.data[offset] ^= mask;
+    inode.data.xor_byte(offset, mask);
     flipped = true;
   }
   if (offset < inode.durable.size()) {
-    inode.durable[offset] ^= mask;
+    inode.durable.xor_byte(offset, mask);
     flipped = true;
   }
   if (!flipped) return false;
