@@ -30,12 +30,15 @@ const std::set<std::string>& loss_anomalies() {
 }
 
 // The servers whose log may lose acknowledged records of their own: a
-// crash with unsynced writes, a bit flip, or a disk error.
+// crash with unsynced writes, a bit flip, or a disk error. A failing sync
+// (disk_sync_eio) is one only when writes are acknowledged unsynced: the
+// broker then cuts the log's unsynced tail, which the disk may have given
+// up; with every write synced, that tail holds nothing acknowledged.
 std::set<std::string> amnesiac_servers(const KafkaSpec& k, const std::vector<FaultSpec>& injected) {
   std::set<std::string> out;
   for (const auto& f : injected) {
-    const bool loses = (f.kind == "crash" && !syncs_every_write(k)) || f.kind == "disk_bitflip" ||
-                       f.kind == "disk_eio";
+    const bool loses = ((f.kind == "crash" || f.kind == "disk_sync_eio") && !syncs_every_write(k)) ||
+                       f.kind == "disk_bitflip" || f.kind == "disk_eio";
     if (loses) out.insert(f.nodes.begin(), f.nodes.end());
   }
   return out;
@@ -49,12 +52,12 @@ void allow_loss(Contract& c, std::vector<std::string>& why, std::string reason) 
 // One broker holds every partition: any server that may lose records loses them.
 void standalone_rules(const Scenario& s, const std::vector<FaultSpec>& injected, Contract& c,
                       std::vector<std::string>& why) {
-  const bool crash = injected_kind(injected, "crash");
+  const bool crash = injected_kind(injected, "crash") || injected_kind(injected, "disk_sync_eio");
   const bool disk = injected_kind(injected, "disk_bitflip") || injected_kind(injected, "disk_eio");
   if ((crash && !syncs_every_write(s.kafka)) || disk) {
     c.committed_may_be_lost = true;
     allow_loss(c, why, disk ? "disk faults may cut the log's tail"
-                            : "a crash loses writes not yet synced (log.flush.interval.messages != 1)");
+                            : "a crash or a failed sync loses writes not yet synced (log.flush.interval.messages != 1)");
   }
 }
 

@@ -53,7 +53,7 @@ void fill_amounts(FaultSpec& f, Rng& rng) {
   if (f.kind == "clock_drift") f.amount = rng.between(-200'000, 200'000);
   if (f.kind == "clock_jump") f.amount = rng.between(-60'000, 60'000);
   if (f.kind == "latency") f.amount = rng.between(10, 500);
-  if (f.kind == "disk_eio") f.rate = 0.05 + 0.5 * rng.unit();
+  if (f.kind == "disk_eio" || f.kind == "disk_sync_eio") f.rate = 0.05 + 0.5 * rng.unit();
   if (f.kind == "disk_bitflip" || f.kind == "reset" || f.kind == "clock_jump") f.duration_ms = 0;
 }
 
@@ -262,6 +262,9 @@ void Nemesis::apply_disk_fault(const FaultSpec& f, int node) {
   if (!saved_disk_.count(node)) saved_disk_.emplace(node, c);
   if (f.kind == "disk_eio") {
     c.read_eio_rate = c.write_eio_rate = c.sync_eio_rate = f.rate;
+  } else if (f.kind == "disk_sync_eio") {
+    c.sync_eio_rate = f.rate;
+    c.sync_eio_loses_writes = true;
   } else if (f.kind == "disk_full") {
     c.capacity_bytes = disk.used_bytes();
   } else if (f.kind == "slow_sync") {

@@ -12,7 +12,7 @@ const std::vector<std::string>& fault_kinds() {
   static const std::vector<std::string> kinds = {
       "crash",     "pause",         "isolate",     "split",      "oneway",
       "bridge",    "clog",          "latency",     "reset",      "clock_drift",
-      "clock_jump", "disk_eio",     "disk_bitflip", "disk_full", "slow_sync"};
+      "clock_jump", "disk_eio",     "disk_sync_eio", "disk_bitflip", "disk_full", "slow_sync"};
   return kinds;
 }
 

@@ -23,7 +23,7 @@ struct FaultSpec {
   std::vector<std::string> nodes;     // targets; for split: side a
   std::vector<std::string> others;    // split: side b; oneway/clog: destinations
   std::int64_t amount = 0;            // ppm for drift, ms for jumps/latency
-  double rate = 0;                    // disk_eio
+  double rate = 0;                    // disk_eio, disk_sync_eio
 };
 
 struct RandomFaults {

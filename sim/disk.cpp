@@ -42,6 +42,10 @@ struct Inode {
   ChunkedBytes durable;  // contents and length as of the last datasync
   std::set<std::uint64_t> dirty_sectors;  // written since the last datasync
   std::uint64_t length_min_since_sync = 0;  // for unsynced truncations
+  // A failed datasync gave up some writes (sync_eio_loses_writes): the
+  // current contents hold bytes that no later datasync makes durable, so
+  // a datasync copies its dirty sectors instead of sharing every chunk.
+  bool writes_given_up = false;
   int links_current = 0;  // names in the current namespace
   int handles_open = 0;   // open handles of the current incarnation
   bool charged() const { return links_current > 0 || handles_open > 0; }
@@ -150,6 +154,11 @@ struct SimDisk::Impl {
   Result<void> truncate(Inode& inode, std::uint64_t length);
   Result<void> datasync(Inode& inode);
   void set_length(Inode& inode, std::uint64_t length);
+  struct SectorFates {
+    std::uint64_t kept = 0, dropped = 0, torn = 0;
+  };
+  SectorFates settle_dirty_sectors(Inode& inode, ChunkedBytes& image);
+  void give_up_writes(Inode& inode);
 
   // Crash model.
   void crash();
@@ -442,12 +451,24 @@ Result<void> SimDisk::Impl::datasync(Inode& inode) {
   if (roll(disk.config_.sync_eio_rate)) {
     ++disk.stats_.eio_injected;
     disk.world_.note("disk.datasync.eio", inode.id);
+    if (disk.config_.sync_eio_loses_writes) give_up_writes(inode);
     return std::errc::io_error;
   }
-  // The durable image becomes the current one. They share chunks, so this
-  // copies chunk pointers only: a log that syncs every few appends must not
-  // pay for its whole size each time.
-  inode.durable = inode.data;
+  if (inode.writes_given_up) {
+    // Only what was written since the failure reaches the medium.
+    const std::uint64_t length = inode.data.size();
+    inode.durable.resize(length);
+    for (const std::uint64_t sector : inode.dirty_sectors) {
+      const std::uint64_t begin = sector * sector_bytes;
+      if (begin >= length) break;  // the set is ordered
+      inode.durable.copy_from(inode.data, begin, std::min(begin + sector_bytes, length));
+    }
+  } else {
+    // The durable image becomes the current one. They share chunks, so
+    // this copies chunk pointers only: a log that syncs every few appends
+    // must not pay for its whole size each time.
+    inode.durable = inode.data;
+  }
   inode.dirty_sectors.clear();
   inode.length_min_since_sync = inode.data.size();
   disk.world_.note("disk.datasync", inode.id, inode.durable.size());
@@ -488,10 +509,38 @@ void SimDisk::Impl::crash_walk(std::vector<std::shared_ptr<Inode>>* files,
 // Builds what the file holds after the crash from its durable image plus a
 // seeded fate for each unsynced sector.
 void SimDisk::Impl::crash_file(Inode& inode) {
-  Rng& rng = disk.rng_;
   ChunkedBytes image = inode.durable;
-  if (inode.length_min_since_sync < image.size() && rng.chance(truncation_persist_probability))
+  if (inode.length_min_since_sync < image.size() && disk.rng_.chance(truncation_persist_probability))
     image.resize(inode.length_min_since_sync);
+  const SectorFates fates = settle_dirty_sectors(inode, image);
+  disk.stats_.sectors_dropped += fates.dropped;
+  disk.stats_.sectors_torn += fates.torn;
+  disk.world_.note("disk.crash.file", inode.id, (fates.kept << 42) ^ (fates.torn << 21) ^ fates.dropped);
+  inode.data = image;
+  inode.durable = std::move(image);
+  inode.dirty_sectors.clear();
+  inode.length_min_since_sync = inode.data.size();
+  inode.writes_given_up = false;
+}
+
+// The writes a failed datasync gave up: their sectors reach the medium
+// whole, torn or not at all, as at a crash, but the current contents keep
+// them and they are no longer dirty.
+void SimDisk::Impl::give_up_writes(Inode& inode) {
+  ChunkedBytes image = inode.durable;
+  const SectorFates fates = settle_dirty_sectors(inode, image);
+  disk.stats_.sectors_dropped += fates.dropped;
+  disk.stats_.sectors_torn += fates.torn;
+  disk.world_.note("disk.datasync.gave_up", inode.id, (fates.kept << 42) ^ (fates.torn << 21) ^ fates.dropped);
+  inode.durable = std::move(image);
+  inode.dirty_sectors.clear();
+  inode.writes_given_up = true;
+}
+
+// Draws a fate for each unsynced sector (kept, dropped, or torn at a piece
+// boundary) and writes what survives into image.
+SimDisk::Impl::SectorFates SimDisk::Impl::settle_dirty_sectors(Inode& inode, ChunkedBytes& image) {
+  Rng& rng = disk.rng_;
   const std::uint64_t length_current = inode.data.size();
   std::uint64_t kept = 0, dropped = 0, torn = 0;
   for (const std::uint64_t s : inode.dirty_sectors) {
@@ -515,13 +564,7 @@ void SimDisk::Impl::crash_file(Inode& inode) {
     if (image.size() < end) image.resize(end);
     image.copy_from(inode.data, begin, end);
   }
-  disk.stats_.sectors_dropped += dropped;
-  disk.stats_.sectors_torn += torn;
-  disk.world_.note("disk.crash.file", inode.id, (kept << 42) ^ (torn << 21) ^ dropped);
-  inode.data = image;
-  inode.durable = std::move(image);
-  inode.dirty_sectors.clear();
-  inode.length_min_since_sync = inode.data.size();
+  return {kept, dropped, torn};
 }
 
 void SimDisk::Impl::crash() {

@@ -36,6 +36,15 @@ struct DiskConfig {
   double read_eio_rate = 0;
   double write_eio_rate = 0;
   double sync_eio_rate = 0;
+  // What a failed datasync does to the writes it did not sync. false: they
+  // stay dirty, and a later datasync that succeeds makes them durable (the
+  // retry a program may hope for). true: Linux's behaviour since 4.13
+  // ("fsyncgate"): the kernel gives up on them at once, so each unsynced
+  // sector's durable copy is kept, lost or torn as at a crash, reads still
+  // see the new bytes, and a later datasync succeeds without writing them
+  // again. Only a program that stops trusting the file after the error
+  // (Kafka takes the log directory offline; etcd exits) keeps its promises.
+  bool sync_eio_loses_writes = false;
   double slow_sync_rate = 0;
   Duration slow_sync_latency = std::chrono::milliseconds(500);
 };

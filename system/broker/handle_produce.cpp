@@ -73,7 +73,17 @@ ErrorCode append_error(std::error_code e) {
 // answered with an error, so they must go: a retry would otherwise be
 // appended a second time, or be acknowledged without having been synced.
 // If even that fails, the partition goes offline until a restart.
+// A failed sync takes the partition offline too: the log promises nothing
+// durable any more (Log::flush) until it is reopened without its unsynced
+// tail, which the broker's recovery does within a second.
 void undo_failed_append(Broker::Impl& b, Partition& p, std::int64_t end_before) {
+  if (p.log->sync_failed()) {
+    p.offline = true;
+    p.sync_failed = true;
+    p.undo_to = end_before;
+    CASTLE_TRACE(b.rt.tracer(), "broker.partition_offline", {{"dir", p.dir}, {"error", "sync failed"}});
+    return;
+  }
   if (p.log->log_end_offset() == end_before) return;
   if (auto r = p.log->truncate_to(end_before); !r) {
     p.offline = true;

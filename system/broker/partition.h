@@ -36,6 +36,10 @@ struct Partition {
   // Where the log must be cut when it comes back (the end before the
   // append that could not be undone).
   std::int64_t undo_to = -1;
+  // A sync of the log failed: the disk may have given up writes that
+  // reads still return, so the log comes back with everything past its
+  // recovery point cut (Log::open_cutting_unsynced).
+  bool sync_failed = false;
   // Cluster mode: a read found a batch failing its CRC (a bit flip on the
   // disk), or the log did not open at start for damage (then `log` is
   // null). The log comes back salvaged, cut at the first damaged batch,

@@ -391,6 +391,7 @@ bool TopicTable::recover_partition(Partition& p, bool salvage) {
   p.offline = false;
   p.damaged = false;
   p.undo_to = -1;
+  p.sync_failed = false;
   CASTLE_TRACE(rt_.tracer(), "broker.partition_online",
                {{"dir", p.dir}, {"salvaged", salvaging}, {"leo", p.log->log_end_offset()}});
   return true;
@@ -400,8 +401,9 @@ bool TopicTable::recover_partition(Partition& p, bool salvage) {
 Result<void> TopicTable::reopen(Partition& p, const TopicOverrides& overrides, bool salvage) {
   p.log.reset();
   const storage::LogConfig log_config = topic_log_config(config_, overrides);
-  auto log = salvage ? storage::Log::open_salvaging(rt_, p.dir, log_config)
-                     : storage::Log::open(rt_, p.dir, log_config);
+  auto log = salvage          ? storage::Log::open_salvaging(rt_, p.dir, log_config)
+             : p.sync_failed ? storage::Log::open_cutting_unsynced(rt_, p.dir, log_config)
+                             : storage::Log::open(rt_, p.dir, log_config);
   if (!log) return log.error();
   p.log = std::move(*log);
   p.tracer = trace_replica(rt_, *p.log, p.topic, p.index);

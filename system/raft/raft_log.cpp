@@ -5,11 +5,25 @@
 
 namespace castle::raft {
 
-Result<std::unique_ptr<RaftLog>> RaftLog::open(Runtime& rt, const std::string& dir) {
+namespace {
+
+storage::LogConfig raft_log_config() {
   storage::LogConfig config;
   config.segment_bytes = 8 << 20;  // small segments, so compaction frees space
   config.retention_ms = -1;        // Raft decides what goes, never time
-  auto log = storage::Log::open(rt, dir, config);
+  return config;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RaftLog>> RaftLog::open(Runtime& rt, const std::string& dir) {
+  auto log = storage::Log::open(rt, dir, raft_log_config());
+  if (!log) return log.error();
+  return std::unique_ptr<RaftLog>(new RaftLog(std::move(*log)));
+}
+
+Result<std::unique_ptr<RaftLog>> RaftLog::open_cutting_unsynced(Runtime& rt, const std::string& dir) {
+  auto log = storage::Log::open_cutting_unsynced(rt, dir, raft_log_config());
   if (!log) return log.error();
   return std::unique_ptr<RaftLog>(new RaftLog(std::move(*log)));
 }

@@ -29,6 +29,9 @@ struct LogEntry {
 class RaftLog {
  public:
   static Result<std::unique_ptr<RaftLog>> open(Runtime& rt, const std::string& dir);
+  // After a failed write or sync: what lies past the last flush is cut
+  // (storage::Log::open_cutting_unsynced).
+  static Result<std::unique_ptr<RaftLog>> open_cutting_unsynced(Runtime& rt, const std::string& dir);
 
   // The index just before the first entry held (0, or a snapshot's index).
   std::int64_t base_index() const { return log_->log_start_offset(); }

@@ -93,9 +93,16 @@ void Core::storage_failed() {
   // The caller holds mu throughout; fibers that read the log without mu
   // (the apply loop's check, a campaign, an observer's fetch) find no log
   // meanwhile and wait.
+  //
+  // What the disk "holds" is not all durable, though: a failed sync may
+  // have given up writes that reads still return (Linux since 4.13), and a
+  // later sync would not write them again. So everything past the last
+  // successful flush goes, and the cut is synced: this node acknowledged
+  // none of it (it acknowledges only what a flush covered), and a log that
+  // kept it would one day meet a hole below its recovery point.
   log.reset();
   for (;;) {
-    auto l = RaftLog::open(rt, join_path(cfg.dir, "log"));
+    auto l = RaftLog::open_cutting_unsynced(rt, join_path(cfg.dir, "log"));
     if (l) {
       log = std::move(*l);
       break;

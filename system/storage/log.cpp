@@ -120,6 +120,8 @@ struct Log::Impl {
   std::int64_t high_watermark = 0;
   std::int64_t recovery_point_written = -1;
   std::int64_t high_watermark_written = -1;
+  // A segment's sync failed: nothing more can be promised durable (flush()).
+  bool sync_failed = false;
   std::vector<EpochEntry> epochs;
   std::int64_t unflushed_messages = 0;
   Instant last_flush{};
@@ -312,17 +314,25 @@ Result<void> Log::Impl::cut_at_first_unreadable() {
 }
 
 Result<std::unique_ptr<Log>> Log::open(Runtime& rt, std::string dir, LogConfig config) {
-  return open_with(rt, std::move(dir), config, /*trust_recovery_point=*/true);
+  return open_with(rt, std::move(dir), config, OpenMode::recover);
 }
 
 Result<std::unique_ptr<Log>> Log::open_salvaging(Runtime& rt, std::string dir, LogConfig config) {
-  return open_with(rt, std::move(dir), config, /*trust_recovery_point=*/false);
+  return open_with(rt, std::move(dir), config, OpenMode::salvage);
 }
 
-// Without trust in the recovery point, every segment is validated batch by
-// batch and a bad batch anywhere is a tail to cut, not corruption to refuse.
+Result<std::unique_ptr<Log>> Log::open_cutting_unsynced(Runtime& rt, std::string dir,
+                                                        LogConfig config) {
+  return open_with(rt, std::move(dir), config, OpenMode::cut_unsynced);
+}
+
+// Salvaging does not trust the recovery point: every segment is validated
+// batch by batch and a bad batch anywhere is a tail to cut, not corruption
+// to refuse. Cutting the unsynced tail happens before the reconciling
+// flush, which would otherwise make the recovery point the log end.
 Result<std::unique_ptr<Log>> Log::open_with(Runtime& rt, std::string dir, LogConfig config,
-                                            bool trust_recovery_point) {
+                                            OpenMode mode) {
+  const bool trust_recovery_point = mode != OpenMode::salvage;
   auto impl = std::make_unique<Impl>(rt, std::move(dir), config);
   if (auto r = make_dirs_durable(rt.disk(), impl->dir); !r) return r.error();
   if (auto r = impl->load_checkpoints(); !r) return r.error();
@@ -330,6 +340,13 @@ Result<std::unique_ptr<Log>> Log::open_with(Runtime& rt, std::string dir, LogCon
   auto bases = impl->list_segment_bases();
   if (!bases) return bases.error();
   if (auto r = impl->open_segments(*bases); !r) return r.error();
+  if (mode == OpenMode::cut_unsynced && !impl->segments.empty()) {
+    const std::int64_t cut = std::max({impl->recovery_point, impl->log_start,
+                                       impl->segments.front()->base_offset()});
+    if (cut < impl->log_end()) {
+      if (auto r = impl->truncate(cut); !r) return r.error();
+    }
+  }
   if (auto r = impl->reconcile_after_open(); !r) return r.error();
   if (!trust_recovery_point) {
     if (auto r = impl->cut_at_first_unreadable(); !r) return r.error();
@@ -518,9 +535,13 @@ Result<void> Log::Impl::maybe_flush() {
 // ---------------------------------------------------------------- flush and epochs
 
 Result<void> Log::Impl::flush() {
+  if (sync_failed) return std::errc::io_error;
   for (auto& s : segments) {
     if (!s->dirty()) continue;
-    if (auto r = s->sync(); !r) return r;
+    if (auto r = s->sync(); !r) {
+      sync_failed = true;
+      return r;
+    }
   }
   if (dir_dirty) {
     if (auto r = disk.sync_dir(dir); !r) return r;
@@ -814,6 +835,7 @@ Result<int> Log::enforce_retention() {
 std::int64_t Log::log_start_offset() const { return impl_->log_start; }
 std::int64_t Log::log_end_offset() const { return impl_->log_end(); }
 std::int64_t Log::recovery_point() const { return impl_->recovery_point; }
+bool Log::sync_failed() const { return impl_->sync_failed; }
 std::int64_t Log::high_watermark() const { return impl_->high_watermark; }
 
 Result<void> Log::set_high_watermark(std::int64_t hw) {

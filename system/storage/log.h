@@ -88,6 +88,13 @@ class Log {
   // damaged, once nobody counts on what it held: it keeps the intact
   // prefix and fetches the rest again.
   static Result<std::unique_ptr<Log>> open_salvaging(Runtime& rt, std::string dir, LogConfig config);
+  // Opens the log after a write or sync of this process failed on it: what
+  // lies past the recovery point is cut (and the cut synced) instead of
+  // recovered, since a failed sync may have given up writes that reads
+  // still return (Linux since 4.13) and no later sync would write them
+  // (see flush()).
+  static Result<std::unique_ptr<Log>> open_cutting_unsynced(Runtime& rt, std::string dir,
+                                                            LogConfig config);
   ~Log();
 
   // Leader path: `batches` holds one or more client batches (validated here:
@@ -135,6 +142,10 @@ class Log {
   // Rolls to a new active segment now.
   Result<void> roll();
   // Syncs every segment up to the log end; the recovery point becomes the log end.
+  // Once a segment's sync has failed, every later flush fails too (io_error)
+  // until the log is reopened with open_cutting_unsynced(): the disk may
+  // have given up the unsynced writes while reads still return them, and a
+  // sync that then succeeds would promise them durable without writing them.
   Result<void> flush();
   // Deletes whole segments past log.retention.ms / log.retention.bytes,
   // oldest first, never the active one, and (as Kafka) only segments wholly
@@ -146,6 +157,8 @@ class Log {
   std::int64_t log_start_offset() const;
   std::int64_t log_end_offset() const;
   std::int64_t recovery_point() const;
+  // Whether a segment's sync failed (every flush fails from then on).
+  bool sync_failed() const;
   std::int64_t high_watermark() const;
   Result<void> set_high_watermark(std::int64_t hw);  // checkpointed on flush()
   // Leader epoch cache: epoch -> start offset. A new leader's epoch starts
@@ -167,8 +180,9 @@ class Log {
 
  private:
   explicit Log(std::unique_ptr<Impl> impl);
+  enum class OpenMode { recover, salvage, cut_unsynced };
   static Result<std::unique_ptr<Log>> open_with(Runtime& rt, std::string dir, LogConfig config,
-                                                bool trust_recovery_point);
+                                                OpenMode mode);
   std::unique_ptr<Impl> impl_;
 };
 

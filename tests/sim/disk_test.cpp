@@ -352,6 +352,47 @@ TEST(Disk, InjectedEioChangesNothing) {
   EXPECT_GT(lost_after_failed_sync, 0);
 }
 
+// Proves Linux's behaviour since 4.13 (sync_eio_loses_writes): after a
+// failed datasync the unsynced write still reads back, a later datasync
+// succeeds, yet a crash may find the given-up write lost or torn; and that
+// with the option off, the later datasync makes it durable on every seed.
+TEST(Disk, FailedSyncMayGiveUpTheWrite) {
+  for (const bool loses : {true, false}) {
+    int lost = 0;
+    for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+      Rig rig(seed);
+      SimDisk& disk = rig.disk();
+      ASSERT_TRUE(rig.run([&](Runtime& rt) {
+        write_durable(rt, "f", filled(8192, 'A'));
+        auto f = open_ok(rt, "f", OpenMode::read_write);
+        DiskConfig c = disk.config();
+        c.sync_eio_rate = 1.0;
+        c.sync_eio_loses_writes = loses;
+        disk.set_config(c);
+        ASSERT_TRUE(f->pwrite(0, filled(8192, 'B')).ok());
+        EXPECT_EQ(f->datasync().error(), std::errc::io_error);
+        EXPECT_EQ(read_all(rt, "f"), filled(8192, 'B'));
+        c.sync_eio_rate = 0;
+        disk.set_config(c);
+        ASSERT_TRUE(f->pwrite(8192, filled(100, 'C')).ok());  // a later write is synced
+        EXPECT_TRUE(f->datasync().ok());
+      }));
+      rig.crash();
+      ASSERT_TRUE(rig.run([&](Runtime& rt) {
+        Bytes got = read_all(rt, "f");
+        ASSERT_EQ(got.size(), 8292u);
+        EXPECT_EQ(Bytes(got.begin() + 8192, got.end()), filled(100, 'C'));
+        if (Bytes(got.begin(), got.begin() + 8192) != filled(8192, 'B')) ++lost;
+      }));
+    }
+    if (loses) {
+      EXPECT_GT(lost, 0);
+    } else {
+      EXPECT_EQ(lost, 0);
+    }
+  }
+}
+
 // Proves that a write that would exceed the capacity fails whole with
 // no_space_on_device and leaves what was written before, and that removing a
 // file gives its space back.

@@ -183,6 +183,58 @@ TEST(LogFaults, EioSurfacesAsAnError) {
   }));
 }
 
+// Proves that after a sync failed as Linux's do (the unsynced writes given
+// up, reads still returning them), no later flush succeeds on that Log, so
+// nothing is promised durable on top of a write the disk dropped; and that
+// reopening with open_cutting_unsynced drops the unsynced tail, after which
+// the log flushes again and, across a crash, opens with exactly the flushed
+// batches (a log that trusted the tail would meet a hole below its recovery
+// point on some seeds).
+TEST(LogFaults, AFailedSyncIsNeverPromisedDurableLater) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    LogRig rig(seed);
+    std::vector<Bytes> durable;
+    ASSERT_TRUE(rig.run([&](Runtime& rt) {
+      ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
+      Rng rng(seed);
+      durable = append_batches(*rig.log(), rng, 3);
+      ASSERT_TRUE(rig.log()->flush().ok());
+      sim::DiskConfig c = rig.disk().config();
+      c.sync_eio_rate = 1.0;
+      c.sync_eio_loses_writes = true;
+      rig.disk().set_config(c);
+      ASSERT_EQ(append_batches(*rig.log(), rng, 20).size(), 20u);
+      EXPECT_FALSE(rig.log()->flush().ok());
+      EXPECT_TRUE(rig.log()->sync_failed());
+      c.sync_eio_rate = 0;
+      rig.disk().set_config(c);
+      EXPECT_EQ(rig.log()->flush().error(), std::errc::io_error) << "seed " << seed;
+      rig.close();
+      auto reopened = Log::open_cutting_unsynced(rt, faults_dir, small_config());
+      ASSERT_TRUE(reopened.ok()) << reopened.error().message();
+      Log& log = **reopened;
+      EXPECT_EQ(log.log_end_offset(), 9) << "seed " << seed;
+      EXPECT_FALSE(log.sync_failed());
+      auto more = append_batches(log, rng, 2);
+      durable.insert(durable.end(), more.begin(), more.end());
+      EXPECT_TRUE(log.flush().ok());
+    }));
+    rig.crash();
+    ASSERT_TRUE(rig.run([&](Runtime& rt) {
+      ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok()) << "seed " << seed;
+      EXPECT_EQ(rig.log()->log_end_offset(), 15) << "seed " << seed;
+      auto r = rig.log()->read(0, 1 << 20);
+      ASSERT_TRUE(r.ok());
+      auto parts = split_batches(r->bytes);
+      ASSERT_TRUE(parts.ok());
+      ASSERT_EQ(parts->size(), durable.size()) << "seed " << seed;
+      for (std::size_t i = 0; i < durable.size(); ++i)
+        EXPECT_TRUE(std::equal((*parts)[i].begin(), (*parts)[i].end(), durable[i].begin(), durable[i].end()))
+            << "seed " << seed << " batch " << i;
+    }));
+  }
+}
+
 // Proves that ENOSPC fails an append whole and cleanly: the log end stays,
 // what was acknowledged before stays readable, and once space is back the
 // log appends at the same offset and keeps everything across a crash after
