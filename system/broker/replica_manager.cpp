@@ -65,6 +65,7 @@ void ReplicaManager::apply(const Assignment& a) {
     return;
   }
   Partition& part = **p;
+  take_failed_follower_offline(part);
   if (part.deleted || part.offline) return;
   if (raw(a.state.leader) == self_) {
     lead(part, a);
@@ -89,6 +90,7 @@ void ReplicaManager::lead(Partition& p, const Assignment& a) {
   if (!l) {
     CASTLE_TRACE(b_.rt.tracer(), "broker.become_leader_failed",
                  {{"topic", a.topic}, {"partition", std::int64_t{a.index}}, {"error", l.error().message()}});
+    take_offline_for_role(p);
     return;
   }
   p.leader = std::shared_ptr<repl::LeaderPartition>(std::move(*l));
@@ -129,6 +131,8 @@ void ReplicaManager::follow(Partition& p, const Assignment& a) {
   if (!f) {
     CASTLE_TRACE(b_.rt.tracer(), "broker.become_follower_failed",
                  {{"topic", a.topic}, {"partition", std::int64_t{a.index}}, {"error", f.error().message()}});
+    MutexLock lock(b_.rt, p.lock);
+    take_offline_for_role(p);
     return;
   }
   p.follower = std::shared_ptr<repl::FollowerPartition>(std::move(*f));
@@ -218,8 +222,39 @@ ReplicaManager::Standing ReplicaManager::standing(const Partition& p) const {
   return s->isr.size() + s->elr.size() <= 1 ? Standing::only_eligible : Standing::counted_on;
 }
 
+// A role the disk would not let us take (writing the epoch cache failed,
+// say) is not retried by the reconciler, which acts on metadata changes
+// only: the replica goes offline instead, so the controller moves the role
+// elsewhere if it can, and the recovery loop reopens the log and puts the
+// partition back in its role. With the partition's lock held.
+void ReplicaManager::take_offline_for_role(Partition& p) {
+  if (p.offline) return;
+  p.offline = true;
+  p.sync_failed = p.sync_failed || p.log->sync_failed();
+  CASTLE_TRACE(b_.rt.tracer(), "broker.partition_offline", {{"dir", p.dir}, {"error", "role not taken"}});
+}
+
+// A follower whose append could not be undone (FollowerPhase::failed)
+// takes its replica offline, as a leader's does (undo_failed_append in
+// handle_produce.cpp): the heartbeat reports it, and its log is reopened
+// cut back to before that append (and past the recovery point, after a
+// failed sync).
+bool ReplicaManager::take_failed_follower_offline(Partition& p) {
+  if (!p.follower || !p.follower->failure() || p.offline) return false;
+  const repl::FollowerFailure f = *p.follower->failure();
+  stop_following(p, {p.topic, p.index});
+  MutexLock lock(b_.rt, p.lock);
+  p.offline = true;
+  p.sync_failed = p.sync_failed || f.sync_failed;
+  if (f.end_before >= 0) p.undo_to = p.undo_to < 0 ? f.end_before : std::min(p.undo_to, f.end_before);
+  CASTLE_TRACE(b_.rt.tracer(), "broker.partition_offline",
+               {{"dir", p.dir}, {"error", f.sync_failed ? "sync failed" : "follower append not undone"}});
+  return true;
+}
+
 bool ReplicaManager::recover_offline() {
   bool any = false;
+  for (const PartitionPtr& p : b_.topics.all_partitions()) take_failed_follower_offline(*p);
   for (const PartitionPtr& p : b_.topics.all_partitions()) {
     if (!p->offline || p->deleted) continue;
     release_roles(*p);

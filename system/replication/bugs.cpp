@@ -20,6 +20,9 @@ const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
       {bug_accept_stale_epoch,
        "the leader serves a follower fetch carrying an older leader epoch and counts its "
        "offset toward the high watermark"},
+      {bug_follower_keeps_failed_append,
+       "a follower whose sync failed takes it for a transient error: it keeps the batches the "
+       "disk gave up and fetches on from its log end, so the leader counts them as replicated"},
   };
   return bugs;
 }

@@ -15,6 +15,7 @@ inline constexpr const char* bug_truncate_to_hw = "replication-truncate-to-hw";
 inline constexpr const char* bug_ack_before_isr = "replication-ack-before-isr";
 inline constexpr const char* bug_isr_expand_early = "replication-isr-expand-early";
 inline constexpr const char* bug_accept_stale_epoch = "replication-accept-stale-epoch";
+inline constexpr const char* bug_follower_keeps_failed_append = "replication-follower-keeps-failed-append";
 
 struct Bugs {
   std::set<std::string> names;

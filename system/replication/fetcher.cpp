@@ -95,7 +95,8 @@ void ReplicaFetcher::apply_action(const std::shared_ptr<FollowerPartition>& p,
     return;
   }
   ++stats_.partition_errors;
-  if (action && *action == FollowerAction::await_metadata) return;  // its phase keeps it out
+  if (action && (*action == FollowerAction::await_metadata || *action == FollowerAction::failed))
+    return;  // its phase keeps it out
   delayed_until_[p->tp()] = rt_.now() + milliseconds(config_.backoff_ms);
 }
 

@@ -11,6 +11,7 @@ const char* to_string(FollowerPhase p) {
     case FollowerPhase::truncating: return "truncating";
     case FollowerPhase::fetching: return "fetching";
     case FollowerPhase::awaiting_metadata: return "awaiting_metadata";
+    case FollowerPhase::failed: return "failed";
   }
   return "?";
 }
@@ -48,6 +49,7 @@ Result<std::unique_ptr<FollowerPartition>> FollowerPartition::become_follower(
 
 Result<void> FollowerPartition::on_new_leader(std::int32_t leader_id, std::int32_t leader_epoch) {
   if (leader_id < 0 || leader_epoch < leader_epoch_) return ok_result();
+  if (phase_ == FollowerPhase::failed) return ok_result();  // only a reopen brings it back
   leader_id_ = leader_id;
   leader_epoch_ = leader_epoch;
   return start_truncation();
@@ -109,7 +111,8 @@ Result<FollowerAction> FollowerPartition::apply_epoch_answer(const EpochAnswer& 
   // At the log end too: an epoch of ours that starts there and that the
   // leader never had must go, or the next question would be the same.
   if (offset <= log_.log_end_offset()) {
-    if (auto r = log_.truncate_to(std::max(offset, log_.log_start_offset())); !r) return r.error();
+    if (auto r = log_.truncate_to(std::max(offset, log_.log_start_offset())); !r)
+      return stop_if_sync_failed(r.error());
   }
   if (complete || log_.epochs().empty()) phase_ = FollowerPhase::fetching;
   return FollowerAction::proceed;
@@ -131,7 +134,7 @@ Result<FollowerAction> FollowerPartition::apply_fetch(const PartitionData& d) {
   if (d.error != ErrorCode::NONE) return on_fetch_error(d);
   auto appended = append_records(d);
   if (!appended || *appended != FollowerAction::proceed) return appended;
-  if (auto r = follow_watermarks(d); !r) return r.error();
+  if (auto r = follow_watermarks(d); !r) return stop_if_sync_failed(r.error());
   return FollowerAction::proceed;
 }
 
@@ -144,10 +147,11 @@ Result<FollowerAction> FollowerPartition::on_fetch_error(const PartitionData& d)
       // Below the leader's log start: start over at it. Otherwise our end
       // is past the leader's: find the divergence again.
       if (d.log_start_offset >= 0 && log_.log_end_offset() < d.log_start_offset) {
-        if (auto r = log_.truncate_fully_and_start_at(d.log_start_offset); !r) return r.error();
+        auto r = log_.truncate_fully_and_start_at(d.log_start_offset);
+        if (!r) return stop_if_sync_failed(r.error());
         return FollowerAction::proceed;
       }
-      if (auto r = start_truncation(); !r) return r.error();
+      if (auto r = start_truncation(); !r) return stop_if_sync_failed(r.error());
       return FollowerAction::proceed;
     default:
       // NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH (the leader has not
@@ -163,16 +167,46 @@ Result<FollowerAction> FollowerPartition::append_records(const PartitionData& d)
   if (first.base_offset() != log_.log_end_offset()) {
     // Not what we asked for: our view of the leader's log is off.
     last_error_ = ErrorCode::OFFSET_OUT_OF_RANGE;
-    if (auto r = start_truncation(); !r) return r.error();
+    if (auto r = start_truncation(); !r) return stop_if_sync_failed(r.error());
     return FollowerAction::backoff;
   }
+  const std::int64_t end_before = log_.log_end_offset();
   auto r = log_.append_as_follower(bytes);
   if (!r) {
-    if (r.error() != std::errc::invalid_argument) return r.error();
+    if (r.error() != std::errc::invalid_argument) return undo_failed_append(end_before, r.error());
     last_error_ = ErrorCode::CORRUPT_MESSAGE;
     return FollowerAction::backoff;
   }
   return FollowerAction::proceed;
+}
+
+// A failed append may have left its batches in the log (written, but the
+// flush the policy asked for failed). The next fetch asks from the log
+// end, which tells the leader they are here, and the leader counts them
+// toward the high watermark: they must go first. Once a sync failed, the
+// log can promise nothing durable until reopened, so the follower stops
+// and the broker takes the replica offline, as it does for a leader.
+Result<FollowerAction> FollowerPartition::undo_failed_append(std::int64_t end_before,
+                                                             std::error_code error) {
+  if (bugs_.on(bug_follower_keeps_failed_append)) return error;
+  if (!log_.sync_failed()) {
+    if (log_.log_end_offset() == end_before) return error;
+    if (log_.truncate_to(end_before)) return error;
+  }
+  return stop(FollowerFailure{end_before, log_.sync_failed()});
+}
+
+// Once a sync failed, the log fails every flush until it is reopened
+// (Log::sync_failed), so a retry could never succeed: the follower stops.
+Result<FollowerAction> FollowerPartition::stop_if_sync_failed(std::error_code error) {
+  if (!log_.sync_failed() || bugs_.on(bug_follower_keeps_failed_append)) return error;
+  return stop(FollowerFailure{-1, true});
+}
+
+FollowerAction FollowerPartition::stop(FollowerFailure why) {
+  phase_ = FollowerPhase::failed;
+  failure_ = why;
+  return FollowerAction::failed;
 }
 
 Result<void> FollowerPartition::follow_watermarks(const PartitionData& d) {

@@ -12,6 +12,12 @@
 //               local log end); follow the leader's log start.
 //   awaiting_metadata  the leader fenced our epoch: nothing to do until the
 //               controller names a new leader or epoch (on_new_leader).
+//   failed      an append failed in a way that could not be undone (a sync
+//               failed, or cutting the append back did): the log end may
+//               hold records that are not durably here, and a fetch from it
+//               would tell the leader they are. Nothing more is asked; the
+//               broker takes the replica offline (failure()) and reopens
+//               its log.
 //
 // The object does no I/O of its own beyond the Log and keeps no clock: the
 // fetcher (fetcher.h) sends what it asks and hands back the answers. Used
@@ -19,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "system/replication/bugs.h"
 #include "system/replication/types.h"
@@ -27,7 +34,7 @@
 
 namespace castle::replication {
 
-enum class FollowerPhase { truncating, fetching, awaiting_metadata };
+enum class FollowerPhase { truncating, fetching, awaiting_metadata, failed };
 const char* to_string(FollowerPhase p);
 
 // What the fetcher should do next with a partition after an answer.
@@ -35,6 +42,15 @@ enum class FollowerAction {
   proceed,          // go on at once (next truncation step or next fetch)
   backoff,          // a transient error: retry after the fetcher's backoff
   await_metadata,   // stop until on_new_leader
+  failed,           // stop for good: the replica must go offline
+};
+
+// Why a follower failed: where its log must be cut back to when reopened
+// (the log end before the append), and whether a sync failed (then the
+// disk may have given up writes below that too, which reads still return).
+struct FollowerFailure {
+  std::int64_t end_before = -1;
+  bool sync_failed = false;
 };
 
 class FollowerPartition {
@@ -66,6 +82,8 @@ class FollowerPartition {
   std::int32_t leader_id() const { return leader_id_; }
   std::int32_t leader_epoch() const { return leader_epoch_; }
   ErrorCode last_error() const { return last_error_; }
+  // Set once the phase is failed.
+  const std::optional<FollowerFailure>& failure() const { return failure_; }
   storage::Log& log() { return log_; }
 
  private:
@@ -74,6 +92,9 @@ class FollowerPartition {
   Result<void> start_truncation();
   Result<FollowerAction> on_fetch_error(const PartitionData& d);
   Result<FollowerAction> append_records(const PartitionData& d);
+  Result<FollowerAction> undo_failed_append(std::int64_t end_before, std::error_code error);
+  Result<FollowerAction> stop_if_sync_failed(std::error_code error);
+  FollowerAction stop(FollowerFailure why);
   Result<void> follow_watermarks(const PartitionData& d);
   // The truncation point for an answer, and whether truncation is complete.
   std::pair<std::int64_t, bool> truncation_point(const EpochAnswer& a) const;
@@ -85,6 +106,7 @@ class FollowerPartition {
   Bugs bugs_;
   FollowerPhase phase_ = FollowerPhase::truncating;
   ErrorCode last_error_ = ErrorCode::NONE;
+  std::optional<FollowerFailure> failure_;
 };
 
 }  // namespace castle::replication

@@ -664,6 +664,7 @@ Result<void> Log::Impl::truncate(std::int64_t offset) {
     return epochs.size() != before ? write_epochs() : ok_result();
   }
   if (offset <= log_start) return truncate_fully(offset);
+  const std::int64_t end_before = log_end();
   std::size_t keep = segment_index_for(offset) + 1;
   if (segments[keep - 1]->base_offset() == offset && keep > 1) --keep;
   if (keep < segments.size()) {
@@ -671,12 +672,22 @@ Result<void> Log::Impl::truncate(std::int64_t offset) {
     if (auto r = disk.sync_dir(dir); !r) return r;
     dir_dirty = false;
   }
-  if (auto r = active().truncate_to(offset); !r) return r;
+  auto cut = active().truncate_to(offset);
+  // A failed sync of the cut still leaves it made in memory and in the
+  // file (Segment::truncate_to): say so, and keep the marks below it.
+  if (!cut) {
+    if (active().sync_failed()) sync_failed = true;  // as in flush
+    if (log_end() == end_before) return cut;
+  }
   if (observer) observer->on_truncate(offset);
   // An emptied segment starts its age again with its next first append.
   if (active().empty()) active().first_append_wall.reset();
   const std::int64_t end = log_end();
   set_hw(std::min(high_watermark, end));
+  if (!cut) {
+    recovery_point = std::min(recovery_point, end);
+    return cut;
+  }
   if (recovery_point > end) {
     recovery_point = end;
     if (auto r = write_offset_checkpoint(disk, path(recovery_point_file), end); !r) return r;

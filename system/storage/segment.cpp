@@ -466,14 +466,22 @@ Result<void> Segment::truncate_to(std::int64_t offset) {
   if (!*at) return ok_result();
   const BatchInfo cut = **at;
   if (auto r = log_->truncate(cut.position); !r) return r;
-  if (auto r = log_->datasync(); !r) return r;
+  // The file is cut: the segment says so before the sync, so that a failed
+  // sync leaves it agreeing with its file (a retry finds nothing to cut),
+  // and dirty, so that the next sync makes the cut durable.
   size_bytes_ = cut.position;
   next_offset_ = cut.base_offset;
+  log_dirty_ = true;
   forget_read_ends();
   index_.truncate_from(relative(cut.base_offset));
   time_index_.truncate_from(relative(cut.base_offset));
   indexes_dirty_ = true;
   if (auto r = recompute_tail(); !r) return r.error();
+  if (auto r = log_->datasync(); !r) {
+    sync_failed_ = true;
+    return r;
+  }
+  log_dirty_ = false;
   return persist_indexes();
 }
 
@@ -484,7 +492,10 @@ Result<void> Segment::persist_indexes() {
 
 Result<void> Segment::sync() {
   if (log_dirty_) {
-    if (auto r = log_->datasync(); !r) return r;
+    if (auto r = log_->datasync(); !r) {
+      sync_failed_ = true;
+      return r;
+    }
     log_dirty_ = false;
   }
   if (indexes_dirty_) {

@@ -110,6 +110,9 @@ class Segment {
   std::int64_t max_timestamp() const { return max_timestamp_; }
   bool index_full() const { return index_.full(); }
   bool dirty() const { return log_dirty_ || indexes_dirty_; }
+  // A sync of the segment's data failed: the disk may have given up writes
+  // that reads still return (see Log::sync_failed).
+  bool sync_failed() const { return sync_failed_; }
   const OffsetIndex& offset_index() const { return index_; }
   const TimeIndex& time_index() const { return time_index_; }
   // Wall time of the first append in this process (roll by age).
@@ -159,6 +162,7 @@ class Segment {
   OffsetIndex index_;
   TimeIndex time_index_;
   bool log_dirty_ = false;      // data written since the last sync
+  bool sync_failed_ = false;
   bool indexes_dirty_ = false;  // index entries changed since the last sync
   // Where the last few reads ended: batch starts that the next reads of
   // consumers reading on begin at, found without the index or a scan.

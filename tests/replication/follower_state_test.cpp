@@ -2,8 +2,9 @@
 // truncation protocol repairs the divergent tails of KIP-101 and KIP-279,
 // a follower never truncates to its local high watermark (the planted bug
 // replication-truncate-to-hw does, and loses a committed record), a
-// follower below the leader's log start restarts there, and leader errors
-// map to the follower's actions.
+// follower below the leader's log start restarts there, leader errors
+// map to the follower's actions, and an append whose sync failed stops
+// the follower before its next fetch could claim the records.
 #include <gtest/gtest.h>
 
 #include "tests/replication/repl_rig.h"
@@ -191,6 +192,111 @@ TEST(FollowerState, LeaderErrorsMapToActions) {
     storage::set_base_offset(odd.records, 5);
     EXPECT_EQ(*f.apply_fetch(odd), FollowerAction::backoff);
     EXPECT_EQ(rig.log(1).log_end_offset(), 0);
+  });
+}
+
+
+// Every write synced (log.flush.interval.messages=1) and the follower's
+// syncs failing as Linux's do: the batch is written, its sync fails and
+// the disk gives it up. A fetch from the log end would now tell the leader
+// it is here, so the follower must stop and say why; the planted bug
+// replication-follower-keeps-failed-append fetches on from 1.
+void fail_follower_syncs(ReplRig& rig, int id) {
+  sim::DiskConfig c = rig.b(id).node->sim_disk().config();
+  c.sync_eio_rate = 1.0;
+  c.sync_eio_loses_writes = true;
+  rig.b(id).node->sim_disk().set_config(c);
+}
+
+PartitionData fetch_once(ReplRig& rig, FollowerPartition& f) {
+  FetchQuery q;
+  q.replica_id = 1;
+  q.partitions.push_back(f.fetch_request(1 << 20));
+  return rig.b(0).service->fetch(q).partitions.at(0);
+}
+
+// The follower copies the leader's first record (and its epoch entry,
+// whose checkpoint would otherwise be the first write to fail); the
+// leader then appends a second one, the one the tests' faults meet.
+void copy_first_record(ReplRig& rig, FollowerPartition& f, Runtime& rt) {
+  ASSERT_EQ(*f.apply_fetch(fetch_once(rig, f)), FollowerAction::proceed);
+  ASSERT_EQ(rig.log(1).log_end_offset(), 1);
+  append_on_leader(rig, 0, "b", rt);
+}
+
+storage::LogConfig synced_every_write() {
+  storage::LogConfig c;
+  c.flush_interval_messages = 1;
+  return c;
+}
+
+TEST(FollowerState, AFailedSyncStopsTheFollowerBeforeItClaimsTheRecords) {
+  ReplRig rig(27, 2, synced_every_write());
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0, 1});
+    append_on_leader(rig, 0, "a", rt);
+    rig.make_follower(1, 0, 1);
+    FollowerPartition& f = *rig.b(1).follower;
+    ASSERT_EQ(f.phase(), FollowerPhase::fetching);
+    copy_first_record(rig, f, rt);
+    fail_follower_syncs(rig, 1);
+    const PartitionData d = fetch_once(rig, f);
+    ASSERT_EQ(d.error, ErrorCode::NONE);
+    auto action = f.apply_fetch(d);
+    ASSERT_TRUE(action.ok());
+    EXPECT_EQ(*action, FollowerAction::failed);
+    EXPECT_EQ(f.phase(), FollowerPhase::failed);
+    ASSERT_TRUE(f.failure().has_value());
+    EXPECT_EQ(f.failure()->end_before, 1);
+    EXPECT_TRUE(f.failure()->sync_failed);
+    // A new leader does not bring it back: only a reopened log does.
+    ASSERT_TRUE(f.on_new_leader(0, 2).ok());
+    EXPECT_EQ(f.phase(), FollowerPhase::failed);
+  });
+}
+
+TEST(FollowerState, PlantedKeepFailedAppendFetchesPastWhatTheDiskGaveUp) {
+  ReplRig rig(28, 2, synced_every_write());
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0, 1});
+    append_on_leader(rig, 0, "a", rt);
+    rig.make_follower(1, 0, 1, Bugs{{bug_follower_keeps_failed_append}});
+    FollowerPartition& f = *rig.b(1).follower;
+    copy_first_record(rig, f, rt);
+    fail_follower_syncs(rig, 1);
+    EXPECT_FALSE(f.apply_fetch(fetch_once(rig, f)).ok());
+    EXPECT_EQ(f.phase(), FollowerPhase::fetching);
+    EXPECT_EQ(f.fetch_request(1 << 20).fetch_offset, 2) << "claims the given-up record";
+  });
+}
+
+// A failure that is not a sync (the disk full once the batch is written):
+// the batch is cut back, so
+// the next fetch asks for it again and the follower goes on.
+TEST(FollowerState, AFailedAppendWithoutAFailedSyncIsCutBackAndRetried) {
+  ReplRig rig(29, 2, synced_every_write());
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0, 1});
+    append_on_leader(rig, 0, "a", rt);
+    rig.make_follower(1, 0, 1);
+    FollowerPartition& f = *rig.b(1).follower;
+    copy_first_record(rig, f, rt);
+    // Room for the batch, not for the recovery-point checkpoint after it.
+    const PartitionData d = fetch_once(rig, f);
+    sim::DiskConfig c = rig.b(1).node->sim_disk().config();
+    const std::uint64_t capacity = c.capacity_bytes;
+    c.capacity_bytes = rig.b(1).node->sim_disk().used_bytes() + d.records.size();
+    rig.b(1).node->sim_disk().set_config(c);
+    EXPECT_FALSE(f.apply_fetch(d).ok());
+    EXPECT_EQ(f.phase(), FollowerPhase::fetching);
+    EXPECT_EQ(rig.log(1).log_end_offset(), 1) << "the written batch is cut back";
+    c.capacity_bytes = capacity;
+    rig.b(1).node->sim_disk().set_config(c);
+    EXPECT_EQ(*f.apply_fetch(fetch_once(rig, f)), FollowerAction::proceed);
+    EXPECT_EQ(rig.log(1).log_end_offset(), 2);
   });
 }
 

@@ -190,6 +190,40 @@ TEST(LogFaults, EioSurfacesAsAnError) {
 // the log flushes again and, across a crash, opens with exactly the flushed
 // batches (a log that trusted the tail would meet a hole below its recovery
 // point on some seeds).
+// A truncation whose sync fails is still made, in memory and in the file:
+// the log agrees with its file (a retry has nothing left to cut, reads end
+// at the cut), and it knows a sync failed, so it promises nothing durable
+// until reopened. Before, the segment kept its old size over a shorter
+// file and every later truncation or read of the tail failed for good.
+TEST(LogFaults, ACutWhoseSyncFailsIsMadeAndMarksTheLogSyncFailed) {
+  LogRig rig(31);
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
+    Rng rng(31);
+    const auto stored = append_batches(*rig.log(), rng, 6);
+    ASSERT_TRUE(rig.log()->flush().ok());
+    sim::DiskConfig c = rig.disk().config();
+    c.sync_eio_rate = 1.0;
+    c.sync_eio_loses_writes = true;
+    rig.disk().set_config(c);
+    EXPECT_FALSE(rig.log()->truncate_to(9).ok());
+    EXPECT_TRUE(rig.log()->sync_failed());
+    EXPECT_EQ(rig.log()->log_end_offset(), 9);
+    EXPECT_LE(rig.log()->high_watermark(), 9);
+    c.sync_eio_rate = 0;
+    rig.disk().set_config(c);
+    EXPECT_TRUE(rig.log()->truncate_to(9).ok()) << "nothing left to cut";
+    auto r = rig.log()->read(0, 1 << 20);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    auto parts = split_batches(r->bytes);
+    ASSERT_TRUE(parts.ok());
+    ASSERT_EQ(parts->size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i)
+      EXPECT_TRUE(std::equal((*parts)[i].begin(), (*parts)[i].end(), stored[i].begin(), stored[i].end()));
+    EXPECT_EQ(rig.log()->flush().error(), std::errc::io_error);
+  }));
+}
+
 TEST(LogFaults, AFailedSyncIsNeverPromisedDurableLater) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     LogRig rig(seed);
