@@ -36,8 +36,12 @@
 // and a point of the read's interval lies before the next write completes,
 // however late the ack itself is traced. If that node's append was not seen
 // the read is the ack alone. A later replica.leader of an epoch on the node
-// that already took it up (a restart re-taking the same leadership) is a
-// read at that one point.
+// that already took it up is a read at that one point when the node
+// restarted in between (a restart re-taking the same leadership: it caught
+// up on metadata first, so it must not take up a deposed epoch). Taking it
+// up again in the same incarnation (a replica back from offline, while
+// that node's metadata lags) is the lagging take-up above, legal for the
+// same reason, and no operation: its acks are still reads.
 //
 // Not used, because a correct Kafka is not linearizable with them: what
 // clients are told by Metadata (it is eventually consistent; a broker may
@@ -59,6 +63,7 @@
 // at a deposed epoch).
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 #include <vector>
 
@@ -79,6 +84,10 @@ class PartitionLeaderRegister : public TraceInvariant {
 
   void observe(const TraceEvent& e) override {
     const std::int64_t pos = seen_++;
+    if (e.kind == "node.crash" || e.kind == "node.start") {
+      const std::uint32_t node = keys_.node(e.node);
+      if (node < led_now_.size()) led_now_[node].clear();
+    }
     if (e.kind == "metadata.partition") on_record(e, pos);
     if (e.kind == "replica.leader") on_leader(e, pos);
     if (e.kind == "replica.append")
@@ -117,12 +126,15 @@ class PartitionLeaderRegister : public TraceInvariant {
     ids_[node] = id;
     const std::uint32_t key = keys_.partition(e);
     const std::int64_t epoch = e.int_field("epoch");
+    if (node >= led_now_.size()) led_now_.resize(node + 1);
+    const bool again = !led_now_[node].insert({key, epoch}).second;
     auto w = writes_.find({key, epoch, id});
     if (w != writes_.end() && ops_[w->second].complete == EpochOp::never) {
       ops_[w->second].complete = pos;  // the elected leader took it up
       return;
     }
-    // A re-lead of an epoch already taken up, or one no record wrote (yet).
+    if (again) return;  // taken up before in this incarnation
+    // A re-lead after a restart, or an epoch no record wrote (yet).
     add(EpochOp::Kind::read, key, epoch, id, pos, pos, pos);
   }
 
@@ -154,6 +166,8 @@ class PartitionLeaderRegister : public TraceInvariant {
   std::vector<EpochOp> ops_;
   std::map<WriteKey, std::size_t> writes_;           // -> index in ops_
   std::vector<std::optional<std::int32_t>> ids_;     // node -> broker id (from replica.leader)
+  // node -> (partition, epoch) it took up since it last (re)started.
+  std::vector<std::set<std::pair<std::uint32_t, std::int64_t>>> led_now_;
   std::vector<std::vector<DenseMap<std::int64_t>>> appends_;  // partition -> node -> base -> event
 };
 

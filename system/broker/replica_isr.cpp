@@ -78,12 +78,34 @@ void trace_answer(Runtime& rt, const std::string& topic, const Asked& a,
                 {"asked", trace_id_list(a.partition->maximal_isr())}, {"error", error}, {"isr", trace_id_list(isr)}});
 }
 
-// Adopts or drops one partition's change as the controller answered it.
+// Adopts, drops or keeps one partition's change as the controller
+// answered it. Only an answer that says the change was never made drops
+// it: the checks the controller makes after the leader and partition
+// epochs matched (so no earlier attempt of this change committed, and the
+// controller that answered is the one whose log decides). Without an
+// answer (a timeout, NOT_CONTROLLER after the entry was appended), the
+// change may still commit: it is kept and sent again. After an epoch
+// check failed, something committed meanwhile, maybe this very change
+// under an attempt the channel retried: it is kept until the metadata says.
 void settle(const Asked& a, const controller::AlterPartitionResponse::Partition* answer, Instant now) {
   repl::LeaderPartition& p = *a.partition;
-  if (answer == nullptr || answer->error != controller::ErrorCode::NONE) {
-    p.abort_isr_change(now);
+  using controller::ErrorCode;
+  if (answer == nullptr) {
+    p.keep_isr_change(/*resend=*/true);
     return;
+  }
+  switch (answer->error) {
+    case ErrorCode::NONE:
+      break;
+    case ErrorCode::INVALID_REQUEST:
+    case ErrorCode::INELIGIBLE_REPLICA:
+    case ErrorCode::UNKNOWN_TOPIC_ID:
+    case ErrorCode::UNKNOWN_TOPIC_OR_PARTITION:
+      p.abort_isr_change(now);
+      return;
+    default:
+      p.keep_isr_change(/*resend=*/false);
+      return;
   }
   repl::PartitionState state;
   state.leader_epoch = raw(answer->leader_epoch);
@@ -115,7 +137,15 @@ void ReplicaManager::isr_round(ControllerChannel& channel, controller::BrokerEpo
   const Instant now = b_.rt.now();
   for (auto& [tp, led] : led_) {
     repl::LeaderPartition& p = *led.partition;
-    if (!p.is_leader() || p.isr_change_in_flight()) continue;
+    if (!p.is_leader()) continue;
+    if (p.isr_change_in_flight()) {
+      // A change whose outcome is unknown goes out again as it was.
+      auto again = p.isr_change_to_resend();
+      if (!again) continue;
+      asked.push_back({tp.topic, led.topic_id, tp.partition, led.partition});
+      add_to_request(req, asked.back(), *again);
+      continue;
+    }
     auto isr = proposed_isr(p, now);
     if (isr.empty()) continue;
     asked.push_back({tp.topic, led.topic_id, tp.partition, led.partition});

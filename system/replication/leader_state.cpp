@@ -62,6 +62,7 @@ Result<void> LeaderPartition::on_partition_state(const PartitionState& state, In
   if (state.partition_epoch < state_.partition_epoch) return ok_result();
   state_ = state;
   proposed_isr_.reset();
+  resend_isr_change_ = false;
   reset_followers(now);
   state_changed(now);
   return ok_result();
@@ -79,12 +80,24 @@ void LeaderPartition::on_follower_fenced(std::int32_t id) {
 
 void LeaderPartition::abort_isr_change(Instant now) {
   proposed_isr_.reset();
+  resend_isr_change_ = false;
   state_changed(now);
+}
+
+void LeaderPartition::keep_isr_change(bool resend) {
+  if (!proposed_isr_) return;  // the metadata settled it meanwhile
+  resend_isr_change_ = resend;
+}
+
+std::optional<std::vector<std::int32_t>> LeaderPartition::isr_change_to_resend() const {
+  if (!proposed_isr_ || !resend_isr_change_) return std::nullopt;
+  return proposed_isr_;
 }
 
 void LeaderPartition::resign() {
   leader_ = false;
   proposed_isr_.reset();
+  resend_isr_change_ = false;
   waiters_.update(ack_state(), Instant::max());
   acks_changed_.notify_all();
   notify_data();

@@ -89,8 +89,18 @@ class LeaderPartition {
   // unsynced tail may be gone, so it must fetch again before it can count
   // for the high watermark or rejoin the ISR (the hazard of KIP-903).
   void on_follower_fenced(std::int32_t id);
-  // The controller rejected it (or it was lost): back to the committed ISR.
+  // The controller rejected it: back to the committed ISR.
   void abort_isr_change(Instant now);
+  // No answer, or one that does not say the change was never made (the
+  // entry may still commit under a new controller, or an attempt the
+  // channel retried may have committed it already): the proposal keeps
+  // counting in the maximal ISR until the metadata shows a newer partition
+  // epoch (on_partition_state) or leadership ends, and goes out again if
+  // `resend`. Dropping it instead let the high watermark pass records an
+  // added member lacked while its addition committed after all.
+  void keep_isr_change(bool resend);
+  // The in-flight proposal to send again, if keep_isr_change asked so.
+  std::optional<std::vector<std::int32_t>> isr_change_to_resend() const;
   bool isr_change_in_flight() const { return proposed_isr_.has_value(); }
   // Leadership moved away (or the partition is going): every acks=all
   // waiter fails with NOT_LEADER_OR_FOLLOWER, fetches are refused.
@@ -170,6 +180,7 @@ class LeaderPartition {
   bool leader_ = true;
   std::int64_t epoch_start_offset_ = 0;
   std::optional<std::vector<std::int32_t>> proposed_isr_;
+  bool resend_isr_change_ = false;
   std::map<std::int32_t, FollowerState> followers_;  // every replica but self
   AckWaiters waiters_;
   WaitList acks_changed_;

@@ -166,6 +166,20 @@ TEST(PartitionLeaderRegister, ARestartReLeadingADeposedEpochIsStale) {
   EXPECT_EQ(types(a), Types{"stale-leader"}) << text(a);
 }
 
+// s0's replica comes back from offline while s0's metadata still says
+// epoch 1 (s1 took up epoch 2 meanwhile): taking epoch 1 up again in the
+// same incarnation is a lagging broker's take-up, no read; an acks=all it
+// answered there would still be one, and stale.
+TEST(PartitionLeaderRegister, TakingAnEpochUpAgainWithoutARestartIsNoRead) {
+  LeaderTrace t = s0_leads();
+  t.elect(2, 1).lead("s1", 2, 3).lead("s0", 1, 3);
+  auto a = t.check();
+  EXPECT_EQ(types(a), Types{}) << text(a);
+  t.append("s0", 3, 3).ack("s0", 1, 3, 3);
+  a = t.check();
+  EXPECT_EQ(types(a), Types{"stale-leader"}) << text(a);
+}
+
 // An election applied but never taken up may not have happened: s0 going
 // on at epoch 1 is no anomaly while nobody leads epoch 2.
 TEST(PartitionLeaderRegister, AnElectionNobodyTookUpIsOfUnknownOutcome) {

@@ -186,6 +186,44 @@ TEST(LeaderState, IsrExpandsOnlyWhenCaughtUpInTheCurrentEpoch) {
   }
 }
 
+// ISR {0, 2} asks to add broker 1 at offset 5; the answer never comes (the
+// controller appended it, then lost its leadership: it may still commit).
+// Kept, the addition goes on counting, so the high watermark cannot pass
+// what broker 1 has; dropped (the old abort), it could, and the addition
+// committing later would put broker 1 in the ISR without those records.
+TEST(LeaderState, AnIsrChangeOfUnknownOutcomeKeepsCountingUntilTheMetadataSays) {
+  ReplRig rig(12);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0, 2});
+    LeaderPartition& l = *rig.b(0).leader;
+    append_n(rig, 0, 5, rt);
+    l.on_follower_fetch(2, 5, rt.now());
+    l.on_follower_fetch(1, 5, rt.now());
+    ASSERT_EQ(l.isr_to_expand(rt.now()), (std::vector<std::int32_t>{1}));
+    l.begin_isr_change({0, 1, 2});
+    EXPECT_FALSE(l.isr_change_to_resend()) << "in flight, not yet to resend";
+    l.keep_isr_change(/*resend=*/true);
+    ASSERT_TRUE(l.isr_change_in_flight());
+    EXPECT_EQ(l.isr_change_to_resend(), (std::vector<std::int32_t>{0, 1, 2}));
+    append_n(rig, 0, 3, rt);
+    l.on_follower_fetch(2, 8, rt.now());
+    EXPECT_EQ(l.high_watermark(), 5) << "broker 1 still counts";
+    // The metadata says it committed: the ISR is {0, 1, 2}, nothing in flight.
+    PartitionState committed;
+    committed.leader_epoch = 1;
+    committed.partition_epoch = l.partition_epoch() + 1;
+    committed.replicas = l.replicas();
+    committed.isr = {0, 1, 2};
+    ASSERT_TRUE(l.on_partition_state(committed, rt.now()).ok());
+    EXPECT_FALSE(l.isr_change_in_flight());
+    EXPECT_FALSE(l.isr_change_to_resend());
+    // Keeping a change the metadata already settled changes nothing.
+    l.keep_isr_change(true);
+    EXPECT_FALSE(l.isr_change_in_flight());
+  });
+}
+
 // A follower that stopped fetching is not taken back on the log end it
 // last reported, though that reaches a high watermark held back below
 // min.insync.replicas: it would be shrunk out again one lag time on.
