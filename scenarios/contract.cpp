@@ -125,4 +125,19 @@ Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injecte
   return c;
 }
 
+SortedAnomalies sort_history_anomalies(std::vector<checkers::Anomaly> anomalies, const Contract& c,
+                                       bool final_read_done) {
+  SortedAnomalies out;
+  for (auto& a : anomalies) {
+    if (c.allowed.count(a.type)) {
+      out.allowed.push_back(std::move(a));
+    } else if (a.type == "unseen" && !final_read_done) {
+      out.unverified.push_back(std::move(a));
+    } else {
+      out.failing.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
 }  // namespace castle::scenarios

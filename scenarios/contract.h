@@ -47,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "checkers/log_checks.h"
 #include "scenarios/scenario.h"
 
 namespace castle::scenarios {
@@ -66,5 +67,17 @@ struct Contract {
 // showed committed records lost from every replica.
 Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injected,
                         bool loss_witnessed = false);
+
+// The history checkers' anomalies of a Kafka run, sorted by what they mean:
+// failing (a safety violation), allowed (the contract permits it), or
+// unverified: an acknowledged value never read while the final read did not
+// complete, which may be lost or only out of reach (a partition left
+// without a leader), so the run fails for liveness instead. A value a read
+// went past is a lost-write and fails whatever the final read did.
+struct SortedAnomalies {
+  std::vector<checkers::Anomaly> failing, allowed, unverified;
+};
+SortedAnomalies sort_history_anomalies(std::vector<checkers::Anomaly> anomalies, const Contract& c,
+                                       bool final_read_done);
 
 }  // namespace castle::scenarios

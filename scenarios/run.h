@@ -66,6 +66,9 @@ struct RunResult {
   history::History history;
   checkers::CheckResult check;            // anomalies that fail the run
   std::vector<checkers::Anomaly> allowed;  // reported, but the durability contract allows them
+  // Acknowledged values never read while the final read did not complete:
+  // unavailable or lost, nobody can tell; the run fails for liveness.
+  std::vector<checkers::Anomaly> unverified;
   std::string contract;                    // the contract applied, in one line
   std::string swarm;                       // what a swarm run drew (empty otherwise)
   std::string liveness_failure;

@@ -210,13 +210,10 @@ void judge(KafkaHarness& hx, const std::vector<FaultSpec>& applied, checkers::In
   checkers::CheckResult all = checkers::check_history(hx.result.history, opt).check;
   checkers::CheckResult failing;
   failing.acked_sends = all.acked_sends;
-  for (auto& a : all.anomalies) {
-    if (contract.allowed.count(a.type)) {
-      hx.result.allowed.push_back(std::move(a));
-    } else {
-      failing.add(std::move(a));
-    }
-  }
+  SortedAnomalies sorted = sort_history_anomalies(std::move(all.anomalies), contract, hx.read_done);
+  for (auto& a : sorted.failing) failing.add(std::move(a));
+  hx.result.allowed = std::move(sorted.allowed);
+  hx.result.unverified = std::move(sorted.unverified);
   for (auto& a : state.anomalies) {
     if (a.type == "committed-lost-in-crashes" || invariant_allowed(a, contract)) {
       hx.result.allowed.push_back(std::move(a));

@@ -41,6 +41,14 @@ void print_summary(const Scenario& s, const RunResult& r) {
     for (const auto& [type, n] : by_type) std::printf(" %s=%d", type.c_str(), n);
     std::printf("\n");
   }
+  if (!r.unverified.empty()) {
+    std::printf("unverified (the final read did not complete): %zu acknowledged values never read, in",
+                r.unverified.size());
+    std::map<std::string, int> by_key;
+    for (const auto& a : r.unverified) ++by_key[a.key];
+    for (const auto& [key, n] : by_key) std::printf(" %s=%d", key.c_str(), n);
+    std::printf("\n");
+  }
   for (const auto& a : r.check.anomalies)
     std::printf("anomaly: %s key=%s %s\n", a.type.c_str(), a.key.c_str(), a.description.c_str());
   if (!r.liveness_failure.empty()) std::printf("liveness: %s\n", r.liveness_failure.c_str());

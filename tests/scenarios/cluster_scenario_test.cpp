@@ -62,6 +62,29 @@ TEST(ClusterScenario, FieldsParseRoundTripAndNameTheirErrors) {
   EXPECT_FALSE(validate_targets(one, &e));
 }
 
+// An acknowledged value never read fails the run for safety only when the
+// final read completed; otherwise it is unverified (the run fails for
+// liveness), while a value a read went past is lost whatever the final read.
+TEST(ClusterScenario, UnseenValuesAreUnverifiedWhenTheFinalReadDidNotComplete) {
+  const Scenario s = parse_ok(cluster(R"({"broker":{"min.insync.replicas":"2"}})"));
+  const Contract strict = kafka_contract(s, {});
+  const std::vector<checkers::Anomaly> found = {{"unseen", "t-0", "value 1", {}},
+                                                {"lost-write", "t-1", "value 2", {}}};
+  SortedAnomalies done = sort_history_anomalies(found, strict, /*final_read_done=*/true);
+  EXPECT_EQ(done.failing.size(), 2u);
+  EXPECT_TRUE(done.unverified.empty());
+  SortedAnomalies stuck = sort_history_anomalies(found, strict, /*final_read_done=*/false);
+  ASSERT_EQ(stuck.failing.size(), 1u);
+  EXPECT_EQ(stuck.failing[0].type, "lost-write");
+  ASSERT_EQ(stuck.unverified.size(), 1u);
+  EXPECT_EQ(stuck.unverified[0].key, "t-0");
+  // What the contract allows stays allowed either way.
+  const Contract lossy = kafka_contract(s, {crash("s1"), crash("s2")});
+  SortedAnomalies allowed = sort_history_anomalies(found, lossy, false);
+  EXPECT_EQ(allowed.allowed.size(), 2u);
+  EXPECT_TRUE(allowed.unverified.empty() && allowed.failing.empty());
+}
+
 TEST(ClusterScenario, ContractAllowsLossesOnlyWhenEnoughCopiesMayBeGone) {
   const Scenario s = parse_ok(cluster(R"({"broker":{"min.insync.replicas":"2"}})"));
   // One broker crashing again and again: the others hold everything.
