@@ -596,6 +596,11 @@ Result<void> Log::Impl::write_epochs_or_restore(const std::vector<EpochEntry>& b
 // nothing here (or a write that failed after its entry was saved), so the
 // batch's epoch takes their place. Otherwise as maybe_assign_epoch.
 Result<void> Log::Impl::assign_epoch_of_batch(std::int32_t epoch, std::int64_t base_offset) {
+  // Nearly every append: the latest entry is this epoch and starts at or
+  // below the batch, so nothing drops and nothing is added (and the copy
+  // below, an allocation per append, is not needed).
+  if (!epochs.empty() && epochs.back().epoch == epoch && epochs.back().start_offset <= base_offset)
+    return ok_result();
   const auto before = epochs;
   const bool dropped = std::erase_if(epochs, [&](const EpochEntry& e) {
     return e.start_offset >= base_offset && e.epoch != epoch;
