@@ -2,6 +2,7 @@
 // framed records, clients sending unique values, a final read of every
 // server, and the log checkers.
 #include "scenarios/harness.h"
+#include "scenarios/contract.h"
 
 #include "checkers/invariants.h"
 
@@ -197,19 +198,14 @@ void judge(Harness& hx, const Nemesis& nemesis, checkers::InvariantSet& invarian
   opt.reported_corrupt = hx.corrupt;
   opt.corruption_injected = nemesis.corruption_injected();
   checkers::CheckResult found = checkers::check_log_history(hx.result.history, opt);
-  // As for Kafka (sort_history_anomalies): a value never read while the
-  // final read did not complete is unverified, and the run fails for
-  // liveness; a lost-write fails for safety whatever the final read did.
+  // Judged as Kafka's, under a contract that allows nothing: an unseen
+  // value while the final read did not complete is unverified (liveness).
   const bool read_done = hx.reads_done == static_cast<int>(hx.servers.size());
+  SortedAnomalies sorted = sort_history_anomalies(std::move(found.anomalies), Contract{}, read_done);
   hx.result.check.acked_sends = found.acked_sends;
   hx.result.check.excused = found.excused;
-  for (auto& a : found.anomalies) {
-    if (a.type == "unseen" && !read_done) {
-      hx.result.unverified.push_back(std::move(a));
-    } else {
-      hx.result.check.add(std::move(a));
-    }
-  }
+  for (auto& a : sorted.failing) hx.result.check.add(std::move(a));
+  hx.result.unverified = std::move(sorted.unverified);
   // A bit flip in a record's header may legitimately shorten a recovered
   // log (the contract above), so the invariant only judges runs without.
   checkers::CheckResult sampled;

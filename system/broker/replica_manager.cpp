@@ -254,8 +254,8 @@ bool ReplicaManager::take_failed_follower_offline(Partition& p) {
 
 bool ReplicaManager::recover_offline() {
   bool any = false;
-  for (const PartitionPtr& p : b_.topics.all_partitions()) take_failed_follower_offline(*p);
   for (const PartitionPtr& p : b_.topics.all_partitions()) {
+    take_failed_follower_offline(*p);
     if (!p->offline || p->deleted) continue;
     release_roles(*p);
     const Standing s = standing(*p);

@@ -215,13 +215,20 @@ PartitionData fetch_once(ReplRig& rig, FollowerPartition& f) {
   return rig.b(0).service->fetch(q).partitions.at(0);
 }
 
-// The follower copies the leader's first record (and its epoch entry,
-// whose checkpoint would otherwise be the first write to fail); the
-// leader then appends a second one, the one the tests' faults meet.
-void copy_first_record(ReplRig& rig, FollowerPartition& f, Runtime& rt) {
-  ASSERT_EQ(*f.apply_fetch(fetch_once(rig, f)), FollowerAction::proceed);
-  ASSERT_EQ(rig.log(1).log_end_offset(), 1);
+// Broker 0 leads epoch 1 with ISR {0, 1}; broker 1 follows and copies the
+// first record (and its epoch entry, whose checkpoint would otherwise be
+// the first write to fail); the leader then appends a second one, the one
+// the tests' faults meet.
+FollowerPartition& follower_with_first_record(ReplRig& rig, Runtime& rt, Bugs bugs = {}) {
+  rig.make_leader(0, 1, {0, 1});
+  append_on_leader(rig, 0, "a", rt);
+  rig.make_follower(1, 0, 1, std::move(bugs));
+  FollowerPartition& f = *rig.b(1).follower;
+  EXPECT_EQ(f.phase(), FollowerPhase::fetching);
+  EXPECT_EQ(*f.apply_fetch(fetch_once(rig, f)), FollowerAction::proceed);
+  EXPECT_EQ(rig.log(1).log_end_offset(), 1);
   append_on_leader(rig, 0, "b", rt);
+  return f;
 }
 
 storage::LogConfig synced_every_write() {
@@ -234,12 +241,7 @@ TEST(FollowerState, AFailedSyncStopsTheFollowerBeforeItClaimsTheRecords) {
   ReplRig rig(27, 2, synced_every_write());
   rig.open_all();
   rig.run([&](Runtime& rt) {
-    rig.make_leader(0, 1, {0, 1});
-    append_on_leader(rig, 0, "a", rt);
-    rig.make_follower(1, 0, 1);
-    FollowerPartition& f = *rig.b(1).follower;
-    ASSERT_EQ(f.phase(), FollowerPhase::fetching);
-    copy_first_record(rig, f, rt);
+    FollowerPartition& f = follower_with_first_record(rig, rt);
     fail_follower_syncs(rig, 1);
     const PartitionData d = fetch_once(rig, f);
     ASSERT_EQ(d.error, ErrorCode::NONE);
@@ -260,11 +262,7 @@ TEST(FollowerState, PlantedKeepFailedAppendFetchesPastWhatTheDiskGaveUp) {
   ReplRig rig(28, 2, synced_every_write());
   rig.open_all();
   rig.run([&](Runtime& rt) {
-    rig.make_leader(0, 1, {0, 1});
-    append_on_leader(rig, 0, "a", rt);
-    rig.make_follower(1, 0, 1, Bugs{{bug_follower_keeps_failed_append}});
-    FollowerPartition& f = *rig.b(1).follower;
-    copy_first_record(rig, f, rt);
+    FollowerPartition& f = follower_with_first_record(rig, rt, Bugs{{bug_follower_keeps_failed_append}});
     fail_follower_syncs(rig, 1);
     EXPECT_FALSE(f.apply_fetch(fetch_once(rig, f)).ok());
     EXPECT_EQ(f.phase(), FollowerPhase::fetching);
@@ -273,17 +271,13 @@ TEST(FollowerState, PlantedKeepFailedAppendFetchesPastWhatTheDiskGaveUp) {
 }
 
 // A failure that is not a sync (the disk full once the batch is written):
-// the batch is cut back, so
-// the next fetch asks for it again and the follower goes on.
+// the batch is cut back, so the next fetch asks for it again and the
+// follower goes on.
 TEST(FollowerState, AFailedAppendWithoutAFailedSyncIsCutBackAndRetried) {
   ReplRig rig(29, 2, synced_every_write());
   rig.open_all();
   rig.run([&](Runtime& rt) {
-    rig.make_leader(0, 1, {0, 1});
-    append_on_leader(rig, 0, "a", rt);
-    rig.make_follower(1, 0, 1);
-    FollowerPartition& f = *rig.b(1).follower;
-    copy_first_record(rig, f, rt);
+    FollowerPartition& f = follower_with_first_record(rig, rt);
     // Room for the batch, not for the recovery-point checkpoint after it.
     const PartitionData d = fetch_once(rig, f);
     sim::DiskConfig c = rig.b(1).node->sim_disk().config();
