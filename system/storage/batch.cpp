@@ -17,19 +17,6 @@ const char* to_string(BatchError e) {
   return "?";
 }
 
-BatchError BatchView::validate(bool verify_crc) const {
-  if (b_.size() < batch_header_bytes) return BatchError::truncated;
-  const std::size_t size = size_from_prefix(b_);
-  if (size == 0) return BatchError::bad_length;
-  if (size > b_.size()) return BatchError::truncated;
-  if (magic() != batch_magic_v2) return BatchError::bad_magic;
-  if (verify_crc && compute_crc() != crc()) return BatchError::bad_crc;
-  if (record_count() < 0 || last_offset_delta() < 0 ||
-      (record_count() > 0 && last_offset_delta() < record_count() - 1))
-    return BatchError::bad_count;
-  return BatchError::ok;
-}
-
 std::uint32_t BatchView::compute_crc() const {
   const std::size_t size = size_bytes();
   return crc32c_extend(0, b_.data() + 21, size - 21);

@@ -57,7 +57,19 @@ class BatchView {
 
   // Checks the framing (length, magic) and, if verify_crc, the checksum.
   // Every accessor below is valid only after validate() returned ok.
-  BatchError validate(bool verify_crc = true) const;
+  // Inline: a read frames every batch it returns with it.
+  BatchError validate(bool verify_crc = true) const {
+    if (b_.size() < batch_header_bytes) return BatchError::truncated;
+    const std::size_t size = size_from_prefix(b_);
+    if (size == 0) return BatchError::bad_length;
+    if (size > b_.size()) return BatchError::truncated;
+    if (magic() != batch_magic_v2) return BatchError::bad_magic;
+    if (verify_crc && compute_crc() != crc()) return BatchError::bad_crc;
+    if (record_count() < 0 || last_offset_delta() < 0 ||
+        (record_count() > 0 && last_offset_delta() < record_count() - 1))
+      return BatchError::bad_count;
+    return BatchError::ok;
+  }
   // The whole batch's size from its length field, or 0 if too short to say
   // or if the length is out of range.
   static std::size_t size_from_prefix(std::span<const std::uint8_t> prefix) {
