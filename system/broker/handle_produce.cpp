@@ -68,28 +68,20 @@ ErrorCode append_error(std::error_code e) {
                                           : ErrorCode::KAFKA_STORAGE_ERROR;
 }
 
-// An append that failed may still have left its batches in the log (the
-// write went through, the flush the policy asked for did not). They were
-// answered with an error, so they must go: a retry would otherwise be
-// appended a second time, or be acknowledged without having been synced.
-// If even that fails, the partition goes offline until a restart.
-// A failed sync takes the partition offline too: the log promises nothing
-// durable any more (Log::flush) until it is reopened without its unsynced
-// tail, which the broker's recovery does within a second.
+// An append that failed may still have left its batches in the log. They
+// were answered with an error, so they must go (Log::undo_append): a retry
+// would otherwise be appended a second time, or be acknowledged without
+// having been synced. When the log cannot be restored, the partition goes
+// offline: after a failed sync the broker's recovery reopens it without
+// its unsynced tail within a second; after a failed cut, until a restart.
 void undo_failed_append(Broker::Impl& b, Partition& p, std::int64_t end_before) {
-  if (p.log->sync_failed()) {
+  if (auto r = p.log->undo_append(end_before); !r) {
     p.offline = true;
-    p.sync_failed = true;
-    p.undo_to = end_before;
-    CASTLE_TRACE(b.rt.tracer(), "broker.partition_offline", {{"dir", p.dir}, {"error", "sync failed"}});
-    return;
-  }
-  if (p.log->log_end_offset() == end_before) return;
-  if (auto r = p.log->truncate_to(end_before); !r) {
-    p.offline = true;
+    p.sync_failed = p.log->sync_failed();
     p.undo_to = end_before;
     CASTLE_TRACE(b.rt.tracer(), "broker.partition_offline",
-                 {{"dir", p.dir}, {"error", r.error().message()}});
+                 {{"dir", p.dir}, {"error", p.sync_failed ? "sync failed" : r.error().message()}});
+    return;
   }
   // Standalone, the log end is committed; in a cluster replication says.
   if (!b.cluster) (void)p.log->set_high_watermark(p.log->log_end_offset());

@@ -189,10 +189,7 @@ Result<FollowerAction> FollowerPartition::append_records(const PartitionData& d)
 Result<FollowerAction> FollowerPartition::undo_failed_append(std::int64_t end_before,
                                                              std::error_code error) {
   if (bugs_.on(bug_follower_keeps_failed_append)) return error;
-  if (!log_.sync_failed()) {
-    if (log_.log_end_offset() == end_before) return error;
-    if (log_.truncate_to(end_before)) return error;
-  }
+  if (log_.undo_append(end_before)) return error;
   return stop(FollowerFailure{end_before, log_.sync_failed()});
 }
 

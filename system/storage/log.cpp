@@ -806,6 +806,12 @@ Result<void> Log::truncate_to(std::int64_t offset) {
   return impl_->truncate(offset);
 }
 
+Result<void> Log::undo_append(std::int64_t end_before) {
+  if (impl_->sync_failed) return std::errc::io_error;
+  if (log_end_offset() == end_before) return ok_result();
+  return truncate_to(end_before);
+}
+
 Result<void> Log::truncate_fully_and_start_at(std::int64_t offset) {
   auto guard = impl_->lock();
   if (offset < 0) return std::errc::invalid_argument;

@@ -132,6 +132,12 @@ class Log {
   // leader epoch starting there or later, even one with no records yet.
   // Offsets inside a batch truncate the whole batch.
   Result<void> truncate_to(std::int64_t offset);
+  // Takes back an append that failed (it may have left its batches: the
+  // write went through, the flush the policy asked for did not), leaving
+  // the log ending at end_before. Fails when the log cannot be trusted
+  // that far: a sync failed (nothing can be promised durable until the log
+  // is reopened without its unsynced tail), or the cut itself failed.
+  Result<void> undo_append(std::int64_t end_before);
   // Empties the log and restarts it at offset, forgetting every epoch (a
   // follower whose log ends below the leader's log start, or that installs
   // a snapshot past its log; Kafka's truncateFullyAndStartAt). The offset

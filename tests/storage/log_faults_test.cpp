@@ -224,6 +224,30 @@ TEST(LogFaults, ACutWhoseSyncFailsIsMadeAndMarksTheLogSyncFailed) {
   }));
 }
 
+// undo_append takes a failed append back when the log can be trusted, and
+// refuses once a sync failed: the caller must take the log offline then.
+TEST(LogFaults, UndoAppendCutsBackUnlessASyncFailed) {
+  LogRig rig(37);
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
+    Rng rng(37);
+    (void)append_batches(*rig.log(), rng, 2);
+    const std::int64_t end_before = rig.log()->log_end_offset();
+    EXPECT_TRUE(rig.log()->undo_append(end_before).ok()) << "nothing to take back";
+    (void)append_batches(*rig.log(), rng, 2);
+    ASSERT_GT(rig.log()->log_end_offset(), end_before);
+    EXPECT_TRUE(rig.log()->undo_append(end_before).ok());
+    EXPECT_EQ(rig.log()->log_end_offset(), end_before);
+    sim::DiskConfig c = rig.disk().config();
+    c.sync_eio_rate = 1.0;
+    rig.disk().set_config(c);
+    (void)append_batches(*rig.log(), rng, 1);
+    EXPECT_FALSE(rig.log()->flush().ok());
+    ASSERT_TRUE(rig.log()->sync_failed());
+    EXPECT_EQ(rig.log()->undo_append(end_before).error(), std::errc::io_error);
+  }));
+}
+
 TEST(LogFaults, AFailedSyncIsNeverPromisedDurableLater) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     LogRig rig(seed);
