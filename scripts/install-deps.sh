@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Castle builds and tests with. Safe to run again:
-# it asks apt only for what is missing.
+# Installs the Debian packages Castle builds and tests with, and kafkajs (npm)
+# for its interop test. Safe to run again: it asks only for what is missing.
 set -euo pipefail
 
 packages=(
@@ -21,14 +21,25 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# Node.js runs kafkajs for the interop tests. A machine may have its own
+# (nodesource's nodejs bundles npm); otherwise Debian's nodejs and npm.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
+
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# kafkajs, the one client not packaged by Debian, from the npm registry at
+# the version its lockfile pins, next to the script that drives it.
+kafkajs_dir="$(dirname "$0")/../tests/interop/kafkajs"
+if [ ! -d "$kafkajs_dir/node_modules/kafkajs" ]; then
+  echo "install-deps: installing kafkajs (npm ci in tests/interop/kafkajs)"
+  (cd "$kafkajs_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -28,6 +28,33 @@ PARTITIONS = 4
 TIMEOUT_S = 30
 
 
+def assigning_consumer(bootstrap):
+    return Consumer({"bootstrap.servers": bootstrap, "group.id": "castle-interop",
+                     "enable.auto.commit": False, "enable.partition.eof": False})
+
+
+def consume_assigned(test, bootstrap, topic, partitions):
+    """Every record of the topic's partitions up to their ends as (partition,
+    offset, key, value), read with assign() from the beginning. Other
+    clients' tests (test_kafkajs) read back with it too."""
+    c = assigning_consumer(bootstrap)
+    ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), TIMEOUT_S)[1]
+            for p in range(partitions)}
+    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+    out = []
+    positions = {p: 0 for p in range(partitions)}
+    deadline = time.monotonic() + TIMEOUT_S
+    while any(positions[p] < ends[p] for p in ends):
+        test.assertLess(time.monotonic(), deadline, f"consumed {len(out)}, ends {ends}")
+        for m in c.consume(num_messages=1000, timeout=0.5):
+            if m.error() is not None:
+                raise KafkaException(m.error())
+            out.append((m.partition(), m.offset(), m.key(), m.value()))
+            positions[m.partition()] = m.offset() + 1
+    c.close()
+    return out
+
+
 class ConfluentKafkaTest(BrokerTestCase):
     broker_props = {"auto.create.topics.enable": "false", "num.partitions": "3",
                     "log.segment.bytes": "1048576"}
@@ -72,26 +99,10 @@ class ConfluentKafkaTest(BrokerTestCase):
         self.assertEqual(errors[:3], [], "delivery failed")
 
     def consumer(self):
-        return Consumer({"bootstrap.servers": self.bootstrap, "group.id": "castle-interop",
-                         "enable.auto.commit": False, "enable.partition.eof": False})
+        return assigning_consumer(self.bootstrap)
 
     def consume(self, topic, partitions=PARTITIONS):
-        c = self.consumer()
-        ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), TIMEOUT_S)[1]
-                for p in range(partitions)}
-        c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
-        out = []
-        positions = {p: 0 for p in range(partitions)}
-        deadline = time.monotonic() + TIMEOUT_S
-        while any(positions[p] < ends[p] for p in ends):
-            self.assertLess(time.monotonic(), deadline, f"consumed {len(out)}, ends {ends}")
-            for m in c.consume(num_messages=1000, timeout=0.5):
-                if m.error() is not None:
-                    raise KafkaException(m.error())
-                out.append((m.partition(), m.offset(), m.key(), m.value()))
-                positions[m.partition()] = m.offset() + 1
-        c.close()
-        return out
+        return consume_assigned(self, self.bootstrap, topic, partitions)
 
     def round_trip(self, topic, allow_loss=False, **settings):
         self.create_topic(topic)
