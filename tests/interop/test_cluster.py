@@ -9,11 +9,17 @@ killed with SIGKILL and, a little later, restarted on the same directory.
 Afterwards a consumer reads every partition from the beginning up to the
 high watermark: every acknowledged message must be there exactly once, at
 the offset its delivery report gave, in per-partition send order.
+
+The same again with kafkajs as the producer (kafkajs/client.js
+produce-acked): another client's idea of following a leader that died.
 """
 
+import json
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import time
 import unittest
 
@@ -172,6 +178,46 @@ class ClusterLeaderKillTest(unittest.TestCase):
                 time.sleep(0.02)
         self.assertEqual(producer.flush(TIMEOUT_S), 0, "messages still undelivered")
         self.assertGreater(len(acked), COUNT // 2, f"most messages should be acknowledged: {errors}")
+        self.check_all_acked_readable(topic, acked)
+
+    def test_kafkajs_acked_messages_survive_a_leader_kill(self):
+        client = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafkajs", "client.js")
+        self.assertIsNotNone(shutil.which("node"), "node is not installed (scripts/install-deps.sh)")
+        topic = "replicated-kafkajs"
+        self.wait_for_brokers()
+        self.admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap()})
+        futures = self.admin.create_topics(
+            [NewTopic(topic, PARTITIONS, 3, config={"min.insync.replicas": "2"})],
+            operation_timeout=30)
+        futures[topic].result(TIMEOUT_S)
+        self.wait_for_leaders(topic)
+        proc = subprocess.Popen(["node", client, self.cluster.bootstrap(), "produce-acked", topic,
+                                 str(COUNT), str(PARTITIONS)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        acked, failures, unknown, victim = {}, [], 0, None
+        try:
+            # A hang is bounded by run.py's --timeout-s for the whole run.
+            for line in proc.stdout:
+                out = json.loads(line)
+                for value, partition, offset in out.get("acked", []):
+                    acked[value.encode()] = (partition, offset)
+                unknown += out.get("unknown", 0)
+                if "failed" in out:
+                    failures.append(out["error"])
+                if victim is None and out.get("sent", 0) >= COUNT // 3:
+                    victim = self.leader_node(topic, 0)
+                    self.cluster.kill(victim)
+                elif victim is not None and out.get("sent", 0) >= 2 * COUNT // 3 and \
+                        self.cluster.nodes[victim].proc is None:
+                    self.cluster.restart(victim)
+            self.assertEqual(proc.wait(TIMEOUT_S), 0, f"kafkajs failed: {proc.stderr.read()}")
+        finally:
+            proc.kill()
+            proc.wait()
+        print(f"kafkajs: {len(acked)} acked, {unknown} unanswered, {len(failures)} failed requests: {failures[:2]}")
+        self.assertIsNotNone(victim, "the leader was never killed")
+        self.assertGreater(len(acked), COUNT // 2,
+                           f"most messages should be acknowledged: {failures[:3]}")
         self.check_all_acked_readable(topic, acked)
 
     def check_all_acked_readable(self, topic, acked):
