@@ -7,7 +7,8 @@
 # cluster/castle ratios and the issue's targets. Everything started here is
 # stopped on exit, whatever the exit.
 # BUILD_DIR picks the build directory (default build); extra arguments go to
-# bench_kafka (--count N, --partitions N, --latency-count N).
+# bench_kafka (--count N, --partitions N, --latency-count N). BENCH_DIR (default
+# /tmp) is where the brokers keep their logs: /dev/shm takes the disk out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
@@ -17,7 +18,7 @@ fi
 cmake --build "$build_dir" --target castle bench_kafka -j "${JOBS:-2}" >/dev/null
 
 cluster_brokers=3
-work=$(mktemp -d /tmp/castle-bench-kafka-XXXXXX)
+work=$(mktemp -d "${BENCH_DIR:-/tmp}/castle-bench-kafka-XXXXXX")
 cluster_dir=$work/cluster
 broker_pid=
 cluster_pid=

@@ -36,7 +36,8 @@ struct BrokerConfig {
   ClusterConfig cluster;                         // process.roles, controller.quorum.voters, ...
   // Planted bugs (simulation only; `castle bugs` lists them). Empty for real.
   std::set<std::string> bugs;
-  bool bug(const char* name) const { return bugs.count(name) != 0; }
+  // Empty outside planted-bug runs: no string is built for the lookup then.
+  bool bug(const char* name) const { return !bugs.empty() && bugs.count(name) != 0; }
 };
 
 struct PropertyError {

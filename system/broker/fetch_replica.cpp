@@ -78,8 +78,9 @@ struct PartitionView {
   bool operator==(const PartitionView&) const = default;
 };
 
-std::vector<PartitionView> view_of(Broker::Impl& b, const FetchRequest& req) {
-  std::vector<PartitionView> v;
+// Into v, reused: a fetch waiting for data takes a view at every wake.
+void view_of(Broker::Impl& b, const FetchRequest& req, std::vector<PartitionView>& v) {
+  v.clear();
   for (const auto& t : req.topics)
     for (const auto& part : t.partitions) {
       PartitionPtr p = b.topics.partition(t.topic, protocol::raw(part.partition));
@@ -90,7 +91,6 @@ std::vector<PartitionView> view_of(Broker::Impl& b, const FetchRequest& req) {
       v.push_back({p.get(), p->leader.get(), p->leader_epoch, p->log ? p->log->log_end_offset() : -1,
                    p->deleted, p->offline});
     }
-  return v;
 }
 
 }  // namespace
@@ -106,6 +106,7 @@ std::optional<protocol::Response> handle_replica_fetch(RequestContext& ctx, Fetc
     bool error = false;
     for (const auto& t : req.topics) {
       FetchResponse::Topic rt{t.topic, {}};
+      rt.partitions.reserve(t.partitions.size());
       for (const auto& part : t.partitions) {
         rt.partitions.push_back(serve_one(b, replica_id, t.topic, part, bytes_left, bytes_total));
         error = error || rt.partitions.back().error_code != ErrorCode::NONE;
@@ -113,8 +114,11 @@ std::optional<protocol::Response> handle_replica_fetch(RequestContext& ctx, Fetc
       resp.topics.push_back(std::move(rt));
     }
     if (bytes_total >= req.min_bytes || error || b.stopping || b.rt.now() >= deadline) return resp;
-    const std::vector<PartitionView> served = view_of(b, req);
-    while (b.data_arrived.wait(b.rt, deadline) && !b.stopping && view_of(b, req) == served) {
+    std::vector<PartitionView> served, now;
+    view_of(b, req, served);
+    while (b.data_arrived.wait(b.rt, deadline) && !b.stopping) {
+      view_of(b, req, now);
+      if (now != served) break;
     }
   }
 }

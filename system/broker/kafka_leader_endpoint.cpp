@@ -89,8 +89,12 @@ Result<repl::FetchReply> KafkaLeaderEndpoint::fetch(const repl::FetchQuery& quer
   req.max_wait_ms = query.max_wait_ms;
   req.min_bytes = query.min_bytes;
   req.max_bytes = query.max_bytes;
-  for (const auto& p : query.partitions) {
-    if (req.topics.empty() || req.topics.back().topic != p.tp.topic) req.topics.push_back({p.tp.topic, {}});
+  for (std::size_t i = 0; i < query.partitions.size(); ++i) {
+    const auto& p = query.partitions[i];
+    if (req.topics.empty() || req.topics.back().topic != p.tp.topic) {
+      req.topics.push_back({p.tp.topic, {}});
+      req.topics.back().partitions.reserve(query.partitions.size() - i);
+    }
     req.topics.back().partitions.push_back({PartitionId{p.tp.partition}, LeaderEpoch{p.current_leader_epoch},
                                             Offset{p.fetch_offset}, Offset{p.log_start_offset},
                                             p.partition_max_bytes});
@@ -98,18 +102,19 @@ Result<repl::FetchReply> KafkaLeaderEndpoint::fetch(const repl::FetchQuery& quer
   const Duration timeout = milliseconds(std::max(query.max_wait_ms, 0)) + response_grace;
   auto resp = roundtrip(fetch_version, Request{std::move(req)}, timeout);
   if (!resp) return resp.error();
-  const auto* r = std::get_if<FetchResponse>(&*resp);
+  auto* r = std::get_if<FetchResponse>(&*resp);
   if (r == nullptr) return std::errc::bad_message;
   repl::FetchReply out;
   out.error = r->error_code;
-  for (const auto& t : r->topics) {
-    for (const auto& p : t.partitions) {
+  out.partitions.reserve(query.partitions.size());
+  for (auto& t : r->topics) {
+    for (auto& p : t.partitions) {
       repl::PartitionData d;
       d.tp = {t.topic, raw(p.partition_index)};
       d.error = p.error_code;
       d.high_watermark = raw(p.high_watermark);
       d.log_start_offset = raw(p.log_start_offset);
-      if (p.records) d.records = *p.records;
+      if (p.records) d.records = std::move(*p.records);  // the response is ours to take
       out.partitions.push_back(std::move(d));
     }
   }

@@ -51,10 +51,10 @@ bool RecordAccumulator::ready(const TopicPartition& tp, Instant now) const {
   return flushes_ > 0 || closing_ || now >= b.created + linger_;
 }
 
-std::vector<TopicPartition> RecordAccumulator::partitions() const {
+std::vector<TopicPartition> RecordAccumulator::ready_partitions(Instant now) const {
   std::vector<TopicPartition> out;
   for (const auto& [tp, q] : queues_)
-    if (!q.empty()) out.push_back(tp);
+    if (ready(tp, now)) out.push_back(tp);
   return out;
 }
 

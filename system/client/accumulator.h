@@ -64,8 +64,8 @@ class RecordAccumulator {
 
   // Whether the partition's first batch may be sent now.
   bool ready(const TopicPartition& tp, Instant now) const;
-  // Partitions with a queued batch, in order.
-  std::vector<TopicPartition> partitions() const;
+  // The partitions whose first batch may be sent now (ready()), in order.
+  std::vector<TopicPartition> ready_partitions(Instant now) const;
   // The first batch of a partition, or null.
   BatchPtr front(const TopicPartition& tp) const;
   // Removes and seals the first batch of a partition.

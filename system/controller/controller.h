@@ -54,7 +54,8 @@ struct ControllerConfig {
   std::function<bool(const TopicConfigs&, std::string* bad, std::string* why)>
       validate_topic_configs;
   std::set<std::string> bugs;  // planted bugs by name; empty for real
-  bool bug(const char* name) const { return bugs.count(name) != 0; }
+  // Empty outside planted-bug runs: no string is built for the lookup then.
+  bool bug(const char* name) const { return !bugs.empty() && bugs.count(name) != 0; }
 };
 
 // What one operation decided: records to propose, in order, and the

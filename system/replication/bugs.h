@@ -19,7 +19,8 @@ inline constexpr const char* bug_follower_keeps_failed_append = "replication-fol
 
 struct Bugs {
   std::set<std::string> names;
-  bool on(const char* name) const { return names.count(name) != 0; }
+  // Empty outside planted-bug runs: no string is built for the lookup then.
+  bool on(const char* name) const { return !names.empty() && names.count(name) != 0; }
 };
 
 // Every replication bug (name, what it breaks), for `castle bugs`.

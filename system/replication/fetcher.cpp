@@ -150,6 +150,7 @@ bool ReplicaFetcher::fetch_round(const Snapshot& parts) {
   q.max_wait_ms = config_.max_wait_ms;
   q.min_bytes = config_.min_bytes;
   q.max_bytes = config_.max_bytes;
+  q.partitions.reserve(parts.size());
   for (const auto& p : parts) q.partitions.push_back(p->fetch_request(config_.partition_max_bytes));
   ++stats_.fetch_requests;
   auto reply = endpoint_.fetch(q);

@@ -122,13 +122,21 @@ const FollowerState* LeaderPartition::follower(std::int32_t id) const {
 std::int64_t LeaderPartition::high_watermark_candidate() const {
   std::int64_t hw = log_.log_end_offset();
   if (bugs_.on(bug_hw_ignores_isr)) return hw;
-  for (std::int32_t id : maximal_isr()) {
-    if (id == self_id_) continue;
+  // Over the maximal ISR (the ISR and any proposed addition), without
+  // building it: this runs on every follower fetch.
+  auto holds_back = [&](std::int32_t id) {
+    if (id == self_id_) return false;
     const FollowerState* f = follower(id);
     // A member we know nothing of in this epoch holds the watermark back.
-    if (f == nullptr || f->log_end_offset == offset_unknown) return log_.high_watermark();
+    if (f == nullptr || f->log_end_offset == offset_unknown) return true;
     hw = std::min(hw, f->log_end_offset);
-  }
+    return false;
+  };
+  for (std::int32_t id : state_.isr)
+    if (holds_back(id)) return log_.high_watermark();
+  if (proposed_isr_)
+    for (std::int32_t id : *proposed_isr_)
+      if (!contains(state_.isr, id) && holds_back(id)) return log_.high_watermark();
   return hw;
 }
 

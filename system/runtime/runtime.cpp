@@ -48,6 +48,10 @@ void WaitList::notify_all() {
   std::vector<WaitToken> all;
   all.swap(waiters_);
   for (WaitToken t : all) s.wake(t);
+  // Waking only queues the fibers, so nobody waited meanwhile: hand the
+  // capacity back, or every wait after a notify would allocate anew.
+  all.clear();
+  if (waiters_.empty()) waiters_.swap(all);
 }
 
 Result<Address> Address::parse(std::string_view text) {
