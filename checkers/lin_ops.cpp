@@ -28,23 +28,35 @@ struct SendFact {
 struct Collected {
   std::vector<SendFact> sends;
   std::vector<std::pair<const Op*, const Op*>> polls;  // (invoke, ok completion)
-  // key -> value -> the offset it was first read at. By key id and in a
-  // dense map: every read of the history lands here.
+  // (key, value) -> the offset it was first read at; every read of the
+  // history lands here. Workloads write each value once under one key, so
+  // the map is by value (dense: values are 0, 1, 2, ... across all keys,
+  // where per key they would be sparse), remembering the key; a value read
+  // under a second key goes to other_keys.
+  struct FirstRead {
+    KeyId key = 0;
+    std::int64_t offset = 0;
+  };
   KeyIds keys;
-  std::vector<DenseMap<std::int64_t>> first_read_offset;
+  DenseMap<FirstRead> by_value;
+  std::map<std::pair<KeyId, std::int64_t>, std::int64_t> other_keys;
 
   void read(const std::string& key, const std::vector<std::pair<std::int64_t, std::int64_t>>& pairs) {
     const KeyId id = keys.id(key);
-    if (id >= first_read_offset.size()) first_read_offset.resize(id + 1);
     for (const auto& [offset, value] : pairs) {
       bool fresh = false;
-      std::int64_t& first = first_read_offset[id].get(value, &fresh);
-      if (fresh) first = offset;
+      FirstRead& first = by_value.get(value, &fresh);
+      if (fresh) first = {id, offset};
+      else if (first.key != id) other_keys.try_emplace({id, value}, offset);
     }
   }
   const std::int64_t* first_read(const std::string& key, std::int64_t value) {
+    const FirstRead* first = by_value.find(value);
+    if (first == nullptr) return nullptr;
     const KeyId id = keys.id(key);
-    return id < first_read_offset.size() ? first_read_offset[id].find(value) : nullptr;
+    if (first->key == id) return &first->offset;
+    auto it = other_keys.find({id, value});
+    return it == other_keys.end() ? nullptr : &it->second;
   }
 };
 

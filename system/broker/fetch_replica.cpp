@@ -81,6 +81,9 @@ struct PartitionView {
 // Into v, reused: a fetch waiting for data takes a view at every wake.
 void view_of(Broker::Impl& b, const FetchRequest& req, std::vector<PartitionView>& v) {
   v.clear();
+  std::size_t n = 0;
+  for (const auto& t : req.topics) n += t.partitions.size();
+  v.reserve(n);
   for (const auto& t : req.topics)
     for (const auto& part : t.partitions) {
       PartitionPtr p = b.topics.partition(t.topic, protocol::raw(part.partition));

@@ -88,6 +88,7 @@ FetchResponse read_all(RequestContext& ctx, const FetchRequest& req, FetchBudget
   for (const auto& t : req.topics) {
     FetchResponse::Topic rt;
     rt.topic = t.topic;
+    rt.partitions.reserve(t.partitions.size());
     for (const auto& part : t.partitions) {
       rt.partitions.emplace_back();
       read_partition(ctx, t.topic, part, budget, rt.partitions.back());

@@ -71,6 +71,7 @@ ReplicaFetcher::Snapshot ReplicaFetcher::ready(FollowerPhase phase) const {
     if (p->phase() != phase) continue;
     auto d = delayed_until_.find(tp);
     if (d != delayed_until_.end() && d->second > now) continue;
+    if (out.empty()) out.reserve(partitions_.size());  // one allocation, and none when empty
     out.push_back(p);
   }
   return out;

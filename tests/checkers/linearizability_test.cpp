@@ -55,6 +55,20 @@ TEST(Linearizability, KeysAreCheckedSeparately) {
   EXPECT_EQ(r.keys.size(), 2u);
 }
 
+// The checker finds where an info send landed from its first read, by
+// value; a value another key read first must still be found under its own.
+TEST(Linearizability, AValueSentToTwoKeysIsPlacedUnderEach) {
+  Builder b;
+  b.send(0, "t-0", 7, 0);
+  b.poll(2, "t-0", {{0, 7}});
+  b.send(0, "t-1", 1, 0);
+  b.invoke_send(0, "t-1", 7);
+  b.poll(1, "t-1", {{0, 1}, {1, 7}});
+  b.end_send(0, OpType::info, "t-1", 7);
+  auto r = lin(b);
+  EXPECT_EQ(r.verdict, LinVerdict::valid) << r.keys[1].reason;
+}
+
 TEST(Linearizability, PollObservingAWriteBeforeItsInvokeFails) {
   Builder b;
   b.send(0, "t-0", 1, 0);
