@@ -77,8 +77,12 @@ class Replication : public TraceInvariant {
       r.batches.push_back(b);
     } else if (e.kind == "replica.truncate") {
       truncate(r, e.int_field("offset"));
+    } else if (e.kind == "replica.durable") {
+      r.durable = e.int_field("end");
+    } else if (e.kind == "replica.ack") {
+      if (options_.every_write_synced) on_ack(key, e);
     } else if (e.kind == "replica.open") {
-      truncate(r, e.int_field("leo"));
+      reopened(r, e.int_field("leo"), e.time_ns);
       witness_loss(key, e);
     } else if (e.kind == "replica.hw") {
       on_hw(key, e, r);
@@ -99,6 +103,8 @@ class Replication : public TraceInvariant {
     std::int64_t crashed_ns = -1;  // when its node last crashed
     bool leading = false;          // led the partition since its last crash, no newer leader seen
     std::int64_t checked_to = 0;   // batches below this were compared already
+    std::int64_t durable = 0;      // its log's synced end (replica.durable)
+    std::int64_t lost_durable_ns = -1;  // when its log last came back shorter than synced
   };
 
   struct Partition {
@@ -152,6 +158,41 @@ class Replication : public TraceInvariant {
   void truncate(Replica& r, std::int64_t offset) {
     cut(r.batches, offset);
     r.checked_to = std::min(r.checked_to, offset);
+    r.durable = std::min(r.durable, offset);
+  }
+
+  // A log is opened synced to its end. One that comes back shorter than it
+  // was synced lost durable records to disk damage (a salvage).
+  void reopened(Replica& r, std::int64_t leo, std::int64_t time_ns) {
+    if (leo < r.durable) r.lost_durable_ns = time_ns;
+    truncate(r, leo);
+    r.durable = leo;
+  }
+
+  // With every write synced, a follower fetches again only once what it
+  // appended is synced, so the ISR members this leader counted toward the
+  // high watermark hold an acknowledged batch durably: each member of the
+  // epoch's committed ISR (a subset of what the leader counts) must have
+  // synced past it. A member whose disk gave up synced records during the
+  // epoch (reopened shorter) may still be counted on its last fetch: not
+  // checked, as the durability contract counts it among the amnesiac.
+  void on_ack(std::uint32_t key, const TraceEvent& e) {
+    Partition& p = partitions_[key];
+    const std::int64_t epoch = e.int_field("epoch"), end = e.int_field("last") + 1;
+    if (epoch != p.record_leader_epoch) return;  // the ISR of that epoch is not the one known
+    const std::int64_t started = p.epoch_start_ns.count(epoch) ? p.epoch_start_ns[epoch] : 0;
+    for (std::int64_t member : p.isr) {
+      auto node = broker_nodes_.find(member);
+      if (node == broker_nodes_.end()) continue;
+      const Replica& r = replica(key, node->second);
+      if (r.durable >= end || r.lost_durable_ns >= started) continue;
+      report("acked-not-durable", key,
+             "node " + e.node + ", leader of epoch " + std::to_string(epoch) + ", acknowledged [" +
+                 std::to_string(e.int_field("base")) + ".." + std::to_string(end - 1) + "] at " +
+                 std::to_string(e.time_ns) + " ns while ISR member broker " + std::to_string(member) +
+                 " had synced only below " + std::to_string(r.durable) +
+                 " (every write is synced: log.flush.interval.messages=1)");
+    }
   }
 
   // A log reopened after a crash may have lost its unsynced tail. Once no

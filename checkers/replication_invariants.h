@@ -8,6 +8,7 @@
 //   replica.append   {topic, partition, base, last, crc} a batch appended on this node
 //   replica.truncate {topic, partition, offset}         this node's log cut at offset
 //   replica.open     {topic, partition, leo}            the log as recovered at open
+//   replica.durable  {topic, partition, end}            a sync made everything below end durable
 //   replica.ack      {topic, partition, epoch, base, last} an acks=all produce succeeded here
 //   replica.isr_expand {topic, partition, epoch, broker, leo} this leader asks to add broker,
 //                                                      whose log end it knows as leo
@@ -47,6 +48,13 @@
 //                           leader's node crashed during the epoch); over
 //                           replica.isr_expand {topic, partition, epoch,
 //                           broker, leo}
+//   acked-not-durable       with every write synced (the option says so), an
+//                           acks=all produce was acknowledged while a member
+//                           of the epoch's committed ISR had not synced the
+//                           batch: a follower counted for records its disk
+//                           may not keep (over replica.durable {topic,
+//                           partition, end}: a sync made the log durable
+//                           below end)
 //   split-brain, phantom-leader, stale-leader
 //                           a partition's (leader epoch, leader) history is
 //                           not linearizable as a compare-and-set register
@@ -73,6 +81,9 @@ struct ReplicationInvariantOptions {
   // replica-divergence.
   bool committed_may_be_lost = false;
   bool corruption_injected = false;  // skip replica-divergence
+  // Every write is synced (log.flush.interval.messages=1): check
+  // acked-not-durable.
+  bool every_write_synced = false;
 };
 
 std::unique_ptr<TraceInvariant> replication_invariants(ReplicationInvariantOptions options = {});

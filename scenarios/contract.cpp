@@ -17,7 +17,6 @@ std::string property(const KafkaSpec& k, const std::string& name, const std::str
   return it != k.broker.end() ? it->second : fallback;
 }
 
-bool syncs_every_write(const KafkaSpec& k) { return property(k, "log.flush.interval.messages", "") == "1"; }
 
 // Every anomaly a lost acknowledged write can show as. A consumer may have
 // read the lost tail before the producer's retry wrote the same value again
@@ -94,6 +93,8 @@ void cluster_rules(const Scenario& s, const std::vector<FaultSpec>& injected, bo
 }
 
 }  // namespace
+
+bool syncs_every_write(const KafkaSpec& k) { return property(k, "log.flush.interval.messages", "") == "1"; }
 
 Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injected, bool loss_witnessed) {
   Contract c;

@@ -63,6 +63,9 @@ struct Contract {
   bool unclean = false;
 };
 
+// Whether the brokers sync every write (log.flush.interval.messages=1).
+bool syncs_every_write(const KafkaSpec& k);
+
 // `injected`: the faults as applied. `loss_witnessed`: a cluster run's trace
 // showed committed records lost from every replica.
 Contract kafka_contract(const Scenario& s, const std::vector<FaultSpec>& injected,

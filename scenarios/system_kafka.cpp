@@ -186,7 +186,7 @@ void liveness_phase(KafkaHarness& hx, sim::SimNode& reader) {
 // linearizability, which assumes clean elections, with unclean ones.
 bool invariant_allowed(const checkers::Anomaly& a, const Contract& c) {
   if (a.type == "leader-missing-committed" || a.type == "isr-member-missing-committed" ||
-      a.type == "isr-expand-missing-committed")
+      a.type == "isr-expand-missing-committed" || a.type == "acked-not-durable")
     return c.committed_may_be_lost;
   if (a.type == "replica-divergence") return c.committed_may_be_lost || c.corruption;
   const bool partition_register = a.key != "quorum" &&
@@ -237,8 +237,10 @@ struct ClusterWatch {
   std::shared_ptr<LeaderWatch> leaders = std::make_shared<LeaderWatch>();
   std::shared_ptr<bool> listening = std::make_shared<bool>(true);
 
-  void attach(sim::World& world) {
-    checkers::add_replication_invariants(*invariants);
+  void attach(sim::World& world, const Scenario& s) {
+    checkers::ReplicationInvariantOptions options;
+    options.every_write_synced = syncs_every_write(s.kafka);
+    checkers::add_replication_invariants(*invariants, options);
     checkers::add_raft_invariants(*invariants);
     world.trace_bus().subscribe([inv = invariants, l = leaders, on = listening](const TraceEvent& e) {
       if (!*on) return;
@@ -256,7 +258,7 @@ RunResult run_kafka(const Scenario& s, const RunOptions& options) {
   sim::World& world = *owner;
   begin_run(world, s, options, result);
   std::optional<ClusterWatch> watch;
-  if (s.servers > 1) watch.emplace().attach(world);
+  if (s.servers > 1) watch.emplace().attach(world, s);
   KafkaHarness hx(world, s, result);
   hx.faults_end_ns = s.duration_ms * 1'000'000;
   add_nodes(hx);

@@ -17,6 +17,10 @@ void ReplicaTracer::on_high_watermark(std::int64_t hw) {
   CASTLE_TRACE(tracer_, "replica.hw", {{"topic", topic_}, {"partition", partition_}, {"hw", hw}});
 }
 
+void ReplicaTracer::on_durable(std::int64_t end) {
+  CASTLE_TRACE(tracer_, "replica.durable", {{"topic", topic_}, {"partition", partition_}, {"end", end}});
+}
+
 void ReplicaTracer::opened(const storage::Log& log) const {
   CASTLE_TRACE(tracer_, "replica.open",
                {{"topic", topic_}, {"partition", partition_}, {"leo", log.log_end_offset()},

@@ -22,6 +22,7 @@ class ReplicaTracer : public storage::LogObserver {
   void on_append(std::int64_t base, std::int64_t last, std::uint32_t crc) override;
   void on_truncate(std::int64_t offset) override;
   void on_high_watermark(std::int64_t hw) override;
+  void on_durable(std::int64_t end) override;
   void opened(const storage::Log& log) const;
 
  private:

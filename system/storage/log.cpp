@@ -548,6 +548,7 @@ Result<void> Log::Impl::flush() {
     dir_dirty = false;
   }
   recovery_point = log_end();
+  if (observer) observer->on_durable(recovery_point);
   if (recovery_point != recovery_point_written) {
     if (auto r = write_offset_checkpoint(disk, path(recovery_point_file), recovery_point); !r)
       return r;

@@ -75,6 +75,8 @@ class LogObserver {
   // Every batch from offset on is gone (offset 0 after a full truncation).
   virtual void on_truncate(std::int64_t offset) = 0;
   virtual void on_high_watermark(std::int64_t hw) = 0;
+  // A sync made everything below end durable (the new recovery point).
+  virtual void on_durable(std::int64_t /*end*/) {}
 };
 
 class Log {

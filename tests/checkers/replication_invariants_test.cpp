@@ -29,6 +29,10 @@ class Trace {
   Trace& expand(const std::string& node, int epoch, int broker, int leo) {
     return ev(node, "replica.isr_expand", {{"epoch", epoch}, {"broker", broker}, {"leo", leo}});
   }
+  Trace& durable(const std::string& node, int end) { return ev(node, "replica.durable", {{"end", end}}); }
+  Trace& ack(const std::string& node, int epoch, int base, int last) {
+    return ev(node, "replica.ack", {{"epoch", epoch}, {"base", base}, {"last", last}});
+  }
   Trace& registered(const std::string& node, int id) { return ev(node, "broker.registered", {{"id", id}}); }
   // node applies partition epoch pe: leader broker `leader` of `epoch`, this ISR.
   Trace& record(const std::string& node, int leader, int epoch, int pe, const std::string& isr) {
@@ -236,6 +240,42 @@ Metadata three_alive() {
     m.isr(node, 0, "1,2,3");
   }
   return m;
+}
+
+// Brokers 0 and 1 on s0 and s1, ISR {0,1} in epoch 1 led by s0; both
+// append [0..2], only the leader has synced it yet.
+Trace both_appended() {
+  Trace t;
+  t.registered("s0", 0).registered("s1", 1).record("s0", 0, 1, 1, "0,1").leader("s0", 1, 0);
+  t.append("s0", 0, 2, 11).durable("s0", 3).append("s1", 0, 2, 11);
+  return t;
+}
+
+TEST(ReplicationInvariants, WithEveryWriteSyncedAnAckNeedsEveryIsrMemberSynced) {
+  const ReplicationInvariantOptions synced{.every_write_synced = true};
+  Trace ok = both_appended();
+  ok.durable("s1", 3).hw("s0", 3).ack("s0", 1, 0, 2);
+  EXPECT_EQ(ok.check(synced), Types{});
+  // s1 counted for [0..2] it never synced (its flush failed, say).
+  Trace unsynced = both_appended();
+  unsynced.hw("s0", 3).ack("s0", 1, 0, 2);
+  EXPECT_EQ(unsynced.check(synced), Types{"acked-not-durable"});
+  EXPECT_EQ(unsynced.check(), Types{}) << "not checked unless every write is synced";
+  // A cut takes the synced end down with it.
+  Trace cut = both_appended();
+  cut.durable("s1", 3).ev("s1", "replica.truncate", {{"offset", 1}}).append("s1", 1, 2, 11);
+  cut.hw("s0", 3).ack("s0", 1, 0, 2);
+  EXPECT_EQ(cut.check(synced), Types{"acked-not-durable"});
+  // A member whose log came back shorter than it had synced (disk damage)
+  // may still be counted on its last fetch in this epoch: not checked.
+  Trace damaged = both_appended();
+  damaged.durable("s1", 3).ev("s1", "replica.open", {{"leo", 1}, {"hw", 0}}).ack("s0", 1, 0, 2);
+  EXPECT_EQ(damaged.check(synced), Types{});
+  // An ack of an epoch other than the committed ISR's is not checked
+  // against that ISR.
+  Trace other_epoch = both_appended();
+  other_epoch.record("s1", 1, 2, 2, "1").ack("s0", 1, 0, 2);
+  EXPECT_EQ(other_epoch.check(synced), Types{});
 }
 
 TEST(IsrMembersAlive, FencingAndTheIsrChangeAfterItPass) {
