@@ -1,5 +1,7 @@
 #include "scenarios/swarm.h"
 
+#include <algorithm>
+
 #include "system/runtime/random.h"
 
 namespace castle::scenarios {
@@ -33,6 +35,27 @@ void draw_kafka(Rng& rng, Scenario& s) {
   k.poll_fraction = 0.2 + 0.1 * static_cast<double>(rng.below(5));
 }
 
+// A cluster's shape and replication settings, over a cluster scenario
+// (more than one server): two to five brokers, one to three controller
+// voters among them (the rest brokers only), replication factor up to
+// three, any min.insync.replicas up to it, unclean election now and then,
+// and how soon a lagging follower leaves the ISR.
+void draw_cluster(Rng& rng, Scenario& s) {
+  KafkaSpec& k = s.kafka;
+  s.servers = static_cast<int>(rng.between(2, 5));
+  const int most = std::min(3, s.servers);
+  k.controllers = static_cast<int>(rng.between(1, most));
+  k.replication_factor = static_cast<int>(rng.between(1, most));
+  k.broker["min.insync.replicas"] = std::to_string(rng.between(1, k.replication_factor));
+  if (rng.chance(0.1)) {
+    k.broker["unclean.leader.election.enable"] = "true";
+  } else {
+    k.broker.erase("unclean.leader.election.enable");
+  }
+  static const char* const lag_ms[] = {"1000", "3000", "10000"};
+  k.broker["replica.lag.time.max.ms"] = lag_ms[rng.below(3)];
+}
+
 }  // namespace
 
 Scenario draw_swarm(const Scenario& base, std::uint64_t seed) {
@@ -43,6 +66,7 @@ Scenario draw_swarm(const Scenario& base, std::uint64_t seed) {
   s.clients = static_cast<int>(rng.between(1, 5));
   if (s.system == "logsvc") s.servers = static_cast<int>(rng.between(1, 4));
   if (s.system == "kafka") draw_kafka(rng, s);
+  if (s.system == "kafka" && base.servers > 1) draw_cluster(rng, s);
   s.interval_ms = static_cast<std::int64_t>(rng.between(1, 20));
   if (s.random.enabled) {
     const auto& pool = s.random.kinds.empty() ? fault_kinds() : s.random.kinds;
@@ -63,6 +87,12 @@ std::string describe_swarm(const Scenario& s) {
     const bool synced = k.broker.count("log.flush.interval.messages") != 0;
     line += " partitions=" + std::to_string(k.partitions) + " acks=" + std::to_string(k.acks) +
             " idempotence=" + (k.idempotence ? "true" : "false") + " synced=" + (synced ? "true" : "false");
+    if (s.servers > 1) {
+      line += " controllers=" + std::to_string(k.controllers) +
+              " replication_factor=" + std::to_string(k.replication_factor);
+      for (const char* name : {"min.insync.replicas", "unclean.leader.election.enable", "replica.lag.time.max.ms"})
+        if (auto it = k.broker.find(name); it != k.broker.end()) line += " " + it->first + "=" + it->second;
+    }
   }
   return line;
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "system/broker/producer_state.h"
@@ -50,6 +51,15 @@ struct Partition {
   // a replica fetcher, which alone touches the log meanwhile.
   std::shared_ptr<replication::LeaderPartition> leader;
   std::shared_ptr<replication::FollowerPartition> follower;
+  // An ISR change the last leadership here sent and never saw settled,
+  // under these epochs: a leadership of the same epochs after it (the
+  // replica went offline and came back) adopts it (ReplicaManager::lead).
+  struct IsrInFlight {
+    std::int32_t leader_epoch = -1;
+    std::int32_t partition_epoch = -1;
+    std::vector<std::int32_t> proposed;
+  };
+  std::optional<IsrInFlight> isr_in_flight;
 };
 
 using PartitionPtr = std::shared_ptr<Partition>;

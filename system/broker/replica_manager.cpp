@@ -95,6 +95,7 @@ void ReplicaManager::lead(Partition& p, const Assignment& a) {
   }
   p.leader = std::shared_ptr<repl::LeaderPartition>(std::move(*l));
   p.leader_epoch = state.leader_epoch;
+  adopt_isr_in_flight(p, state);
   // The batches fetched as a follower carry producer state this broker
   // never checked: rebuild it from the log, as a restart does.
   if (auto r = rebuild_producer_state(p); !r) {
@@ -141,9 +142,26 @@ void ReplicaManager::follow(Partition& p, const Assignment& a) {
 
 // With the partition's lock held.
 void ReplicaManager::stop_leading(Partition& p, const repl::TopicPartition& tp) {
+  // Before resigning, which forgets it: the controller may yet commit it.
+  p.isr_in_flight.reset();
+  if (const auto& proposed = p.leader->proposed_isr())
+    p.isr_in_flight = Partition::IsrInFlight{p.leader->leader_epoch(), p.leader->partition_epoch(), *proposed};
   leaders_.remove(tp);  // resigns: acks=all waiters fail with NOT_LEADER_OR_FOLLOWER
   led_.erase(tp);
   p.leader.reset();
+}
+
+// An ISR change sent under the same leader and partition epochs may still
+// commit: without it in the maximal ISR, the high watermark would advance
+// past a member the change adds (the same hole as dropping a change of
+// unknown outcome, replica_isr.cpp). Under other epochs the controller
+// refuses it.
+void ReplicaManager::adopt_isr_in_flight(Partition& p, const repl::PartitionState& state) {
+  std::optional<Partition::IsrInFlight> in_flight = std::exchange(p.isr_in_flight, std::nullopt);
+  if (!in_flight || in_flight->leader_epoch != state.leader_epoch ||
+      in_flight->partition_epoch != state.partition_epoch)
+    return;
+  p.leader->adopt_isr_change(std::move(in_flight->proposed));
 }
 
 void ReplicaManager::stop_following(Partition& p, const repl::TopicPartition& tp) {

@@ -88,6 +88,7 @@ class ReplicaManager {
   void apply(const Assignment& a);
   void lead(Partition& p, const Assignment& a);
   void follow(Partition& p, const Assignment& a);
+  void adopt_isr_in_flight(Partition& p, const replication::PartitionState& state);
   void stop_leading(Partition& p, const replication::TopicPartition& tp);
   void stop_following(Partition& p, const replication::TopicPartition& tp);
   void remove_unassigned(const std::set<replication::TopicPartition>& assigned);

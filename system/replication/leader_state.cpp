@@ -73,6 +73,11 @@ void LeaderPartition::begin_isr_change(std::vector<std::int32_t> proposed) {
   proposed_isr_ = std::move(proposed);
 }
 
+void LeaderPartition::adopt_isr_change(std::vector<std::int32_t> proposed) {
+  begin_isr_change(std::move(proposed));
+  resend_isr_change_ = true;
+}
+
 void LeaderPartition::on_follower_fenced(std::int32_t id) {
   auto it = followers_.find(id);
   if (it != followers_.end()) it->second = FollowerState{};

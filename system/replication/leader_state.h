@@ -102,6 +102,14 @@ class LeaderPartition {
   // The in-flight proposal to send again, if keep_isr_change asked so.
   std::optional<std::vector<std::int32_t>> isr_change_to_resend() const;
   bool isr_change_in_flight() const { return proposed_isr_.has_value(); }
+  // The proposal in flight, if any, for a successor leadership to adopt.
+  const std::optional<std::vector<std::int32_t>>& proposed_isr() const { return proposed_isr_; }
+  // Takes up a proposal that a previous leadership of the same leader and
+  // partition epochs sent and never saw settled (its replica went offline
+  // and came back): the controller may still commit it, so it counts
+  // toward the maximal ISR, as in the leadership that sent it, and is sent
+  // again until the answer or the metadata settles it.
+  void adopt_isr_change(std::vector<std::int32_t> proposed);
   // Leadership moved away (or the partition is going): every acks=all
   // waiter fails with NOT_LEADER_OR_FOLLOWER, fetches are refused.
   void resign();

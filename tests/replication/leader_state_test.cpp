@@ -224,6 +224,26 @@ TEST(LeaderState, AnIsrChangeOfUnknownOutcomeKeepsCountingUntilTheMetadataSays) 
   });
 }
 
+// A leadership that adopts a change its predecessor of the same epochs
+// sent (ReplicaManager::adopt_isr_in_flight) counts the member it adds, as
+// the predecessor did, and sends it again: with min.insync.replicas 1 the
+// ISR {0} alone would otherwise commit past broker 1.
+TEST(LeaderState, AnAdoptedIsrChangeCountsAndIsSentAgain) {
+  ReplRig rig(13);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0}, LeaderConfig{1000, 1});
+    LeaderPartition& l = *rig.b(0).leader;
+    l.adopt_isr_change({0, 1});
+    EXPECT_TRUE(l.isr_change_in_flight());
+    EXPECT_EQ(l.isr_change_to_resend(), (std::vector<std::int32_t>{0, 1}));
+    append_n(rig, 0, 4, rt);
+    EXPECT_EQ(l.high_watermark(), 0) << "broker 1, unknown in this leadership, holds it back";
+    l.on_follower_fetch(1, 4, rt.now());
+    EXPECT_EQ(l.high_watermark(), 4);
+  });
+}
+
 // A follower that stopped fetching is not taken back on the log end it
 // last reported, though that reaches a high watermark held back below
 // min.insync.replicas: it would be shrunk out again one lag time on.
