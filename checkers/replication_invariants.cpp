@@ -180,7 +180,8 @@ class Replication : public TraceInvariant {
     Partition& p = partitions_[key];
     const std::int64_t epoch = e.int_field("epoch"), end = e.int_field("last") + 1;
     if (epoch != p.record_leader_epoch) return;  // the ISR of that epoch is not the one known
-    const std::int64_t started = p.epoch_start_ns.count(epoch) ? p.epoch_start_ns[epoch] : 0;
+    auto began = p.epoch_start_ns.find(epoch);
+    const std::int64_t started = began == p.epoch_start_ns.end() ? 0 : began->second;
     for (std::int64_t member : p.isr) {
       auto node = broker_nodes_.find(member);
       if (node == broker_nodes_.end()) continue;

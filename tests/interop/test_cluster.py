@@ -142,8 +142,9 @@ class ClusterLeaderKillTest(unittest.TestCase):
         port = md.brokers[leader].port
         return self.cluster.node_of_port(port)
 
-    def test_acked_messages_survive_a_leader_kill(self):
-        topic = "replicated"
+    def create_replicated_topic(self, topic):
+        """Once every broker registered: RF 3, min.insync.replicas 2, every
+        partition led with a full ISR."""
         self.wait_for_brokers()
         self.admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap()})
         futures = self.admin.create_topics(
@@ -151,6 +152,10 @@ class ClusterLeaderKillTest(unittest.TestCase):
             operation_timeout=30)
         futures[topic].result(TIMEOUT_S)
         self.wait_for_leaders(topic)
+
+    def test_acked_messages_survive_a_leader_kill(self):
+        topic = "replicated"
+        self.create_replicated_topic(topic)
         acked = {}  # value -> (partition, offset)
         errors = {}  # error text -> count
 
@@ -184,13 +189,7 @@ class ClusterLeaderKillTest(unittest.TestCase):
         client = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafkajs", "client.js")
         self.assertIsNotNone(shutil.which("node"), "node is not installed (scripts/install-deps.sh)")
         topic = "replicated-kafkajs"
-        self.wait_for_brokers()
-        self.admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap()})
-        futures = self.admin.create_topics(
-            [NewTopic(topic, PARTITIONS, 3, config={"min.insync.replicas": "2"})],
-            operation_timeout=30)
-        futures[topic].result(TIMEOUT_S)
-        self.wait_for_leaders(topic)
+        self.create_replicated_topic(topic)
         proc = subprocess.Popen(["node", client, self.cluster.bootstrap(), "produce-acked", topic,
                                  str(COUNT), str(PARTITIONS)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
