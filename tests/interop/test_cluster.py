@@ -239,7 +239,10 @@ class ClusterLeaderKillTest(unittest.TestCase):
             got[msg.value()] = (msg.partition(), msg.offset())
         consumer.close()
         missing = [v for v in acked if v not in got]
-        self.assertEqual(missing[:5], [], f"{len(missing)} acknowledged messages missing")
+        at = {where: v for v, where in got.items()}
+        found_there = [(v, acked[v], at.get(acked[v])) for v in missing[:5]]
+        self.assertEqual(missing[:5], [], f"{len(missing)} acknowledged messages missing; "
+                         f"(value, acked at, read there): {found_there}")
         for v, where in acked.items():
             self.assertEqual(got[v], where, f"{v!r} read at another offset than acknowledged")
         for p in range(PARTITIONS):

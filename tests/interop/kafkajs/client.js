@@ -87,42 +87,62 @@ async function produce(kafka, topic, countArg, acks, idempotent, compression) {
 // message's offset follows from its request's base offset in its
 // partition. A request that fails after kafkajs's own retries is reported
 // and the next one sent: its messages may or may not be in the log.
+//
+// After any request whose fate is unknown the producer is replaced by a
+// new one (a new producer id). kafkajs 2.2.4 rewinds a partition's sequence
+// number when a produce request fails, even one the dead leader had
+// written and replicated, and gives the next messages the same sequence
+// numbers: the broker, as Kafka's does, then answers them as duplicates of
+// the earlier batch, with its offsets, and they are never written.
 async function produceAcked(kafka, topic, countArg, partitionsArg) {
   const count = Number(countArg);
   const partitions = Number(partitionsArg);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const connect = async () => {
+    const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await p.connect();
+    return p;
+  };
+  let producer = await connect();
   const chunk = CHUNK / 2;
   try {
     for (let start = 0; start < count; start += chunk) {
       const messages = [];
       for (let i = start; i < Math.min(count, start + chunk); i++)
         messages.push({ key: `k${i % KEYS}`, value: `${topic}-${i}`, partition: (i % KEYS) % partitions });
-      const line = { sent: start + messages.length, acked: [], unknown: 0 };
-      try {
-        const result = await producer.send({ topic, acks: -1, messages });
-        const base = new Map(result.map((r) => [r.partition, BigInt(r.baseOffset)]));
-        for (const m of messages) {
-          // kafkajs 2.2.4 may leave out of its answer a partition whose
-          // leader died under the send (seen here): no offset, fate unknown.
-          if (!base.has(m.partition)) {
-            line.unknown++;
-            continue;
-          }
-          const offset = base.get(m.partition);
-          base.set(m.partition, offset + 1n);
-          line.acked.push([m.value, m.partition, Number(offset)]);
-        }
-      } catch (error) {
-        line.failed = messages.length;
-        line.error = String(error);
-      }
+      const line = await sendAcked(producer, topic, messages, start);
       process.stdout.write(JSON.stringify(line) + '\n');
+      if (line.unknown > 0 || line.failed) {
+        await producer.disconnect();
+        producer = await connect();
+      }
     }
   } finally {
     await producer.disconnect();
   }
   return { done: true };
+}
+
+async function sendAcked(producer, topic, messages, start) {
+  const line = { sent: start + messages.length, acked: [], unknown: 0 };
+  try {
+    const result = await producer.send({ topic, acks: -1, messages });
+    const base = new Map(result.map((r) => [r.partition, BigInt(r.baseOffset)]));
+    for (const m of messages) {
+      // kafkajs 2.2.4 may leave out of its answer a partition whose
+      // leader died under the send (seen here): no offset, fate unknown.
+      if (!base.has(m.partition)) {
+        line.unknown++;
+        continue;
+      }
+      const offset = base.get(m.partition);
+      base.set(m.partition, offset + 1n);
+      line.acked.push([m.value, m.partition, Number(offset)]);
+    }
+  } catch (error) {
+    line.failed = messages.length;
+    line.error = String(error);
+  }
+  return line;
 }
 
 async function offsets(kafka, topic, sinceMs) {
