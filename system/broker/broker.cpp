@@ -71,7 +71,7 @@ LockedPartition::LockedPartition(Broker::Impl& b, const std::string& topic,
 
 void take_damaged_offline(Broker::Impl& b, Partition& p, std::int64_t offset) {
   if (!b.cluster || p.offline) return;
-  p.offline = true;
+  p.take_offline();
   p.damaged = true;
   CASTLE_TRACE(b.rt.tracer(), "broker.partition_offline",
                {{"dir", p.dir}, {"error", "damaged batch"}, {"offset", offset}});

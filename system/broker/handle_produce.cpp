@@ -76,7 +76,7 @@ ErrorCode append_error(std::error_code e) {
 // its unsynced tail within a second; after a failed cut, until a restart.
 void undo_failed_append(Broker::Impl& b, Partition& p, std::int64_t end_before) {
   if (auto r = p.log->undo_append(end_before); !r) {
-    p.offline = true;
+    p.take_offline();
     p.sync_failed = p.log->sync_failed();
     p.undo_to = end_before;
     CASTLE_TRACE(b.rt.tracer(), "broker.partition_offline",

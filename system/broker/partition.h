@@ -60,6 +60,15 @@ struct Partition {
     std::vector<std::int32_t> proposed;
   };
   std::optional<IsrInFlight> isr_in_flight;
+
+  // A leadership here stops committing at once, not when the broker's
+  // recovery loop releases the role: until then the ISR answers and
+  // metadata still reach it, and a high watermark counting the tail a
+  // reopen may cut would go back.
+  void take_offline() {
+    offline = true;
+    if (leader) leader->go_offline();
+  }
 };
 
 using PartitionPtr = std::shared_ptr<Partition>;

@@ -137,7 +137,7 @@ void ReplicaManager::isr_round(ControllerChannel& channel, controller::BrokerEpo
   const Instant now = b_.rt.now();
   for (auto& [tp, led] : led_) {
     repl::LeaderPartition& p = *led.partition;
-    if (!p.is_leader()) continue;
+    if (!p.is_leader() || p.offline()) continue;
     if (p.isr_change_in_flight()) {
       // A change whose outcome is unknown goes out again as it was.
       auto again = p.isr_change_to_resend();

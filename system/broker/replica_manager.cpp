@@ -247,7 +247,7 @@ ReplicaManager::Standing ReplicaManager::standing(const Partition& p) const {
 // partition back in its role. With the partition's lock held.
 void ReplicaManager::take_offline_for_role(Partition& p) {
   if (p.offline) return;
-  p.offline = true;
+  p.take_offline();
   p.sync_failed = p.sync_failed || p.log->sync_failed();
   CASTLE_TRACE(b_.rt.tracer(), "broker.partition_offline", {{"dir", p.dir}, {"error", "role not taken"}});
 }
@@ -262,7 +262,7 @@ bool ReplicaManager::take_failed_follower_offline(Partition& p) {
   const repl::FollowerFailure f = *p.follower->failure();
   stop_following(p, {p.topic, p.index});
   MutexLock lock(b_.rt, p.lock);
-  p.offline = true;
+  p.take_offline();
   p.sync_failed = p.sync_failed || f.sync_failed;
   if (f.end_before >= 0) p.undo_to = p.undo_to < 0 ? f.end_before : std::min(p.undo_to, f.end_before);
   CASTLE_TRACE(b_.rt.tracer(), "broker.partition_offline",

@@ -109,7 +109,7 @@ PartitionPtr TopicTable::damaged_partition(const std::string& topic, std::int32_
   p->topic = topic;
   p->index = index;
   p->dir = join_path(config_.log_dir, partition_dir_name(topic, index));
-  p->offline = true;
+  p->take_offline();
   p->damaged = true;
   CASTLE_TRACE(rt_.tracer(), "broker.partition_offline", {{"dir", p->dir}, {"error", "damaged log at start"}});
   return p;

@@ -108,6 +108,13 @@ void LeaderPartition::resign() {
   notify_data();
 }
 
+void LeaderPartition::go_offline() {
+  offline_ = true;
+  waiters_.update(ack_state(), Instant::max());
+  acks_changed_.notify_all();
+  notify_data();
+}
+
 std::vector<std::int32_t> LeaderPartition::maximal_isr() const {
   std::vector<std::int32_t> out = state_.isr;
   if (proposed_isr_)
@@ -125,7 +132,9 @@ const FollowerState* LeaderPartition::follower(std::int32_t id) const {
 // ------------------------------------------------------------ high watermark
 
 std::int64_t LeaderPartition::high_watermark_candidate() const {
-  std::int64_t hw = log_.log_end_offset();
+  // Our own log counts without a tail still being synced when every write
+  // is synced (Log::committable_end).
+  std::int64_t hw = log_.committable_end();
   if (bugs_.on(bug_hw_ignores_isr)) return hw;
   // Over the maximal ISR (the ISR and any proposed addition), without
   // building it: this runs on every follower fetch.
@@ -153,7 +162,7 @@ bool LeaderPartition::isr_can_commit() const {
 }
 
 bool LeaderPartition::maybe_advance_high_watermark() {
-  if (!leader_) return false;
+  if (!leader_ || offline_) return false;
   const std::int64_t candidate = high_watermark_candidate();
   const std::int64_t current = log_.high_watermark();
   if (candidate <= current) return false;
@@ -180,10 +189,10 @@ void LeaderPartition::notify_data() {
 
 AckState LeaderPartition::ack_state() const {
   AckState s;
-  s.leader = leader_;
+  s.leader = leader_ && !offline_;
   // A resigned leader's waiters fail on leadership alone, and its log may
   // be gone by the time they wake (the broker reopens an offline one).
-  if (!leader_) return s;
+  if (!s.leader) return s;
   s.high_watermark = log_.high_watermark();
   s.log_end_offset = log_.log_end_offset();
   s.isr_size = state_.isr.size();

@@ -5,8 +5,8 @@
 // changes and the acks=all waiters.
 //
 // The rules (Kafka's, DESIGN.md "Kafka semantics to honour"):
-// - High watermark = min log end offset over the ISR, leader included,
-//   using the maximal ISR (committed ∪ proposed) while an AlterPartition is
+// - High watermark = min log end offset over the ISR, leader included
+//   (its durable end when every write is synced), using the maximal ISR (committed ∪ proposed) while an AlterPartition is
 //   in flight. It never moves back within an epoch, and it moves only to
 //   offsets at or past the leader epoch start offset (the log end when
 //   this broker became leader): until every ISR member holds everything
@@ -114,6 +114,13 @@ class LeaderPartition {
   // waiter fails with NOT_LEADER_OR_FOLLOWER, fetches are refused.
   void resign();
   bool is_leader() const { return leader_; }
+  // The replica went offline (a disk error left its log in doubt) and
+  // keeps the role until the broker releases it: meanwhile the high
+  // watermark stays where it is, as the log past it may be cut when it
+  // comes back, and every acks=all waiter fails. The proposal in flight
+  // stays, for the broker to hand to the next leadership.
+  void go_offline();
+  bool offline() const { return offline_; }
 
   // ---- produce path
   // Whether a produce with these acks may be appended now:
@@ -186,6 +193,7 @@ class LeaderPartition {
   LeaderConfig config_;
   Bugs bugs_;
   bool leader_ = true;
+  bool offline_ = false;
   std::int64_t epoch_start_offset_ = 0;
   std::optional<std::vector<std::int32_t>> proposed_isr_;
   bool resend_isr_change_ = false;

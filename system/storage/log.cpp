@@ -859,6 +859,13 @@ std::int64_t Log::log_start_offset() const { return impl_->log_start; }
 std::int64_t Log::log_end_offset() const { return impl_->log_end(); }
 std::int64_t Log::recovery_point() const { return impl_->recovery_point; }
 bool Log::sync_failed() const { return impl_->sync_failed; }
+std::int64_t Log::committable_end() const {
+  const bool every_write = impl_->config.flush_interval_messages <= 1 || impl_->config.flush_interval_ms == 0;
+  // The checkpointed recovery point, not the one in memory: after a failed
+  // sync the log comes back cut at the checkpoint, and a flush whose
+  // checkpoint failed to write fails, and its append is undone.
+  return every_write ? std::min(impl_->recovery_point_written, impl_->log_end()) : impl_->log_end();
+}
 std::int64_t Log::high_watermark() const { return impl_->high_watermark; }
 
 Result<void> Log::set_high_watermark(std::int64_t hw) {

@@ -167,6 +167,13 @@ class Log {
   std::int64_t recovery_point() const;
   // Whether a segment's sync failed (every flush fails from then on).
   bool sync_failed() const;
+  // Where this replica's log may count toward a high watermark: its end,
+  // or, when the flush policy syncs every message, its durable end (the
+  // recovery point as checkpointed). A tail not yet synced and
+  // checkpointed is what a failed sync cuts (open_cutting_unsynced) or a
+  // failed append undoes, and with every write synced a committed record
+  // must not be lost to either.
+  std::int64_t committable_end() const;
   std::int64_t high_watermark() const;
   Result<void> set_high_watermark(std::int64_t hw);  // checkpointed on flush()
   // Leader epoch cache: epoch -> start offset. A new leader's epoch starts

@@ -244,6 +244,58 @@ TEST(LeaderState, AnAdoptedIsrChangeCountsAndIsSentAgain) {
   });
 }
 
+// A leader whose replica went offline keeps the role until the broker
+// releases it, but commits nothing more: the tail a reopen may cut must
+// not enter the high watermark (cluster-swarm seed 3367: an ISR answer
+// arriving meanwhile moved it past a batch whose sync had failed). Its
+// waiters fail; its proposal in flight stays for the next leadership.
+TEST(LeaderState, AnOfflineLeaderCommitsNothingMoreAndFailsItsWaiters) {
+  ReplRig rig(15);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0, 1}, LeaderConfig{1000, 1});
+    auto leader = rig.b(0).leader;
+    LeaderPartition& l = *leader;
+    append_n(rig, 0, 3, rt);
+    auto answer = std::make_shared<std::optional<ErrorCode>>();
+    rt.spawn("producer", [&rt, leader, answer] { *answer = leader->await_ack(rt, 2, rt.now() + seconds(10)); });
+    rt.sleep_for(milliseconds(1));
+    l.begin_isr_change({0, 1, 2});
+    l.go_offline();
+    EXPECT_EQ(l.proposed_isr(), (std::vector<std::int32_t>{0, 1, 2}));
+    rt.sleep_for(milliseconds(1));
+    EXPECT_EQ(*answer, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+    EXPECT_FALSE(l.on_follower_fetch(1, 3, rt.now()));
+    EXPECT_FALSE(l.on_follower_fetch(2, 3, rt.now()));
+    ASSERT_TRUE(l.on_partition_state(PartitionState{1, 1, {0, 1, 2}, {0}}, rt.now()).ok());
+    EXPECT_EQ(l.high_watermark(), 0);
+    EXPECT_TRUE(l.is_leader()) << "the role is the broker's to release";
+  });
+}
+
+// With a sync per message, the leader counts toward the high watermark
+// only what it has synced: a batch whose sync failed stays out though a
+// follower fetched past it, as a reopen would cut it.
+TEST(LeaderState, WithEveryWriteSyncedTheLeaderCountsOnlyItsDurableEnd) {
+  storage::LogConfig every;
+  every.flush_interval_messages = 1;
+  ReplRig rig(16, 2, every);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0, 1}, LeaderConfig{1000, 1});
+    LeaderPartition& l = *rig.b(0).leader;
+    append_n(rig, 0, 2, rt);
+    sim::DiskConfig c = rig.b(0).node->sim_disk().config();
+    c.sync_eio_rate = 1.0;
+    rig.b(0).node->sim_disk().set_config(c);
+    Bytes b = client_batch("unsynced");
+    EXPECT_FALSE(l.append(b, rt.now()).ok());
+    ASSERT_EQ(l.log_end_offset(), 3) << "the failed append left its batch";
+    EXPECT_TRUE(l.on_follower_fetch(1, 3, rt.now()));
+    EXPECT_EQ(l.high_watermark(), 2);
+  });
+}
+
 // A follower that stopped fetching is not taken back on the log end it
 // last reported, though that reaches a high watermark held back below
 // min.insync.replicas: it would be shrunk out again one lag time on.

@@ -169,8 +169,18 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // and came back leading the same epochs, forgot the request, and advanced
 // the high watermark without broker 1, which the late-committed request
 // then added: isr-member-missing-committed (ReplicaManager::adopt_isr_in_flight).
+// 3367, 4602, 6236, 8004, 14816, 16110, 16975 (syncs per message, failed
+// syncs): a leader whose replica had gone offline still took ISR answers
+// and moved its high watermark over the batch whose sync failed, which
+// the reopen then cut: hw-went-back, replica-divergence, acked-not-durable
+// (Partition::take_offline). 13987: a synced append whose recovery-point
+// checkpoint failed to write was undone under a high watermark already past
+// it (Log::flush).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
-  const std::pair<const char*, std::uint64_t> found[] = {{"cluster-swarm", 2002}};
+  const std::pair<const char*, std::uint64_t> found[] = {
+      {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
+      {"cluster-swarm", 6236},  {"cluster-swarm", 8004},  {"cluster-swarm", 13987},
+      {"cluster-swarm", 14816}, {"cluster-swarm", 16110}, {"cluster-swarm", 16975}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "system/storage/checkpoint.h"
 #include "tests/storage/log_sim_rig.h"
 
 namespace castle::storage {
@@ -246,6 +247,77 @@ TEST(LogFaults, UndoAppendCutsBackUnlessASyncFailed) {
     ASSERT_TRUE(rig.log()->sync_failed());
     EXPECT_EQ(rig.log()->undo_append(end_before).error(), std::errc::io_error);
   }));
+}
+
+// With a sync per message, an append whose records were synced but whose
+// recovery-point checkpoint could not be written (the disk full to the
+// byte) fails, and the records do not count as committable: a failed sync
+// later would reopen the log cut at that checkpoint, and the broker undoes
+// the failed append (cluster-swarm seed 13987: the high watermark counted
+// such a batch before its append was undone). The next flush writes it.
+TEST(LogFaults, AnAppendWhoseCheckpointFailsIsNotCommittable) {
+  LogConfig config = small_config();
+  config.flush_interval_messages = 1;
+  const std::string checkpoint = faults_dir + "/recovery-point-offset-checkpoint";
+  auto recovery_point_on_disk = [&](Runtime& rt) { return read_offset_checkpoint(rt.disk(), checkpoint).value(); };
+  // The same appends twice: once to measure what the second one adds to
+  // the disk (its checkpoint replaces one of the same length), once with
+  // no byte more than that to spare.
+  std::uint64_t growth = 0;
+  for (const bool full : {false, true}) {
+    LogRig rig(41);
+    ASSERT_TRUE(rig.run([&](Runtime& rt) {
+      ASSERT_TRUE(rig.open(rt, faults_dir, config).ok());
+      Rng rng(41);
+      (void)append_batches(*rig.log(), rng, 1);
+      ASSERT_EQ(recovery_point_on_disk(rt), std::optional<std::int64_t>(3));
+      const std::uint64_t before = rig.disk().used_bytes();
+      sim::DiskConfig c = rig.disk().config();
+      if (full) c.capacity_bytes = before + growth;
+      rig.disk().set_config(c);
+      auto r = rig.log()->append_as_leader(testing::make_batch(rng, 3, 200, 1), 1);
+      if (!full) {
+        ASSERT_TRUE(r.ok()) << r.error().message();
+        EXPECT_EQ(rig.log()->committable_end(), 6);
+        growth = rig.disk().used_bytes() - before;
+        return;
+      }
+      EXPECT_EQ(r.error(), std::errc::no_space_on_device);
+      EXPECT_EQ(rig.log()->log_end_offset(), 6) << "the batch was written";
+      EXPECT_EQ(recovery_point_on_disk(rt), std::optional<std::int64_t>(3)) << "the disk had no room for it";
+      EXPECT_EQ(rig.log()->committable_end(), 3);
+      c.capacity_bytes = std::uint64_t{1} << 40;
+      rig.disk().set_config(c);
+      ASSERT_TRUE(rig.log()->flush().ok());
+      EXPECT_EQ(recovery_point_on_disk(rt), std::optional<std::int64_t>(6));
+      EXPECT_EQ(rig.log()->committable_end(), 6);
+    }));
+  }
+}
+
+// With a sync per message, a tail whose sync failed is not the log's to
+// count toward a high watermark (a reopen cuts it); without, the log end is.
+TEST(LogFaults, OnlyTheDurableEndIsCommittableWhenEveryWriteIsSynced) {
+  for (const std::int64_t every : {std::int64_t{1}, INT64_MAX}) {
+    LogRig rig(43);
+    ASSERT_TRUE(rig.run([&](Runtime& rt) {
+      LogConfig config = small_config();
+      config.flush_interval_messages = every;
+      ASSERT_TRUE(rig.open(rt, faults_dir, config).ok());
+      Rng rng(43);
+      (void)append_batches(*rig.log(), rng, 2);
+      ASSERT_TRUE(rig.log()->flush().ok());
+      sim::DiskConfig c = rig.disk().config();
+      c.sync_eio_rate = 1.0;
+      rig.disk().set_config(c);
+      (void)rig.log()->append_as_leader(testing::make_batch(rng, 3, 200, 1), 1);
+      if (every != 1) {
+        EXPECT_FALSE(rig.log()->flush().ok());
+      }
+      ASSERT_EQ(rig.log()->log_end_offset(), 9);
+      EXPECT_EQ(rig.log()->committable_end(), every == 1 ? 6 : 9) << "every " << every;
+    }));
+  }
 }
 
 TEST(LogFaults, AFailedSyncIsNeverPromisedDurableLater) {
