@@ -386,6 +386,13 @@ bool TopicTable::recover_partition(Partition& p, bool salvage) {
   if (auto r = reopen(p, t->overrides, salvaging); !r) {  // the next round tries again
     CASTLE_TRACE(rt_.tracer(), "broker.partition_recovery_failed",
                  {{"dir", p.dir}, {"salvage", salvaging}, {"error", r.error().message()}});
+    // The attempt may have failed a sync of a segment (the flush that
+    // ends recovery, a cut): the disk may then have given up those writes,
+    // and the next attempt's sync would succeed without them and move the
+    // recovery point past them (cluster-swarm seed 20841: the log was
+    // damaged below its recovery point after the next crash). So the next
+    // attempt cuts what was not synced before, as after any failed sync.
+    if (r.error() != std::errc::illegal_byte_sequence) p.sync_failed = true;
     return false;
   }
   p.offline = false;

@@ -175,12 +175,16 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // the reopen then cut: hw-went-back, replica-divergence, acked-not-durable
 // (Partition::take_offline). 13987: a synced append whose recovery-point
 // checkpoint failed to write was undone under a high watermark already past
-// it (Log::flush).
+// it (Log::flush). 20841 (liveness): a reopen of an offline replica failed
+// a sync, the next reopen's sync "succeeded" without the writes the disk
+// had given up, and after a crash the only eligible replica's log was
+// damaged below its recovery point (TopicTable::recover_partition).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
       {"cluster-swarm", 6236},  {"cluster-swarm", 8004},  {"cluster-swarm", 13987},
-      {"cluster-swarm", 14816}, {"cluster-swarm", 16110}, {"cluster-swarm", 16975}};
+      {"cluster-swarm", 14816}, {"cluster-swarm", 16110}, {"cluster-swarm", 16975},
+      {"cluster-swarm", 20841}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);

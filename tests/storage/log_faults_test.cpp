@@ -320,6 +320,48 @@ TEST(LogFaults, OnlyTheDurableEndIsCommittableWhenEveryWriteIsSynced) {
   }
 }
 
+// Why a broker reopens a log with its unsynced tail cut after a reopen
+// that failed on the disk (TopicTable::recover_partition; cluster-swarm
+// seed 20841): the failed open's sync may have given up the unsynced
+// writes, and a plain open after it syncs "successfully" without them and
+// moves the recovery point past them, so a crash leaves the log damaged
+// below its recovery point on some seeds. Cutting at the recovery point
+// instead never does.
+TEST(LogFaults, AfterAnOpenWhoseSyncFailedOnlyACuttingOpenKeepsTheRecoveryPointTrue) {
+  int damaged_after_plain_open = 0;
+  for (const bool cutting : {false, true}) {
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+      LogRig rig(seed);
+      ASSERT_TRUE(rig.run([&](Runtime& rt) {
+        ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
+        Rng rng(seed);
+        (void)append_batches(*rig.log(), rng, 6);
+        rig.close();
+        sim::DiskConfig c = rig.disk().config();
+        c.sync_eio_rate = 1.0;
+        c.sync_eio_loses_writes = true;
+        rig.disk().set_config(c);
+        EXPECT_FALSE(Log::open(rt, faults_dir, small_config()).ok());
+        c.sync_eio_rate = 0;
+        rig.disk().set_config(c);
+        auto again = cutting ? Log::open_cutting_unsynced(rt, faults_dir, small_config())
+                             : Log::open(rt, faults_dir, small_config());
+        ASSERT_TRUE(again.ok()) << again.error().message();
+      }));
+      rig.crash();
+      ASSERT_TRUE(rig.run([&](Runtime& rt) {
+        auto r = rig.open(rt, faults_dir, small_config());
+        if (cutting) {
+          EXPECT_TRUE(r.ok()) << "seed " << seed << ": " << r.error().message();
+        } else if (!r.ok() && r.error() == std::errc::illegal_byte_sequence) {
+          ++damaged_after_plain_open;
+        }
+      }));
+    }
+  }
+  EXPECT_GT(damaged_after_plain_open, 0) << "the hazard the cutting open avoids";
+}
+
 TEST(LogFaults, AFailedSyncIsNeverPromisedDurableLater) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     LogRig rig(seed);
