@@ -51,15 +51,16 @@ struct Partition {
   // a replica fetcher, which alone touches the log meanwhile.
   std::shared_ptr<replication::LeaderPartition> leader;
   std::shared_ptr<replication::FollowerPartition> follower;
-  // An ISR change the last leadership here sent and never saw settled,
-  // under these epochs: a leadership of the same epochs after it (the
-  // replica went offline and came back) adopts it (ReplicaManager::lead).
-  struct IsrInFlight {
-    std::int32_t leader_epoch = -1;
-    std::int32_t partition_epoch = -1;
-    std::vector<std::int32_t> proposed;
+  // What the last leadership here knew when it ended, for one of the same
+  // leader epoch after it (the replica went offline and came back;
+  // ReplicaManager::lead): the partition state the controller committed,
+  // which AlterPartition answers may have brought ahead of this broker's
+  // metadata image, and the ISR change it sent and never saw settled.
+  struct LeadershipLeft {
+    replication::PartitionState state;
+    std::optional<std::vector<std::int32_t>> proposed;
   };
-  std::optional<IsrInFlight> isr_in_flight;
+  std::optional<LeadershipLeft> left;
 
   // A leadership here stops committing at once, not when the broker's
   // recovery loop releases the role: until then the ISR answers and

@@ -76,7 +76,7 @@ void ReplicaManager::apply(const Assignment& a) {
 
 void ReplicaManager::lead(Partition& p, const Assignment& a) {
   const repl::TopicPartition tp{a.topic, a.index};
-  const repl::PartitionState state = to_replication(a.state);
+  repl::PartitionState state = to_replication(a.state);
   if (p.leader && p.leader->is_leader() && p.leader->leader_epoch() == state.leader_epoch) {
     if (state.partition_epoch > p.leader->partition_epoch())
       (void)p.leader->on_partition_state(state, b_.rt.now());
@@ -86,7 +86,10 @@ void ReplicaManager::lead(Partition& p, const Assignment& a) {
   MutexLock lock(b_.rt, p.lock);
   if (p.deleted || !p.log) return;
   if (p.leader) stop_leading(p, tp);
-  auto l = repl::LeaderPartition::become_leader(b_.rt, *p.log, self_, state, leader_config(a.overrides), bugs_);
+  std::optional<std::vector<std::int32_t>> proposed;
+  take_up_what_was_left(p, state, proposed);
+  auto l = repl::LeaderPartition::become_leader(b_.rt, *p.log, self_, state, leader_config(a.overrides), bugs_,
+                                                std::move(proposed));
   if (!l) {
     CASTLE_TRACE(b_.rt.tracer(), "broker.become_leader_failed",
                  {{"topic", a.topic}, {"partition", std::int64_t{a.index}}, {"error", l.error().message()}});
@@ -95,7 +98,7 @@ void ReplicaManager::lead(Partition& p, const Assignment& a) {
   }
   p.leader = std::shared_ptr<repl::LeaderPartition>(std::move(*l));
   p.leader_epoch = state.leader_epoch;
-  adopt_isr_in_flight(p, state);
+  p.left.reset();
   // The batches fetched as a follower carry producer state this broker
   // never checked: rebuild it from the log, as a restart does.
   if (auto r = rebuild_producer_state(p); !r) {
@@ -143,25 +146,28 @@ void ReplicaManager::follow(Partition& p, const Assignment& a) {
 // With the partition's lock held.
 void ReplicaManager::stop_leading(Partition& p, const repl::TopicPartition& tp) {
   // Before resigning, which forgets it: the controller may yet commit it.
-  p.isr_in_flight.reset();
-  if (const auto& proposed = p.leader->proposed_isr())
-    p.isr_in_flight = Partition::IsrInFlight{p.leader->leader_epoch(), p.leader->partition_epoch(), *proposed};
+  const repl::LeaderPartition& l = *p.leader;
+  p.left = Partition::LeadershipLeft{{l.leader_epoch(), l.partition_epoch(), l.replicas(), l.isr()}, l.proposed_isr()};
   leaders_.remove(tp);  // resigns: acks=all waiters fail with NOT_LEADER_OR_FOLLOWER
   led_.erase(tp);
   p.leader.reset();
 }
 
-// An ISR change sent under the same leader and partition epochs may still
-// commit: without it in the maximal ISR, the high watermark would advance
-// past a member the change adds (the same hole as dropping a change of
-// unknown outcome, replica_isr.cpp). Under other epochs the controller
-// refuses it.
-void ReplicaManager::adopt_isr_in_flight(Partition& p, const repl::PartitionState& state) {
-  std::optional<Partition::IsrInFlight> in_flight = std::exchange(p.isr_in_flight, std::nullopt);
-  if (!in_flight || in_flight->leader_epoch != state.leader_epoch ||
-      in_flight->partition_epoch != state.partition_epoch)
-    return;
-  p.leader->adopt_isr_change(std::move(in_flight->proposed));
+// A leadership of the same leader epoch as the last one here starts from
+// what that one knew. A newer partition state it had from the controller
+// is committed, though this broker's image may not show it yet: leading
+// from the image's older, smaller ISR would commit without a member the
+// controller counts on (cluster-swarm seed 8004, acked-not-durable). An
+// ISR change it sent under the same partition epoch may still commit:
+// without it in the maximal ISR, the high watermark would advance past a
+// member the change adds (seeds 2002, 24570). Under other epochs the
+// controller refuses it. Kept until a leadership took it up: a failed
+// attempt to lead retries.
+void ReplicaManager::take_up_what_was_left(const Partition& p, repl::PartitionState& state,
+                                           std::optional<std::vector<std::int32_t>>& proposed) {
+  if (!p.left || p.left->state.leader_epoch != state.leader_epoch) return;
+  if (p.left->state.partition_epoch > state.partition_epoch) state = p.left->state;
+  if (p.left->state.partition_epoch == state.partition_epoch) proposed = p.left->proposed;
 }
 
 void ReplicaManager::stop_following(Partition& p, const repl::TopicPartition& tp) {

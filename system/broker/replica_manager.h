@@ -88,7 +88,8 @@ class ReplicaManager {
   void apply(const Assignment& a);
   void lead(Partition& p, const Assignment& a);
   void follow(Partition& p, const Assignment& a);
-  void adopt_isr_in_flight(Partition& p, const replication::PartitionState& state);
+  static void take_up_what_was_left(const Partition& p, replication::PartitionState& state,
+                                    std::optional<std::vector<std::int32_t>>& proposed);
   void stop_leading(Partition& p, const replication::TopicPartition& tp);
   void stop_following(Partition& p, const replication::TopicPartition& tp);
   void remove_unassigned(const std::set<replication::TopicPartition>& assigned);

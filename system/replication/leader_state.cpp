@@ -20,8 +20,9 @@ bool names_leader(const PartitionState& s, std::int32_t self_id) {
 
 Result<std::unique_ptr<LeaderPartition>> LeaderPartition::become_leader(
     Runtime& rt, storage::Log& log, std::int32_t self_id, PartitionState state,
-    LeaderConfig config, Bugs bugs) {
+    LeaderConfig config, Bugs bugs, std::optional<std::vector<std::int32_t>> adopted) {
   if (!names_leader(state, self_id)) return std::errc::invalid_argument;
+  if (adopted && !contains(*adopted, self_id)) return std::errc::invalid_argument;
   const auto& epochs = log.epochs();
   // An older leader epoch than the log already holds is a stale decision.
   if (!epochs.empty() && epochs.back().epoch > state.leader_epoch)
@@ -29,15 +30,17 @@ Result<std::unique_ptr<LeaderPartition>> LeaderPartition::become_leader(
   // The epoch is written to the cache now, as Kafka does, so that
   // OffsetForLeaderEpoch answers for it before the first append.
   if (auto r = log.assign_epoch(state.leader_epoch, log.log_end_offset()); !r) return r.error();
-  std::unique_ptr<LeaderPartition> p(
-      new LeaderPartition(log, self_id, std::move(state), config, std::move(bugs), rt.now()));
+  std::unique_ptr<LeaderPartition> p(new LeaderPartition(log, self_id, std::move(state), config,
+                                                         std::move(bugs), rt.now(), std::move(adopted)));
   return p;
 }
 
 LeaderPartition::LeaderPartition(storage::Log& log, std::int32_t self_id, PartitionState state,
-                                 LeaderConfig config, Bugs bugs, Instant now)
+                                 LeaderConfig config, Bugs bugs, Instant now,
+                                 std::optional<std::vector<std::int32_t>> adopted)
     : log_(log), self_id_(self_id), state_(std::move(state)), config_(config),
-      bugs_(std::move(bugs)), epoch_start_offset_(log.log_end_offset()) {
+      bugs_(std::move(bugs)), epoch_start_offset_(log.log_end_offset()),
+      proposed_isr_(std::move(adopted)), resend_isr_change_(proposed_isr_.has_value()) {
   reset_followers(now);
   // A single-replica ISR commits what the log holds at once.
   maybe_advance_high_watermark();
@@ -71,11 +74,6 @@ Result<void> LeaderPartition::on_partition_state(const PartitionState& state, In
 void LeaderPartition::begin_isr_change(std::vector<std::int32_t> proposed) {
   CASTLE_ASSERT(contains(proposed, self_id_), "a proposed ISR keeps its leader");
   proposed_isr_ = std::move(proposed);
-}
-
-void LeaderPartition::adopt_isr_change(std::vector<std::int32_t> proposed) {
-  begin_isr_change(std::move(proposed));
-  resend_isr_change_ = true;
 }
 
 void LeaderPartition::on_follower_fenced(std::int32_t id) {

@@ -72,9 +72,17 @@ class LeaderPartition {
   // cache at the log end (the leader epoch start offset). state must name
   // self_id in its replicas and ISR. Disk errors as they come;
   // invalid_argument for a state that does not make this broker leader.
+  // `adopted`: a proposal that a previous leadership of the same leader
+  // and partition epochs sent and never saw settled (its replica went
+  // offline and came back). The controller may still commit it, so it
+  // counts toward the maximal ISR from the first high watermark on, as in
+  // the leadership that sent it, and is sent again until the answer or
+  // the metadata settles it. (Taken up after construction, it came too
+  // late: an ISR of the leader alone had committed its whole log at once.)
   static Result<std::unique_ptr<LeaderPartition>> become_leader(
       Runtime& rt, storage::Log& log, std::int32_t self_id, PartitionState state,
-      LeaderConfig config, Bugs bugs = {});
+      LeaderConfig config, Bugs bugs = {},
+      std::optional<std::vector<std::int32_t>> adopted = std::nullopt);
 
   // ---- controller updates
   // A newer partition epoch in the same leader epoch (ISR or replicas
@@ -104,12 +112,6 @@ class LeaderPartition {
   bool isr_change_in_flight() const { return proposed_isr_.has_value(); }
   // The proposal in flight, if any, for a successor leadership to adopt.
   const std::optional<std::vector<std::int32_t>>& proposed_isr() const { return proposed_isr_; }
-  // Takes up a proposal that a previous leadership of the same leader and
-  // partition epochs sent and never saw settled (its replica went offline
-  // and came back): the controller may still commit it, so it counts
-  // toward the maximal ISR, as in the leadership that sent it, and is sent
-  // again until the answer or the metadata settles it.
-  void adopt_isr_change(std::vector<std::int32_t> proposed);
   // Leadership moved away (or the partition is going): every acks=all
   // waiter fails with NOT_LEADER_OR_FOLLOWER, fetches are refused.
   void resign();
@@ -176,7 +178,8 @@ class LeaderPartition {
 
  private:
   LeaderPartition(storage::Log& log, std::int32_t self_id, PartitionState state,
-                  LeaderConfig config, Bugs bugs, Instant now);
+                  LeaderConfig config, Bugs bugs, Instant now,
+                  std::optional<std::vector<std::int32_t>> adopted);
   bool maybe_advance_high_watermark();
   bool isr_can_commit() const;
   std::int64_t high_watermark_candidate() const;

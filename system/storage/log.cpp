@@ -10,7 +10,8 @@
 //   base-offset order, syncs the directory if a segment file was created,
 //   then checkpoints recovery point (= log end) and high watermark. So a
 //   recovery point never passes data, index entries or file names that are
-//   not durable.
+//   not durable. A high watermark checkpoint that fails to write does not
+//   fail the flush (the next one writes it); a recovery point one does.
 // - assign_epoch / truncate_to: leader-epoch checkpoint at once.
 // - delete_records_before / retention: log-start checkpoint before any
 //   segment file is removed, so a crash between leaves only files that the
@@ -554,13 +555,16 @@ Result<void> Log::Impl::flush() {
       return r;
     recovery_point_written = recovery_point;
   }
-  if (high_watermark != high_watermark_written) {
-    if (auto r = write_offset_checkpoint(disk, path(high_watermark_file), high_watermark); !r)
-      return r;
-    high_watermark_written = high_watermark;
-  }
   unflushed_messages = 0;
   last_flush = rt.now();
+  // The records are durable and the recovery point says so: the append is
+  // done. The high watermark checkpoint only says where a restart begins
+  // (Kafka writes it lazily too); one that fails to write is retried by
+  // the next flush. Failing the flush for it had the broker undo an append
+  // the high watermark had counted already (cluster-swarm seed 29632).
+  if (high_watermark != high_watermark_written &&
+      write_offset_checkpoint(disk, path(high_watermark_file), high_watermark).ok())
+    high_watermark_written = high_watermark;
   return ok_result();
 }
 

@@ -225,23 +225,33 @@ TEST(LeaderState, AnIsrChangeOfUnknownOutcomeKeepsCountingUntilTheMetadataSays) 
 }
 
 // A leadership that adopts a change its predecessor of the same epochs
-// sent (ReplicaManager::adopt_isr_in_flight) counts the member it adds, as
-// the predecessor did, and sends it again: with min.insync.replicas 1 the
-// ISR {0} alone would otherwise commit past broker 1.
-TEST(LeaderState, AnAdoptedIsrChangeCountsAndIsSentAgain) {
-  ReplRig rig(13);
-  rig.open_all();
-  rig.run([&](Runtime& rt) {
-    rig.make_leader(0, 1, {0}, LeaderConfig{1000, 1});
-    LeaderPartition& l = *rig.b(0).leader;
-    l.adopt_isr_change({0, 1});
-    EXPECT_TRUE(l.isr_change_in_flight());
-    EXPECT_EQ(l.isr_change_to_resend(), (std::vector<std::int32_t>{0, 1}));
-    append_n(rig, 0, 4, rt);
-    EXPECT_EQ(l.high_watermark(), 0) << "broker 1, unknown in this leadership, holds it back";
-    l.on_follower_fetch(1, 4, rt.now());
-    EXPECT_EQ(l.high_watermark(), 4);
-  });
+// sent (ReplicaManager::take_up_what_was_left) counts the member it adds from
+// its first high watermark on, as the predecessor did, and sends it again:
+// with min.insync.replicas 1 the ISR {0} alone would otherwise commit the
+// whole log at once, past broker 1 (cluster-swarm seed 24570).
+TEST(LeaderState, AnAdoptedIsrChangeCountsFromTheStartAndIsSentAgain) {
+  for (const bool adopt : {false, true}) {
+    ReplRig rig(13);
+    rig.open_all();
+    rig.run([&](Runtime& rt) {
+      append_in_epoch(rig.log(0), 4, 1);
+      auto adopted = adopt ? std::optional<std::vector<std::int32_t>>({0, 1}) : std::nullopt;
+      auto made = LeaderPartition::become_leader(*rig.b(0).node, rig.log(0), 0,
+                                                 PartitionState{1, 0, {0, 1, 2}, {0}},
+                                                 LeaderConfig{1000, 1}, {}, adopted);
+      ASSERT_TRUE(made.ok()) << made.error().message();
+      LeaderPartition& l = **made;
+      if (!adopt) {
+        EXPECT_EQ(l.high_watermark(), 4) << "the ISR of the leader alone commits its log";
+        return;
+      }
+      EXPECT_TRUE(l.isr_change_in_flight());
+      EXPECT_EQ(l.isr_change_to_resend(), (std::vector<std::int32_t>{0, 1}));
+      EXPECT_EQ(l.high_watermark(), 0) << "broker 1, unknown in this leadership, holds it back";
+      l.on_follower_fetch(1, 4, rt.now());
+      EXPECT_EQ(l.high_watermark(), 4);
+    });
+  }
 }
 
 // A leader whose replica went offline keeps the role until the broker

@@ -168,7 +168,7 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // 1 to the ISR, its replica went offline (a failed sync) before the answer
 // and came back leading the same epochs, forgot the request, and advanced
 // the high watermark without broker 1, which the late-committed request
-// then added: isr-member-missing-committed (ReplicaManager::adopt_isr_in_flight).
+// then added: isr-member-missing-committed (ReplicaManager::take_up_what_was_left).
 // 3367, 4602, 6236, 8004, 14816, 16110, 16975 (syncs per message, failed
 // syncs): a leader whose replica had gone offline still took ISR answers
 // and moved its high watermark over the batch whose sync failed, which
@@ -179,12 +179,21 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // a sync, the next reopen's sync "succeeded" without the writes the disk
 // had given up, and after a crash the only eligible replica's log was
 // damaged below its recovery point (TopicTable::recover_partition).
+// 24570: a leadership back from offline took up its predecessor's ISR
+// change only after its first high watermark, which the leader alone had
+// moved to its log end past the member the change added
+// (LeaderPartition::become_leader's `adopted`). 29632: a synced append
+// whose high watermark checkpoint failed to write was undone under a high
+// watermark already past it (Log::flush). 8004 again, once the timing
+// changed: a leadership back from offline led from a metadata image older
+// than the ISR its predecessor had from the controller, and acknowledged
+// without a member the controller counted on (take_up_what_was_left).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
       {"cluster-swarm", 6236},  {"cluster-swarm", 8004},  {"cluster-swarm", 13987},
       {"cluster-swarm", 14816}, {"cluster-swarm", 16110}, {"cluster-swarm", 16975},
-      {"cluster-swarm", 20841}};
+      {"cluster-swarm", 20841}, {"cluster-swarm", 24570}, {"cluster-swarm", 29632}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);
