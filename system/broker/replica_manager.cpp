@@ -93,7 +93,7 @@ void ReplicaManager::lead(Partition& p, const Assignment& a) {
   if (!l) {
     CASTLE_TRACE(b_.rt.tracer(), "broker.become_leader_failed",
                  {{"topic", a.topic}, {"partition", std::int64_t{a.index}}, {"error", l.error().message()}});
-    take_offline_for_role(p);
+    take_offline_for_role(p, l.error());
     return;
   }
   p.leader = std::shared_ptr<repl::LeaderPartition>(std::move(*l));
@@ -136,7 +136,7 @@ void ReplicaManager::follow(Partition& p, const Assignment& a) {
     CASTLE_TRACE(b_.rt.tracer(), "broker.become_follower_failed",
                  {{"topic", a.topic}, {"partition", std::int64_t{a.index}}, {"error", f.error().message()}});
     MutexLock lock(b_.rt, p.lock);
-    take_offline_for_role(p);
+    take_offline_for_role(p, f.error());
     return;
   }
   p.follower = std::shared_ptr<repl::FollowerPartition>(std::move(*f));
@@ -250,11 +250,14 @@ ReplicaManager::Standing ReplicaManager::standing(const Partition& p) const {
 // say) is not retried by the reconciler, which acts on metadata changes
 // only: the replica goes offline instead, so the controller moves the role
 // elsewhere if it can, and the recovery loop reopens the log and puts the
-// partition back in its role. With the partition's lock held.
-void ReplicaManager::take_offline_for_role(Partition& p) {
+// partition back in its role. A disk error may have been a failed sync
+// (of the epoch checkpoint, say, whose new contents reads then show
+// though a crash may not keep them): the log comes back cut to what was
+// synced, with its checkpoints written again. With the partition's lock held.
+void ReplicaManager::take_offline_for_role(Partition& p, std::error_code error) {
   if (p.offline) return;
   p.take_offline();
-  p.sync_failed = p.sync_failed || p.log->sync_failed();
+  p.sync_failed = p.sync_failed || p.log->sync_failed() || error != std::errc::invalid_argument;
   CASTLE_TRACE(b_.rt.tracer(), "broker.partition_offline", {{"dir", p.dir}, {"error", "role not taken"}});
 }
 

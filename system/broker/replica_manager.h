@@ -96,7 +96,7 @@ class ReplicaManager {
   void notice_fenced_brokers();
   void release_roles(Partition& p);
   bool take_failed_follower_offline(Partition& p);
-  void take_offline_for_role(Partition& p);
+  void take_offline_for_role(Partition& p, std::error_code error);
   enum class Standing { counted_on, only_eligible, released };
   Standing standing(const Partition& p) const;
   replication::ReplicaFetcher& fetcher_for(std::int32_t leader_id);

@@ -165,6 +165,7 @@ struct Log::Impl {
 
   // Everything else.
   Result<void> flush();
+  Result<void> rewrite_checkpoints();
   Result<void> write_epochs();
   Result<void> write_epochs_or_restore(const std::vector<EpochEntry>& before);
   Result<void> maybe_assign_epoch(std::int32_t epoch, std::int64_t start_offset);
@@ -351,6 +352,9 @@ Result<std::unique_ptr<Log>> Log::open_with(Runtime& rt, std::string dir, LogCon
   if (auto r = impl->reconcile_after_open(); !r) return r.error();
   if (!trust_recovery_point) {
     if (auto r = impl->cut_at_first_unreadable(); !r) return r.error();
+  }
+  if (mode != OpenMode::recover) {
+    if (auto r = impl->rewrite_checkpoints(); !r) return r.error();
   }
   impl->last_flush = rt.now();
   // A restart restarts the age of the active segment: at most one roll.ms late.
@@ -566,6 +570,17 @@ Result<void> Log::Impl::flush() {
       write_offset_checkpoint(disk, path(high_watermark_file), high_watermark).ok())
     high_watermark_written = high_watermark;
   return ok_result();
+}
+
+// After a failed sync, a checkpoint that reads show may not be durable (a
+// rename whose directory sync failed): every one is written again, so that
+// the log goes on from state a crash keeps.
+Result<void> Log::Impl::rewrite_checkpoints() {
+  if (auto r = write_epochs(); !r) return r;
+  if (auto r = write_offset_checkpoint(disk, path(log_start_file), log_start); !r) return r;
+  recovery_point_written = -1;
+  high_watermark_written = -1;
+  return flush();
 }
 
 Result<void> Log::Impl::write_epochs() {

@@ -94,7 +94,9 @@ class Log {
   // lies past the recovery point is cut (and the cut synced) instead of
   // recovered, since a failed sync may have given up writes that reads
   // still return (Linux since 4.13) and no later sync would write them
-  // (see flush()).
+  // (see flush()). Every checkpoint is written again (as after salvaging):
+  // one whose rename a failed directory sync left undurable reads as new
+  // though a crash may bring back the old.
   static Result<std::unique_ptr<Log>> open_cutting_unsynced(Runtime& rt, std::string dir,
                                                             LogConfig config);
   ~Log();
