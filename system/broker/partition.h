@@ -41,6 +41,11 @@ struct Partition {
   // reads still return, so the log comes back with everything past its
   // recovery point cut (Log::open_cutting_unsynced).
   bool sync_failed = false;
+  // An operation failed on the disk in a way that may have been such a
+  // sync (reopening the log, writing a checkpoint to take a role): the
+  // log comes back with its unsynced tail written again instead of cut
+  // (Log::open_rewriting_unsynced), which keeps what reads still show.
+  bool rewrite_unsynced = false;
   // Cluster mode: a read found a batch failing its CRC (a bit flip on the
   // disk), or the log did not open at start for damage (then `log` is
   // null). The log comes back salvaged, cut at the first damaged batch,

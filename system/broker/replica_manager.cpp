@@ -251,13 +251,13 @@ ReplicaManager::Standing ReplicaManager::standing(const Partition& p) const {
 // only: the replica goes offline instead, so the controller moves the role
 // elsewhere if it can, and the recovery loop reopens the log and puts the
 // partition back in its role. A disk error may have been a failed sync
-// (of the epoch checkpoint, say, whose new contents reads then show
-// though a crash may not keep them): the log comes back cut to what was
-// synced, with its checkpoints written again. With the partition's lock held.
+// (of the epoch checkpoint, say): the log comes back with its unsynced
+// tail and its checkpoints written again. With the partition's lock held.
 void ReplicaManager::take_offline_for_role(Partition& p, std::error_code error) {
   if (p.offline) return;
   p.take_offline();
-  p.sync_failed = p.sync_failed || p.log->sync_failed() || error != std::errc::invalid_argument;
+  p.sync_failed = p.sync_failed || p.log->sync_failed();
+  p.rewrite_unsynced = p.rewrite_unsynced || error != std::errc::invalid_argument;
   CASTLE_TRACE(b_.rt.tracer(), "broker.partition_offline", {{"dir", p.dir}, {"error", "role not taken"}});
 }
 

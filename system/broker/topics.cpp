@@ -391,14 +391,15 @@ bool TopicTable::recover_partition(Partition& p, bool salvage) {
     // and the next attempt's sync would succeed without them and move the
     // recovery point past them (cluster-swarm seed 20841: the log was
     // damaged below its recovery point after the next crash). So the next
-    // attempt cuts what was not synced before, as after any failed sync.
-    if (r.error() != std::errc::illegal_byte_sequence) p.sync_failed = true;
+    // attempt writes the unsynced tail again before it syncs.
+    if (r.error() != std::errc::illegal_byte_sequence) p.rewrite_unsynced = true;
     return false;
   }
   p.offline = false;
   p.damaged = false;
   p.undo_to = -1;
   p.sync_failed = false;
+  p.rewrite_unsynced = false;
   CASTLE_TRACE(rt_.tracer(), "broker.partition_online",
                {{"dir", p.dir}, {"salvaged", salvaging}, {"leo", p.log->log_end_offset()}});
   return true;
@@ -408,9 +409,10 @@ bool TopicTable::recover_partition(Partition& p, bool salvage) {
 Result<void> TopicTable::reopen(Partition& p, const TopicOverrides& overrides, bool salvage) {
   p.log.reset();
   const storage::LogConfig log_config = topic_log_config(config_, overrides);
-  auto log = salvage          ? storage::Log::open_salvaging(rt_, p.dir, log_config)
-             : p.sync_failed ? storage::Log::open_cutting_unsynced(rt_, p.dir, log_config)
-                             : storage::Log::open(rt_, p.dir, log_config);
+  auto log = salvage               ? storage::Log::open_salvaging(rt_, p.dir, log_config)
+             : p.sync_failed      ? storage::Log::open_cutting_unsynced(rt_, p.dir, log_config)
+             : p.rewrite_unsynced ? storage::Log::open_rewriting_unsynced(rt_, p.dir, log_config)
+                                  : storage::Log::open(rt_, p.dir, log_config);
   if (!log) return log.error();
   p.log = std::move(*log);
   p.tracer = trace_replica(rt_, *p.log, p.topic, p.index);

@@ -166,6 +166,7 @@ struct Log::Impl {
   // Everything else.
   Result<void> flush();
   Result<void> rewrite_checkpoints();
+  Result<void> rewrite_unsynced_segments();
   Result<void> write_epochs();
   Result<void> write_epochs_or_restore(const std::vector<EpochEntry>& before);
   Result<void> maybe_assign_epoch(std::int32_t epoch, std::int64_t start_offset);
@@ -328,6 +329,11 @@ Result<std::unique_ptr<Log>> Log::open_cutting_unsynced(Runtime& rt, std::string
   return open_with(rt, std::move(dir), config, OpenMode::cut_unsynced);
 }
 
+Result<std::unique_ptr<Log>> Log::open_rewriting_unsynced(Runtime& rt, std::string dir,
+                                                          LogConfig config) {
+  return open_with(rt, std::move(dir), config, OpenMode::rewrite_unsynced);
+}
+
 // Salvaging does not trust the recovery point: every segment is validated
 // batch by batch and a bad batch anywhere is a tail to cut, not corruption
 // to refuse. Cutting the unsynced tail happens before the reconciling
@@ -348,6 +354,9 @@ Result<std::unique_ptr<Log>> Log::open_with(Runtime& rt, std::string dir, LogCon
     if (cut < impl->log_end()) {
       if (auto r = impl->truncate(cut); !r) return r.error();
     }
+  }
+  if (mode == OpenMode::rewrite_unsynced) {
+    if (auto r = impl->rewrite_unsynced_segments(); !r) return r.error();
   }
   if (auto r = impl->reconcile_after_open(); !r) return r.error();
   if (!trust_recovery_point) {
@@ -572,9 +581,20 @@ Result<void> Log::Impl::flush() {
   return ok_result();
 }
 
-// After a failed sync, a checkpoint that reads show may not be durable (a
-// rename whose directory sync failed): every one is written again, so that
-// the log goes on from state a crash keeps.
+// Every segment recovery validated (the one holding the recovery point and
+// all after it), written again so that the next sync carries it.
+Result<void> Log::Impl::rewrite_unsynced_segments() {
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const bool clean = i + 1 < segments.size() && segments[i + 1]->base_offset() <= recovery_point;
+    if (clean) continue;
+    if (auto r = segments[i]->rewrite(); !r) return r;
+  }
+  return ok_result();
+}
+
+// After a failed sync, a checkpoint that reads show may not be durable:
+// every one is written again, so that the log goes on from state a crash
+// keeps.
 Result<void> Log::Impl::rewrite_checkpoints() {
   if (auto r = write_epochs(); !r) return r;
   if (auto r = write_offset_checkpoint(disk, path(log_start_file), log_start); !r) return r;

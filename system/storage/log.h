@@ -99,6 +99,16 @@ class Log {
   // though a crash may bring back the old.
   static Result<std::unique_ptr<Log>> open_cutting_unsynced(Runtime& rt, std::string dir,
                                                             LogConfig config);
+  // Opens the log after an operation of this process failed on its disk in
+  // a way that may have been a sync whose writes the disk gave up (an
+  // earlier open, a checkpoint): recovers as open() does, then writes
+  // every segment past the recovery point and every checkpoint again, so
+  // that the sync ending recovery makes what reads show durable instead of
+  // moving the recovery point past writes no later sync would carry.
+  // (Cutting there instead loses the whole unflushed tail of a log that,
+  // under Kafka's default flush policy, is rarely synced.)
+  static Result<std::unique_ptr<Log>> open_rewriting_unsynced(Runtime& rt, std::string dir,
+                                                              LogConfig config);
   ~Log();
 
   // Leader path: `batches` holds one or more client batches (validated here:
@@ -197,7 +207,7 @@ class Log {
 
  private:
   explicit Log(std::unique_ptr<Impl> impl);
-  enum class OpenMode { recover, salvage, cut_unsynced };
+  enum class OpenMode { recover, salvage, cut_unsynced, rewrite_unsynced };
   static Result<std::unique_ptr<Log>> open_with(Runtime& rt, std::string dir, LogConfig config,
                                                 OpenMode mode);
   std::unique_ptr<Impl> impl_;

@@ -208,6 +208,20 @@ Result<void> Segment::cut_tail(const ScanOutcome& outcome) {
   return persist_indexes();
 }
 
+Result<void> Segment::rewrite() {
+  std::vector<std::uint8_t> buf;
+  for (std::uint64_t at = 0; at < size_bytes_;) {
+    buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(scan_chunk_bytes, size_bytes_ - at)));
+    auto n = log_->pread(at, buf);
+    if (!n) return n.error();
+    if (*n != buf.size()) return std::errc::io_error;  // shorter than recover() found it
+    if (auto r = log_->pwrite(at, buf); !r) return r;
+    at += buf.size();
+  }
+  log_dirty_ = true;
+  return ok_result();
+}
+
 Result<bool> Segment::load_clean(std::int64_t end_offset) {
   auto matches = indexes_match(end_offset);
   if (!matches) return matches.error();

@@ -71,6 +71,10 @@ class Segment {
   Result<ScanOutcome> recover();
   // Cuts the file after the last valid batch found by recover() and syncs it.
   Result<void> cut_tail(const ScanOutcome& outcome);
+  // Writes the whole file again as it reads now and marks it dirty: after a
+  // failed sync the disk may have given up writes that reads still return,
+  // and only a new write makes the next sync carry them.
+  Result<void> rewrite();
   // Opening of a segment wholly below the recovery point, which must end at
   // end_offset: loads the index files, checks them against the segment and
   // rebuilds them from a header scan if missing or inconsistent. Returns

@@ -320,16 +320,18 @@ TEST(LogFaults, OnlyTheDurableEndIsCommittableWhenEveryWriteIsSynced) {
   }
 }
 
-// Why a broker reopens a log with its unsynced tail cut after a reopen
-// that failed on the disk (TopicTable::recover_partition; cluster-swarm
-// seed 20841): the failed open's sync may have given up the unsynced
-// writes, and a plain open after it syncs "successfully" without them and
-// moves the recovery point past them, so a crash leaves the log damaged
-// below its recovery point on some seeds. Cutting at the recovery point
-// instead never does.
-TEST(LogFaults, AfterAnOpenWhoseSyncFailedOnlyACuttingOpenKeepsTheRecoveryPointTrue) {
+// Why a broker reopens a log with its unsynced tail written again after a
+// reopen that failed on the disk (TopicTable::recover_partition;
+// cluster-swarm seed 20841): the failed open's sync may have given up the
+// unsynced writes, and a plain open after it syncs "successfully" without
+// them and moves the recovery point past them, so a crash leaves the log
+// damaged below its recovery point on some seeds. Writing the tail again
+// first (open_rewriting_unsynced) makes it durable and keeps it all;
+// cutting it (open_cutting_unsynced) is safe too but loses it.
+TEST(LogFaults, AfterAnOpenWhoseSyncFailedARewritingOpenMakesTheTailDurable) {
+  enum class Mode { plain, cutting, rewriting };
   int damaged_after_plain_open = 0;
-  for (const bool cutting : {false, true}) {
+  for (const Mode mode : {Mode::plain, Mode::cutting, Mode::rewriting}) {
     for (std::uint64_t seed = 1; seed <= 20; ++seed) {
       LogRig rig(seed);
       ASSERT_TRUE(rig.run([&](Runtime& rt) {
@@ -344,22 +346,26 @@ TEST(LogFaults, AfterAnOpenWhoseSyncFailedOnlyACuttingOpenKeepsTheRecoveryPointT
         EXPECT_FALSE(Log::open(rt, faults_dir, small_config()).ok());
         c.sync_eio_rate = 0;
         rig.disk().set_config(c);
-        auto again = cutting ? Log::open_cutting_unsynced(rt, faults_dir, small_config())
-                             : Log::open(rt, faults_dir, small_config());
+        auto again = mode == Mode::cutting     ? Log::open_cutting_unsynced(rt, faults_dir, small_config())
+                     : mode == Mode::rewriting ? Log::open_rewriting_unsynced(rt, faults_dir, small_config())
+                                               : Log::open(rt, faults_dir, small_config());
         ASSERT_TRUE(again.ok()) << again.error().message();
       }));
       rig.crash();
       ASSERT_TRUE(rig.run([&](Runtime& rt) {
         auto r = rig.open(rt, faults_dir, small_config());
-        if (cutting) {
-          EXPECT_TRUE(r.ok()) << "seed " << seed << ": " << r.error().message();
-        } else if (!r.ok() && r.error() == std::errc::illegal_byte_sequence) {
-          ++damaged_after_plain_open;
+        if (mode == Mode::plain) {
+          if (!r.ok() && r.error() == std::errc::illegal_byte_sequence) ++damaged_after_plain_open;
+          return;
+        }
+        ASSERT_TRUE(r.ok()) << "seed " << seed << ": " << r.error().message();
+        if (mode == Mode::rewriting) {
+          EXPECT_EQ(rig.log()->log_end_offset(), 18) << "seed " << seed;
         }
       }));
     }
   }
-  EXPECT_GT(damaged_after_plain_open, 0) << "the hazard the cutting open avoids";
+  EXPECT_GT(damaged_after_plain_open, 0) << "the hazard the other opens avoid";
 }
 
 TEST(LogFaults, AFailedSyncIsNeverPromisedDurableLater) {
