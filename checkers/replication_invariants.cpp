@@ -75,8 +75,13 @@ class Replication : public TraceInvariant {
       const Batch b{e.int_field("base"), e.int_field("last"), e.int_field("crc")};
       cut(r.batches, b.base);
       r.batches.push_back(b);
+      r.end = b.last + 1;
     } else if (e.kind == "replica.truncate") {
       truncate(r, e.int_field("offset"));
+      // A follower's truncation below its high watermark lost what it had
+      // committed (the loss checks judge that); the watermark it leads from
+      // next starts there. A leader's own cut is what hw-went-back is for.
+      if (!r.leading) r.hw = std::min(r.hw, e.int_field("offset"));
     } else if (e.kind == "replica.durable") {
       r.durable = e.int_field("end");
     } else if (e.kind == "replica.ack") {
@@ -104,6 +109,10 @@ class Replication : public TraceInvariant {
     bool leading = false;          // led the partition since its last crash, no newer leader seen
     std::int64_t checked_to = 0;   // batches below this were compared already
     std::int64_t durable = 0;      // its log's synced end (replica.durable)
+    // Its log end. Past the last batch seen when a crash brought back what
+    // a truncation had cut but not made durable: those batches' contents
+    // are not known here.
+    std::int64_t end = 0;
     std::int64_t lost_durable_ns = -1;  // when its log last came back shorter than synced
   };
 
@@ -157,6 +166,7 @@ class Replication : public TraceInvariant {
 
   void truncate(Replica& r, std::int64_t offset) {
     cut(r.batches, offset);
+    r.end = std::min(r.end, offset);
     r.checked_to = std::min(r.checked_to, offset);
     r.durable = std::min(r.durable, offset);
   }
@@ -167,6 +177,7 @@ class Replication : public TraceInvariant {
     if (leo < r.durable) r.lost_durable_ns = time_ns;
     truncate(r, leo);
     r.durable = leo;
+    r.end = leo;
   }
 
   // With every write synced, a follower fetches again only once what it
@@ -257,7 +268,7 @@ class Replication : public TraceInvariant {
     Partition& p = partitions_[key];
     const Replica& r = replica(key, node->second);
     if (r.crashed_ns >= p.epoch_start_ns[epoch]) return;
-    const std::int64_t end = r.batches.empty() ? 0 : r.batches.back().last + 1;
+    const std::int64_t end = r.end;
     if (end >= p.committed_hw) return;
     report("isr-member-missing-committed", key,
            "ISR {" + e.str_field("isr") + "} of leader epoch " + std::to_string(epoch) + ", partition epoch " +
@@ -329,7 +340,11 @@ class Replication : public TraceInvariant {
     const std::int64_t epoch = e.int_field("epoch");
     Partition& p = partitions_[key];
     const std::uint32_t leader = keys_.node(e.node);
-    for (std::size_t n = 0; n < p.replicas.size(); ++n)
+    // A broker whose image lags takes up an epoch already superseded, for a
+    // moment: that does not end the newer leadership, nor make it the
+    // leader whose high watermark must not go back (its followers' may).
+    const bool newest = p.leaders.empty() || epoch >= p.leaders.rbegin()->first;
+    for (std::size_t n = 0; n < p.replicas.size() && newest; ++n)
       if (p.present[n]) p.replicas[n].leading = n == leader;
     auto [it, fresh] = p.leaders.try_emplace(epoch, e.node);
     if (!fresh && it->second != e.node)

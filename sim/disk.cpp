@@ -118,6 +118,14 @@ struct SimDisk::Impl {
 
   // Latency and fault draws.
   bool roll(double p) { return p > 0 && disk.rng_.chance(p); }
+  // Set while a file operation runs on a path DiskConfig::eio_only_in_path
+  // spares.
+  bool eio_spared = false;
+  double eio(double rate) const { return eio_spared ? 0 : rate; }
+  bool spares(const std::string& path) const {
+    const std::string& only = disk.config_.eio_only_in_path;
+    return !only.empty() && path.find(only) == std::string::npos;
+  }
   void delay(Duration lo, Duration hi);
   void delay_op() { delay(disk.config_.op_latency_min, disk.config_.op_latency_max); }
   void delay_sync();
@@ -368,7 +376,7 @@ Result<void> SimDisk::Impl::sync_dir(const std::string& path) {
   if (!e) return e.error();
   if (!e->is_dir()) return std::errc::not_a_directory;
   ++disk.stats_.syncs;
-  if (roll(disk.config_.sync_eio_rate)) {
+  if (!spares(path) && roll(disk.config_.sync_eio_rate)) {
     ++disk.stats_.eio_injected;
     disk.world_.note("disk.sync_dir.eio", e->dir_id);
     return std::errc::io_error;
@@ -387,7 +395,7 @@ Result<void> SimDisk::Impl::sync_dir(const std::string& path) {
 Result<std::size_t> SimDisk::Impl::read(Inode& inode, std::uint64_t offset,
                                         std::span<std::uint8_t> buf) {
   ++disk.stats_.reads;
-  if (roll(disk.config_.read_eio_rate)) {
+  if (roll(eio(disk.config_.read_eio_rate))) {
     ++disk.stats_.eio_injected;
     disk.world_.note("disk.read.eio", inode.id, offset);
     return std::errc::io_error;
@@ -411,7 +419,7 @@ void SimDisk::Impl::set_length(Inode& inode, std::uint64_t length) {
 Result<void> SimDisk::Impl::write(Inode& inode, std::uint64_t offset,
                                   std::span<const std::uint8_t> data) {
   ++disk.stats_.writes;
-  if (roll(disk.config_.write_eio_rate)) {
+  if (roll(eio(disk.config_.write_eio_rate))) {
     ++disk.stats_.eio_injected;
     disk.world_.note("disk.write.eio", inode.id, offset);
     return std::errc::io_error;
@@ -432,7 +440,7 @@ Result<void> SimDisk::Impl::write(Inode& inode, std::uint64_t offset,
 
 Result<void> SimDisk::Impl::truncate(Inode& inode, std::uint64_t length) {
   ++disk.stats_.writes;
-  if (roll(disk.config_.write_eio_rate)) {
+  if (roll(eio(disk.config_.write_eio_rate))) {
     ++disk.stats_.eio_injected;
     disk.world_.note("disk.truncate.eio", inode.id, length);
     return std::errc::io_error;
@@ -448,7 +456,7 @@ Result<void> SimDisk::Impl::truncate(Inode& inode, std::uint64_t length) {
 
 Result<void> SimDisk::Impl::datasync(Inode& inode) {
   ++disk.stats_.syncs;
-  if (roll(disk.config_.sync_eio_rate)) {
+  if (roll(eio(disk.config_.sync_eio_rate))) {
     ++disk.stats_.eio_injected;
     disk.world_.note("disk.datasync.eio", inode.id);
     if (disk.config_.sync_eio_loses_writes) give_up_writes(inode);
@@ -602,9 +610,10 @@ namespace {
 
 class SimFile final : public File {
  public:
-  SimFile(const std::shared_ptr<DiskCore>& core, std::shared_ptr<Inode> inode, bool writable)
+  SimFile(const std::shared_ptr<DiskCore>& core, std::shared_ptr<Inode> inode, bool writable,
+          std::string path)
       : core_(core), incarnation_(core->incarnation), inode_(std::move(inode)),
-        writable_(writable) {
+        writable_(writable), path_(std::move(path)) {
     ++inode_->handles_open;
   }
   ~SimFile() override { close(); }
@@ -668,13 +677,17 @@ class SimFile final : public File {
     }
     d = live();
     if (d == nullptr) return std::errc::bad_file_descriptor;
-    return op(*d);
+    d->eio_spared = d->spares(path_);
+    auto result = op(*d);
+    d->eio_spared = false;
+    return result;
   }
 
   std::weak_ptr<DiskCore> core_;
   std::uint64_t incarnation_;
   std::shared_ptr<Inode> inode_;
   bool writable_;
+  std::string path_;
   bool closed_ = false;
 };
 
@@ -728,7 +741,7 @@ Result<std::unique_ptr<File>> SimDisk::open(const std::string& path, OpenMode mo
     auto inode = impl_->open(path, mode);
     if (!inode) return inode.error();
     const bool writable = mode != OpenMode::read_only;
-    return std::unique_ptr<File>(std::make_unique<SimFile>(impl_->core, *inode, writable));
+    return std::unique_ptr<File>(std::make_unique<SimFile>(impl_->core, *inode, writable, path));
   });
 }
 

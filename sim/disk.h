@@ -46,6 +46,10 @@ struct DiskConfig {
   // (Kafka takes the log directory offline; etcd exits) keeps its promises.
   bool sync_eio_loses_writes = false;
   double slow_sync_rate = 0;
+  // When set, the EIO rates above apply only to files and directories
+  // whose path (as opened) contains it: a test fails one checkpoint, say,
+  // and nothing else.
+  std::string eio_only_in_path;
   Duration slow_sync_latency = std::chrono::milliseconds(500);
 };
 

@@ -113,6 +113,32 @@ TEST(ReplicationInvariants, AFollowersHighWatermarkMayGoBackALeadersMayNot) {
   EXPECT_EQ(v.check(), Types{});
 }
 
+// A broker whose image lags leads an epoch already superseded for a
+// moment (cluster-swarm seed 99205): the newer leader stays the leader,
+// and the lagging one's high watermark, a follower's, may go back. The
+// newer leader's may not.
+TEST(ReplicationInvariants, AStaleLeadershipDoesNotMakeItsBrokerTheLeader) {
+  Trace t = healthy();
+  t.leader("s1", 3, 5).leader("s0", 2, 5).hw("s0", 4);
+  EXPECT_EQ(t.check(), Types{});
+  Trace u = healthy();
+  u.leader("s1", 3, 5).leader("s0", 2, 5).hw("s1", 6).hw("s1", 5);
+  EXPECT_EQ(u.check(), Types{"hw-went-back"});
+}
+
+// A follower that truncated below its high watermark (what it had
+// committed was lost: the loss checks judge that) leads later from the
+// watermark its log allows (cluster-swarm seed 66128). A leader cutting
+// below its own high watermark is still caught.
+TEST(ReplicationInvariants, AFollowersTruncationLowersTheHighWatermarkItLeadsFrom) {
+  Trace t = healthy();
+  t.leader("s2", 2, 0).ev("s0", "replica.truncate", {{"offset", 0}}).leader("s0", 3, 0).hw("s0", 1);
+  EXPECT_EQ(t.check({.committed_may_be_lost = true}), Types{});
+  Trace u = healthy();
+  u.ev("s0", "replica.truncate", {{"offset", 3}}).hw("s0", 3);
+  EXPECT_EQ(u.check({.committed_may_be_lost = true}), Types{"hw-went-back"});
+}
+
 TEST(ReplicationInvariants, CommittedRecordsGoneFromEveryReplicaAfterCrashesAreWitnessed) {
   // s1 lost its unsynced tail in a crash: s0 still holds everything.
   Trace t = healthy();
@@ -178,6 +204,20 @@ TEST(ReplicationInvariants, AnIsrExpansionAddsOnlyAMemberHoldingEverythingCommit
   Trace elected = with_lagging_s2();
   elected.record("s0", 1, 2, 2, "1,2");
   EXPECT_EQ(elected.check(), Types{});
+}
+
+// A crash may bring back what a truncation cut without making the cut
+// durable (cluster-swarm seed 87102): the log end the replica reopens with
+// counts, though the batches it got back are not known here.
+TEST(ReplicationInvariants, AReopenedLogEndCountsForAnAddedMember) {
+  // s2's crash comes before epoch 2, in which s0 adds it back.
+  for (const bool crash : {true, false}) {
+    Trace t = with_lagging_s2();
+    t.append("s2", 3, 4, 12).ev("s2", "replica.truncate", {{"offset", 3}});
+    if (crash) t.ev("s2", "node.crash", {}).ev("s2", "replica.open", {{"leo", 5}});
+    t.record("s0", 0, 2, 2, "0,1").leader("s0", 2, 5).record("s0", 0, 2, 3, "0,1,2");
+    EXPECT_EQ(t.check(), crash ? Types{} : Types{"isr-member-missing-committed"}) << crash;
+  }
 }
 
 TEST(ReplicationInvariants, AnIsrExpansionIsAskedForOnlyOnceTheMemberReachedTheCommittedOffset) {

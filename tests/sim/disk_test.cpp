@@ -356,6 +356,29 @@ TEST(Disk, InjectedEioChangesNothing) {
 // failed datasync the unsynced write still reads back, a later datasync
 // succeeds, yet a crash may find the given-up write lost or torn; and that
 // with the option off, the later datasync makes it durable on every seed.
+// eio_only_in_path confines injected EIO to the paths that contain it.
+TEST(Disk, EioOnlyInPathSparesEveryOtherPath) {
+  Rig rig(3);
+  SimDisk& disk = rig.disk();
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    ASSERT_TRUE(rt.disk().make_dirs("d").ok());
+    auto hit = open_ok(rt, "d/hit-me", OpenMode::create_truncate);
+    auto spared = open_ok(rt, "d/other", OpenMode::create_truncate);
+    DiskConfig c = disk.config();
+    c.read_eio_rate = c.write_eio_rate = c.sync_eio_rate = 1.0;
+    c.eio_only_in_path = "hit-me";
+    disk.set_config(c);
+    EXPECT_EQ(hit->pwrite(0, filled(10, 'A')).error(), std::errc::io_error);
+    EXPECT_EQ(hit->datasync().error(), std::errc::io_error);
+    EXPECT_TRUE(spared->pwrite(0, filled(10, 'B')).ok());
+    EXPECT_TRUE(spared->datasync().ok());
+    EXPECT_TRUE(rt.disk().sync_dir("d").ok());
+    c.eio_only_in_path = "d";
+    disk.set_config(c);
+    EXPECT_EQ(rt.disk().sync_dir("d").error(), std::errc::io_error);
+  }));
+}
+
 TEST(Disk, FailedSyncMayGiveUpTheWrite) {
   for (const bool loses : {true, false}) {
     int lost = 0;

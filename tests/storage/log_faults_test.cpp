@@ -295,6 +295,36 @@ TEST(LogFaults, AnAppendWhoseCheckpointFailsIsNotCommittable) {
   }
 }
 
+// With a sync per message, an append whose records and recovery point
+// were made durable succeeds though the high watermark checkpoint failed to
+// write: failing it had the broker undo an append the high watermark had
+// counted already (cluster-swarm seed 29632). The next flush writes it.
+TEST(LogFaults, AHighWatermarkCheckpointThatFailsDoesNotFailTheAppend) {
+  LogRig rig(47);
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    LogConfig config = small_config();
+    config.flush_interval_messages = 1;
+    ASSERT_TRUE(rig.open(rt, faults_dir, config).ok());
+    Rng rng(47);
+    (void)append_batches(*rig.log(), rng, 1);
+    ASSERT_TRUE(rig.log()->set_high_watermark(3).ok());
+    const std::string checkpoint = faults_dir + "/replication-offset-checkpoint";
+    sim::DiskConfig c = rig.disk().config();
+    c.sync_eio_rate = 1.0;
+    c.eio_only_in_path = "replication-offset-checkpoint";
+    rig.disk().set_config(c);
+    auto r = rig.log()->append_as_leader(testing::make_batch(rng, 3, 200, 1), 1);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(rig.log()->committable_end(), 6);
+    EXPECT_NE(read_offset_checkpoint(rt.disk(), checkpoint).value(), std::optional<std::int64_t>(3))
+        << "its write failed";
+    c.sync_eio_rate = 0;
+    rig.disk().set_config(c);
+    ASSERT_TRUE(rig.log()->flush().ok());
+    EXPECT_EQ(read_offset_checkpoint(rt.disk(), checkpoint).value(), std::optional<std::int64_t>(3));
+  }));
+}
+
 // With a sync per message, a tail whose sync failed is not the log's to
 // count toward a high watermark (a reopen cuts it); without, the log end is.
 TEST(LogFaults, OnlyTheDurableEndIsCommittableWhenEveryWriteIsSynced) {
