@@ -6,9 +6,10 @@
 //
 // The rules (Kafka's, DESIGN.md "Kafka semantics to honour"):
 // - High watermark = min log end offset over the ISR, leader included
-//   (its durable end when every write is synced), using the maximal ISR (committed ∪ proposed) while an AlterPartition is
-//   in flight. It never moves back within an epoch, and it moves only to
-//   offsets at or past the leader epoch start offset (the log end when
+//   (its durable end when every write is synced), using the maximal ISR
+//   (committed ∪ proposed) while an AlterPartition is in flight. It never
+//   moves back within an epoch, and it moves only to offsets at or past
+//   the leader epoch start offset (the log end when
 //   this broker became leader): until every ISR member holds everything
 //   the new leader inherited, the high watermark stays where it was.
 //   Nor does it move while the committed ISR is below min.insync.replicas
