@@ -101,16 +101,12 @@ void LeaderPartition::resign() {
   leader_ = false;
   proposed_isr_.reset();
   resend_isr_change_ = false;
-  waiters_.update(ack_state(), Instant::max());
-  acks_changed_.notify_all();
-  notify_data();
+  state_changed(Instant::max());  // commits nothing now: fails every waiter
 }
 
 void LeaderPartition::go_offline() {
   offline_ = true;
-  waiters_.update(ack_state(), Instant::max());
-  acks_changed_.notify_all();
-  notify_data();
+  state_changed(Instant::max());  // commits nothing now: fails every waiter
 }
 
 std::vector<std::int32_t> LeaderPartition::maximal_isr() const {
