@@ -101,6 +101,14 @@ Result<FollowerAction> FollowerPartition::apply_epoch_answer(const EpochAnswer& 
     return FollowerAction::await_metadata;
   }
   if (a.error != ErrorCode::NONE) return FollowerAction::backoff;
+  // A truncation that cut the log's only epoch and then failed to write
+  // its checkpoint left nothing that could diverge; asking on with an
+  // undefined epoch would be answered undefined forever (cluster-swarm
+  // seed 149919).
+  if (log_.epochs().empty()) {
+    phase_ = FollowerPhase::fetching;
+    return FollowerAction::proceed;
+  }
   // An undefined answer means the leader knows none of our epochs; we
   // retry rather than guess (never the high watermark).
   if (a.leader_epoch < 0 || a.end_offset < 0) {

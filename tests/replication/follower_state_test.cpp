@@ -294,5 +294,36 @@ TEST(FollowerState, AFailedAppendWithoutAFailedSyncIsCutBackAndRetried) {
   });
 }
 
+// Broker 1 led epoch 1 without writing in it; broker 0 then led epoch 2.
+// As 0's follower, broker 1's truncation cuts its only epoch (it holds no
+// record) and the checkpoint write after it fails. The retry must fetch:
+// with no epoch left to ask about, the leader's answer is undefined and a
+// follower that kept asking never caught up (cluster-swarm seed 149919).
+TEST(FollowerState, ATruncationThatCutTheOnlyEpochAndFailedStillFetches) {
+  ReplRig rig(30, 2);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(1, 1, {1});
+    rig.make_leader(0, 2, {0, 1});
+    append_on_leader(rig, 0, "a", rt);
+    rig.make_follower(1, 0, 2);
+    FollowerPartition& f = *rig.b(1).follower;
+    ASSERT_EQ(f.phase(), FollowerPhase::truncating);
+    sim::DiskConfig c = rig.b(1).node->sim_disk().config();
+    c.write_eio_rate = 1.0;
+    c.eio_only_in_path = "leader-epoch-checkpoint";
+    rig.b(1).node->sim_disk().set_config(c);
+    const EpochAnswer a = rig.b(0).service->offset_for_leader_epoch({f.epoch_query()}).at(0);
+    EXPECT_FALSE(f.apply_epoch_answer(a).ok()) << "the checkpoint write fails";
+    EXPECT_TRUE(rig.log(1).epochs().empty());
+    c.write_eio_rate = 0;
+    rig.b(1).node->sim_disk().set_config(c);
+    rig.sync_follower(1, 0);
+    EXPECT_EQ(f.phase(), FollowerPhase::fetching);
+    EXPECT_EQ(rig.log(1).log_end_offset(), 1);
+    EXPECT_EQ(rig.batches(1), rig.batches(0));
+  });
+}
+
 }  // namespace
 }  // namespace castle::replication

@@ -192,14 +192,17 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // checkpoint after its rename; the reopen read the new file, did not write
 // it again, and after a crash the old one contradicted the log, damaging
 // the only replica (ReplicaManager::take_offline_for_role,
-// Log::Impl::rewrite_checkpoints).
+// Log::Impl::rewrite_checkpoints). 149919 (liveness): a restarted follower's
+// truncation cut its only (empty) epoch and failed to write the checkpoint;
+// it asked on with no epoch and never fetched (FollowerPartition::apply_epoch_answer).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
       {"cluster-swarm", 6236},  {"cluster-swarm", 8004},  {"cluster-swarm", 13987},
       {"cluster-swarm", 14816}, {"cluster-swarm", 16110}, {"cluster-swarm", 16975},
       {"cluster-swarm", 20841}, {"cluster-swarm", 24570}, {"cluster-swarm", 29632},
-      {"cluster-swarm", 24048}, {"cluster-swarm", 23543}};
+      {"cluster-swarm", 24048}, {"cluster-swarm", 23543},
+      {"cluster-swarm", 149919}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);
