@@ -87,7 +87,7 @@ class Replication : public TraceInvariant {
     } else if (e.kind == "replica.ack") {
       if (options_.every_write_synced) on_ack(key, e);
     } else if (e.kind == "replica.open") {
-      reopened(r, e.int_field("leo"), e.time_ns);
+      reopened(key, e, r);
       witness_loss(key, e);
     } else if (e.kind == "replica.hw") {
       on_hw(key, e, r);
@@ -173,8 +173,20 @@ class Replication : public TraceInvariant {
 
   // A log is opened synced to its end. One that comes back shorter than it
   // was synced lost durable records to disk damage (a salvage).
-  void reopened(Replica& r, std::int64_t leo, std::int64_t time_ns) {
-    if (leo < r.durable) r.lost_durable_ns = time_ns;
+  // A leader's log reopened without a crash (offline and back) shorter
+  // than its high watermark lost records it had committed: reported as its
+  // own kind, which the durability contract judges (damage on enough
+  // brokers allows it), and the high watermark it leads from next starts
+  // there. Within one opening, hw-went-back still judges every step.
+  void reopened(std::uint32_t key, const TraceEvent& e, Replica& r) {
+    const std::int64_t leo = e.int_field("leo");
+    if (leo < r.durable) r.lost_durable_ns = e.time_ns;
+    if (r.leading && !r.crashed && leo < r.hw) {
+      report("reopen-below-hw", key,
+             "node " + e.node + ": log reopened at " + std::to_string(leo) + " below its high watermark " +
+                 std::to_string(r.hw) + " at " + std::to_string(e.time_ns) + " ns");
+      r.hw = leo;
+    }
     truncate(r, leo);
     r.durable = leo;
     r.end = leo;

@@ -186,7 +186,8 @@ void liveness_phase(KafkaHarness& hx, sim::SimNode& reader) {
 // linearizability, which assumes clean elections, with unclean ones.
 bool invariant_allowed(const checkers::Anomaly& a, const Contract& c) {
   if (a.type == "leader-missing-committed" || a.type == "isr-member-missing-committed" ||
-      a.type == "isr-expand-missing-committed" || a.type == "acked-not-durable")
+      a.type == "isr-expand-missing-committed" || a.type == "acked-not-durable" ||
+      a.type == "reopen-below-hw")
     return c.committed_may_be_lost;
   if (a.type == "replica-divergence") return c.committed_may_be_lost || c.corruption;
   const bool partition_register = a.key != "quorum" &&
