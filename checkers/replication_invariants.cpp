@@ -62,6 +62,7 @@ class Replication : public TraceInvariant {
     if (e.kind == "node.crash") return on_crash(e);
     if (e.kind == "broker.registered") {
       broker_nodes_[e.int_field("id")] = keys_.node(e.node);
+      node_brokers_[keys_.node(e.node)] = e.int_field("id");
       return;
     }
     const bool election = e.kind == "metadata.partition";
@@ -69,7 +70,10 @@ class Replication : public TraceInvariant {
     const std::uint32_t key = keys_.partition(e);
     if (key >= partitions_.size()) partitions_.resize(key + 1);
     if (election || e.kind == "replica.leader") epoch_seen(partitions_[key], e.int_field("epoch"), e.time_ns);
-    if (election) return on_partition_record(key, e);
+    if (election) {
+      deposed_by_record(key, e);
+      return on_partition_record(key, e);
+    }
     Replica& r = replica(key, keys_.node(e.node));
     if (e.kind == "replica.append") {
       const Batch b{e.int_field("base"), e.int_field("last"), e.int_field("crc")};
@@ -107,6 +111,7 @@ class Replication : public TraceInvariant {
     bool crashed = false;          // since its last high watermark
     std::int64_t crashed_ns = -1;  // when its node last crashed
     bool leading = false;          // led the partition since its last crash, no newer leader seen
+    std::int64_t led_epoch = -1;   // the epoch it last took up leading
     std::int64_t checked_to = 0;   // batches below this were compared already
     std::int64_t durable = 0;      // its log's synced end (replica.durable)
     // Its log end. Past the last batch seen when a crash brought back what
@@ -257,6 +262,20 @@ class Replication : public TraceInvariant {
   // watermark. Members whose node crashed during the epoch may have lost
   // an unsynced tail since the leader looked (the amnesia KIP-966's
   // unclean-restart rule deals with): not checked.
+  // A leader that applies an election of another broker at its epoch or
+  // later resigns: from then on it does not lead, though the new leader's
+  // replica.leader may come later (a damaged replica salvages its log once
+  // its own image no longer counts on it, before the new leader takes up).
+  void deposed_by_record(std::uint32_t key, const TraceEvent& e) {
+    const std::uint32_t node = keys_.node(e.node);
+    auto self = node_brokers_.find(node);
+    if (self == node_brokers_.end() || e.int_field("leader") == self->second) return;
+    Partition& p = partitions_[key];
+    if (node >= p.replicas.size() || !p.present[node]) return;
+    Replica& r = p.replicas[node];
+    if (r.leading && e.int_field("epoch") >= r.led_epoch) r.leading = false;
+  }
+
   void on_partition_record(std::uint32_t key, const TraceEvent& e) {
     Partition& p = partitions_[key];
     const std::int64_t record_epoch = e.int_field("partition_epoch");
@@ -358,6 +377,7 @@ class Replication : public TraceInvariant {
     const bool newest = p.leaders.empty() || epoch >= p.leaders.rbegin()->first;
     for (std::size_t n = 0; n < p.replicas.size() && newest; ++n)
       if (p.present[n]) p.replicas[n].leading = n == leader;
+    if (newest) replica(key, leader).led_epoch = epoch;
     auto [it, fresh] = p.leaders.try_emplace(epoch, e.node);
     if (!fresh && it->second != e.node)
       report("partition-split-brain", key,
@@ -375,6 +395,7 @@ class Replication : public TraceInvariant {
   TraceKeys keys_;
   std::vector<Partition> partitions_;  // by partition id
   std::map<std::int64_t, std::uint32_t> broker_nodes_;  // broker id -> node id, as registered
+  std::map<std::uint32_t, std::int64_t> node_brokers_;  // node id -> broker id, as registered
   std::vector<Anomaly> anomalies_;
 };
 

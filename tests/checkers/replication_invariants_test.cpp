@@ -115,6 +115,23 @@ TEST(ReplicationInvariants, AReopenBelowTheHighWatermarkIsItsOwnLoss) {
   EXPECT_EQ(v.check(), Types{});
 }
 
+// A leader that applies another broker's election resigns then, before the
+// new leader's replica.leader: its damaged log, salvaged once its image no
+// longer counts on it, is a follower's cut (cluster-swarm-disk seed 33).
+// An election of itself, or an older one replayed, leaves it leading.
+TEST(ReplicationInvariants, ALeaderAppliesItsDepositionBeforeTheNewLeaderTakesUp) {
+  auto deposed = [](int leader, int epoch) {
+    Trace t;
+    t.registered("s0", 0).registered("s1", 1);
+    t.leader("s0", 1, 0).append("s0", 0, 2, 11).append("s1", 0, 2, 11).hw("s0", 3).hw("s1", 3);
+    t.record("s0", leader, epoch, 2, "1").ev("s0", "replica.open", {{"leo", 1}});
+    return t.check();
+  };
+  EXPECT_EQ(deposed(1, 2), Types{});
+  EXPECT_EQ(deposed(0, 1), Types{"reopen-below-hw"});
+  EXPECT_EQ(deposed(1, 0), Types{"reopen-below-hw"});
+}
+
 TEST(ReplicationInvariants, AFollowersHighWatermarkMayGoBackALeadersMayNot) {
   // s1 follows: it copies what its leader says, and a new leader may know less.
   Trace t = healthy();
