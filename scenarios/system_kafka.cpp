@@ -118,6 +118,8 @@ bool settled(KafkaHarness& hx, std::int32_t partition, std::int64_t end) {
          hx.world.now() - hx.read_started_ns >= patience;
 }
 
+constexpr Duration read_stall = seconds(5);
+
 // The final read: every partition from the beginning to the end offsets
 // the broker reports, as polls of one more process.
 bool read_everything(KafkaHarness& hx, Runtime& rt) {
@@ -136,14 +138,29 @@ bool read_everything(KafkaHarness& hx, Runtime& rt) {
   if (!consumer) return false;
   do_assign(hx, rt, reader_process, **consumer, true);
   if (!(*consumer)->seek_to_beginning(hx.all_partitions())) return false;
-  auto reached = [&] {
+  // How far the read is behind the ends (0 once every one is reached).
+  auto behind = [&] {
+    std::int64_t missing = 0;
     for (const auto& [tp, lo] : ends) {
       auto pos = (*consumer)->position(tp, milliseconds(hx.s.timeout_ms));
-      if (!pos || *pos < lo.offset) return false;
+      missing += !pos ? lo.offset + 1 : std::max<std::int64_t>(0, lo.offset - *pos);
     }
-    return true;
+    return missing;
   };
-  while (!reached()) do_poll(hx, static_cast<int>(reader_process), **consumer);
+  // A log cut at damage the read itself found may now end below the end
+  // it reported: a read that stops moving asks for the ends again.
+  std::int64_t least = behind();
+  Instant moved = rt.now();
+  while (least > 0) {
+    do_poll(hx, static_cast<int>(reader_process), **consumer);
+    const std::int64_t now_behind = behind();
+    if (now_behind < least) {
+      least = now_behind;
+      moved = rt.now();
+    } else if (rt.now() - moved > read_stall) {
+      return false;
+    }
+  }
   return true;
 }
 

@@ -195,6 +195,12 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // Log::Impl::rewrite_checkpoints). 149919 (liveness): a restarted follower's
 // truncation cut its only (empty) epoch and failed to write the checkpoint;
 // it asked on with no epoch and never fetched (FollowerPartition::apply_epoch_answer).
+// explore/cluster-swarm-disk (every disk fault) 4990: a leader's log cut at
+// a bit flip when reopened was taken for its high watermark going back
+// (reopen-below-hw, judged by the contract); 33: a damaged leader applied
+// its deposition and salvaged before the new leader took up; 111: the final
+// read found damage, the log was cut below the end it had asked for, and it
+// polled for the lost end forever (read_everything asks again).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -202,7 +208,8 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm", 14816}, {"cluster-swarm", 16110}, {"cluster-swarm", 16975},
       {"cluster-swarm", 20841}, {"cluster-swarm", 24570}, {"cluster-swarm", 29632},
       {"cluster-swarm", 24048}, {"cluster-swarm", 23543},
-      {"cluster-swarm", 149919}};
+      {"cluster-swarm", 149919}, {"explore/cluster-swarm-disk", 4990},
+      {"explore/cluster-swarm-disk", 33}, {"explore/cluster-swarm-disk", 111}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);
