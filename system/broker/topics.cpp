@@ -393,6 +393,11 @@ bool TopicTable::recover_partition(Partition& p, bool salvage) {
     // damaged below its recovery point after the next crash). So the next
     // attempt writes the unsynced tail again before it syncs.
     if (r.error() != std::errc::illegal_byte_sequence) p.rewrite_unsynced = true;
+    // Damage the reopen found (offline for another reason, a failed sync
+    // say) is damage all the same: once the controller no longer counts on
+    // this replica it is salvaged, or it would stay offline for good and
+    // the ISR could not grow back (explore/cluster-swarm-disk seed 4029).
+    if (r.error() == std::errc::illegal_byte_sequence) p.damaged = true;
     return false;
   }
   p.offline = false;
@@ -418,6 +423,12 @@ Result<void> TopicTable::reopen(Partition& p, const TopicOverrides& overrides, b
   p.tracer = trace_replica(rt_, *p.log, p.topic, p.index);
   if (p.undo_to >= 0 && p.log->log_end_offset() > p.undo_to) {
     if (auto r = p.log->truncate_to(p.undo_to); !r) return r;
+  }
+  // Salvaging trusts what reads return, and after a failed sync the disk
+  // may have given up writes that reads still show. Nobody counts on a
+  // salvaged replica: it keeps none of its records and fetches them again.
+  if (salvage && p.sync_failed && p.log->log_end_offset() > p.log->log_start_offset()) {
+    if (auto r = p.log->truncate_to(p.log->log_start_offset()); !r) return r;
   }
   // Standalone, the log end is committed; in a cluster replication says.
   if (!config_.cluster.enabled()) {

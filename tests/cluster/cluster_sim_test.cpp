@@ -342,5 +342,42 @@ TEST(ClusterSim, DamagedBatchOnTheLeaderMovesLeadershipAndTheReplicaHeals) {
   }));
 }
 
+// A follower whose sync fails goes offline; its reopen then finds a bit
+// flipped below its recovery point (every write synced, so the flipped
+// batch was checkpointed). That damage counts as found: once the
+// controller no longer counts on the replica it comes back salvaged (and,
+// as its sync had failed, empty), fetches everything again and rejoins the
+// ISR. Before, it stayed offline for good (explore/cluster-swarm-disk 4029).
+TEST(ClusterSim, DamageAReopenFindsIsSalvagedOnceTheReplicaIsReleased) {
+  Rig rig(3);
+  PartitionInfo p0;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    wait_for_brokers(rt, rig, 3);
+    create_topic(rt, rig, "rdmg", 1, 3, {{"flush.messages", "1"}});
+    ASSERT_TRUE(wait_for_topic(rt, rig, "rdmg", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); }));
+    p0 = partition_of(describe(rt, rig, "rdmg"), 0);
+    auto producer = make_producer(rt, rig);
+    for (const auto& d : send_all(rt, *producer, "rdmg", "a", 20)) EXPECT_TRUE(d.ok()) << d.error.message();
+  }));
+  const std::int32_t follower = p0.replicas[0] == p0.leader ? p0.replicas[1] : p0.replicas[0];
+  sim::SimDisk& disk = rig.server(follower).sim_disk();
+  ASSERT_TRUE(disk.flip_bit("kafka-logs/rdmg-0/00000000000000000000.log", 70, 1));
+  sim::DiskConfig c = disk.config();
+  c.sync_eio_rate = 1.0;
+  c.eio_only_in_path = "rdmg-0";
+  disk.set_config(c);
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    auto producer = make_producer(rt, rig);
+    for (const auto& d : send_all(rt, *producer, "rdmg", "b", 5)) EXPECT_TRUE(d.ok()) << d.error.message();
+    EXPECT_TRUE(wait_for_topic(rt, rig, "rdmg", [&](const TopicInfo& t) {
+      return t.partitions.size() == 1 && !in_isr(t.partitions[0], follower);
+    })) << "the offline follower leaves the ISR";
+    c.sync_eio_rate = 0;
+    disk.set_config(c);
+    EXPECT_TRUE(wait_for_topic(rt, rig, "rdmg", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); }))
+        << "the salvaged replica catches up and rejoins the ISR";
+  }, seconds(200)));
+}
+
 }  // namespace
 }  // namespace castle::cluster::testing

@@ -200,7 +200,9 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // (reopen-below-hw, judged by the contract); 33: a damaged leader applied
 // its deposition and salvaged before the new leader took up; 111: the final
 // read found damage, the log was cut below the end it had asked for, and it
-// polled for the lost end forever (read_everything asks again).
+// polled for the lost end forever (read_everything asks again); 4029: a
+// replica offline for a failed sync whose reopen found damage was never
+// salvaged, and the ISR could not grow back (TopicTable::recover_partition).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -209,7 +211,8 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm", 20841}, {"cluster-swarm", 24570}, {"cluster-swarm", 29632},
       {"cluster-swarm", 24048}, {"cluster-swarm", 23543},
       {"cluster-swarm", 149919}, {"explore/cluster-swarm-disk", 4990},
-      {"explore/cluster-swarm-disk", 33}, {"explore/cluster-swarm-disk", 111}};
+      {"explore/cluster-swarm-disk", 33}, {"explore/cluster-swarm-disk", 111},
+      {"explore/cluster-swarm-disk", 4029}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);
