@@ -10,6 +10,7 @@ namespace castle::raft {
 namespace {
 const char* const quorum_file = "quorum-state";
 const char* const snapshot_prefix = "snapshot-";
+const char* const repair_file = "repairing";
 constexpr std::size_t crc_bytes = 4;
 
 bool parse_i64(std::string_view s, std::int64_t* out) {
@@ -33,6 +34,18 @@ Result<QuorumState> load_quorum_state(Disk& disk, const std::string& dir) {
 Result<void> save_quorum_state(Disk& disk, const std::string& dir, const QuorumState& s) {
   CASTLE_ASSERT(s.term >= 0, "terms are not negative");
   return storage::write_checkpoint(disk, join_path(dir, quorum_file), {{s.term, s.voted_for}});
+}
+
+bool repairing(Disk& disk, const std::string& dir) { return disk.exists(join_path(dir, repair_file)); }
+
+Result<void> mark_repairing(Disk& disk, const std::string& dir) {
+  const std::uint8_t mark[] = {'1'};
+  return write_file_atomic(disk, join_path(dir, repair_file), mark);
+}
+
+Result<void> clear_repairing(Disk& disk, const std::string& dir) {
+  if (auto r = disk.remove(join_path(dir, repair_file)); !r) return r;
+  return disk.sync_dir(dir);
 }
 
 bool parse_snapshot_name(const std::string& name, std::int64_t* index, std::int64_t* term) {

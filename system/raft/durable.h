@@ -3,6 +3,8 @@
 //
 //   quorum-state              "<term> <voted_for>" as a checkpoint
 //                             (storage/checkpoint.h), replaced atomically
+//   repairing                 present while the log is being repaired
+//                             after damage (see Core::begin_repair)
 //   snapshot-<index>-<term>   the state machine's bytes after entry
 //                             <index>, with a CRC-32C trailer, written
 //                             atomically; older ones are removed after
@@ -30,6 +32,12 @@ struct QuorumState {
 // std::errc::illegal_byte_sequence.
 Result<QuorumState> load_quorum_state(Disk& disk, const std::string& dir);
 Result<void> save_quorum_state(Disk& disk, const std::string& dir, const QuorumState& s);
+
+// The repair marker: written durably before a damaged log is cut, removed
+// (and the removal synced) once the log again matches a leader's.
+bool repairing(Disk& disk, const std::string& dir);
+Result<void> mark_repairing(Disk& disk, const std::string& dir);
+Result<void> clear_repairing(Disk& disk, const std::string& dir);
 
 struct Snapshot {
   std::int64_t index = 0;

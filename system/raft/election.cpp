@@ -30,7 +30,7 @@ void Core::ticker_loop() {
       }
       continue;
     }
-    if (rt.now() >= election_deadline) campaign();
+    if (rt.now() >= election_deadline && !repairing) campaign();
   }
 }
 
@@ -108,6 +108,8 @@ void Core::campaign() {
 
 VoteResponse Core::handle_vote(const VoteRequest& req) {
   MutexLock lock(rt, mu);
+  // A log under repair may lack entries this node acknowledged.
+  if (repairing) return {qs.term, false};
   const bool log_ok = bug("raft-vote-without-log-check") ||
                       log_up_to_date(req.last_term, req.last_index, last_log_term(),
                                      log->last_index());

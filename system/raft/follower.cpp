@@ -77,6 +77,8 @@ AppendResponse Core::handle_append(const AppendRequest& req, bool* malformed) {
                   {"term", entries->back().term}});
   }
   const std::int64_t match = req.prev_index + static_cast<std::int64_t>(entries->size());
+  // No entries: the leader sends none once it has sent its whole log.
+  if (entries->empty()) end_repair();
   const std::int64_t new_commit = std::min(req.commit_index, match);
   if (new_commit > commit) set_commit(new_commit);
   return {qs.term, true, match, match + 1};

@@ -64,6 +64,10 @@ struct Core : std::enable_shared_from_this<Core> {
   WaitList applied_changed;  // proposers wait here
   Event ready;               // recovered; handlers may proceed
   bool stopped = false;
+  // The log was cut at damage: entries this node acknowledged may be gone,
+  // so it neither votes nor campaigns until its log matches a leader's to
+  // that leader's end (durable: the marker file, see durable.h).
+  bool repairing = false;
   RaftStats stats;
   std::function<void(std::int64_t)> on_ready, on_lost;
   // (ready?, term) for the callbacks, delivered in order by one fiber so
@@ -79,6 +83,11 @@ struct Core : std::enable_shared_from_this<Core> {
   Result<void> set_quorum_state(QuorumState next);
   // A disk error on the log: reopen it from what the disk holds.
   void storage_failed();
+  // Opens the log after damage: marks the repair durably, then salvages.
+  Result<std::unique_ptr<RaftLog>> begin_repair();
+  // A successful AppendEntries carrying no entries: the log matches the
+  // leader's to its end, and a repair is over.
+  void end_repair();
   std::int64_t last_log_term() const { return log->last_term_or(snap_term); }
   std::optional<std::int64_t> term_at(std::int64_t index) const;
   std::size_t voter_count() const { return cfg.voters.size(); }

@@ -28,6 +28,12 @@ Result<std::unique_ptr<RaftLog>> RaftLog::open_cutting_unsynced(Runtime& rt, con
   return std::unique_ptr<RaftLog>(new RaftLog(std::move(*log)));
 }
 
+Result<std::unique_ptr<RaftLog>> RaftLog::open_salvaging(Runtime& rt, const std::string& dir) {
+  auto log = storage::Log::open_salvaging(rt, dir, raft_log_config());
+  if (!log) return log.error();
+  return std::unique_ptr<RaftLog>(new RaftLog(std::move(*log)));
+}
+
 std::optional<std::int64_t> RaftLog::term_at(std::int64_t index) const {
   if (index == 0) return 0;
   if (index <= base_index() || index > last_index()) return std::nullopt;

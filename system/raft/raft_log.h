@@ -32,6 +32,10 @@ class RaftLog {
   // After a failed write or sync: what lies past the last flush is cut
   // (storage::Log::open_cutting_unsynced).
   static Result<std::unique_ptr<RaftLog>> open_cutting_unsynced(Runtime& rt, const std::string& dir);
+  // A log damaged below its recovery point: cut at the first entry that
+  // fails its CRC (storage::Log::open_salvaging). Only with the repair
+  // marker written first (Core::begin_repair).
+  static Result<std::unique_ptr<RaftLog>> open_salvaging(Runtime& rt, const std::string& dir);
 
   // The index just before the first entry held (0, or a snapshot's index).
   std::int64_t base_index() const { return log_->log_start_offset(); }

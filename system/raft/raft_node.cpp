@@ -103,6 +103,13 @@ void Core::storage_failed() {
   log.reset();
   for (;;) {
     auto l = RaftLog::open_cutting_unsynced(rt, join_path(cfg.dir, "log"));
+    // Damage below the last flush (a bit flip): repair. A salvaged log
+    // trusts what reads return, which after the failed sync may be writes
+    // the disk gave up: it keeps nothing past its base and fetches again.
+    if (!l && l.error() == std::errc::illegal_byte_sequence) {
+      l = begin_repair();
+      if (l && !(*l)->truncate_after((*l)->base_index())) l = std::errc::io_error;
+    }
     if (l) {
       log = std::move(*l);
       break;
@@ -112,6 +119,27 @@ void Core::storage_failed() {
   if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
 }
 
+// A log damaged below what this node flushed may have lost entries it
+// acknowledged; were it to vote as if it never had them, a candidate
+// lacking a committed entry could win with its vote. So the marker goes to
+// disk first (a crash mid-repair must not forget it), then the log is cut
+// at the damage; until the log matches a leader's to its end the node
+// neither votes nor campaigns, and a leader elected meanwhile holds every
+// committed entry (elected without this node's vote).
+Result<std::unique_ptr<RaftLog>> Core::begin_repair() {
+  if (auto r = mark_repairing(rt.disk(), cfg.dir); !r) return r.error();
+  repairing = true;
+  auto l = RaftLog::open_salvaging(rt, join_path(cfg.dir, "log"));
+  if (l) CASTLE_TRACE(rt.tracer(), "raft.repair", {{"state", "begun"}, {"last_index", (*l)->last_index()}});
+  return l;
+}
+
+void Core::end_repair() {
+  if (!repairing || !clear_repairing(rt.disk(), cfg.dir)) return;  // next time, then
+  repairing = false;
+  CASTLE_TRACE(rt.tracer(), "raft.repair", {{"state", "done"}, {"last_index", log->last_index()}});
+}
+
 Result<void> Core::recover() {
   Disk& disk = rt.disk();
   if (auto r = disk.make_dirs(cfg.dir); !r) return r;
@@ -119,7 +147,9 @@ Result<void> Core::recover() {
   auto q = load_quorum_state(disk, cfg.dir);
   if (!q) return q.error();
   qs = *q;
+  repairing = raft::repairing(disk, cfg.dir);
   auto l = RaftLog::open(rt, join_path(cfg.dir, "log"));
+  if (!l && l.error() == std::errc::illegal_byte_sequence) l = begin_repair();
   if (!l) return l.error();
   log = std::move(*l);
   auto snap = load_latest_snapshot(disk, cfg.dir);
@@ -240,6 +270,8 @@ std::int64_t RaftNode::commit_index() const { return core_->commit; }
 std::int64_t RaftNode::applied_index() const { return core_->applied; }
 NodeId RaftNode::id() const { return core_->cfg.id; }
 const RaftStats& RaftNode::stats() const { return core_->stats; }
+
+bool RaftNode::repairing() const { return core_->repairing; }
 
 void RaftNode::on_leadership(std::function<void(std::int64_t)> ready,
                              std::function<void(std::int64_t)> lost) {

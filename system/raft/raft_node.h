@@ -112,6 +112,9 @@ class RaftNode {
   std::int64_t applied_index() const;
   NodeId id() const;
   const RaftStats& stats() const;
+  // Its log was cut at damage and does not yet match a leader's: it
+  // neither votes nor campaigns meanwhile.
+  bool repairing() const;
 
   // Called (from a fiber of this node) when this node becomes a ready
   // leader of `term`, and when it stops leading `term`.

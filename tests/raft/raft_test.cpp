@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "sim/disk.h"
 #include "system/raft/commit_rule.h"
 #include "tests/raft/raft_rig.h"
 
@@ -175,6 +176,41 @@ TEST(Raft, StateSurvivesCrashAndRestartOfEveryNode) {
   ASSERT_TRUE(applied_everywhere(c, 61));
   EXPECT_EQ(text_of(c.machine(0)->applied[0].second), "p0");
   EXPECT_EQ(text_of(c.machine(0)->applied[60].second), "later");
+  expect_agreement(c);
+}
+
+// A bit flipped in a follower's log below what it flushed: it restarts
+// (the damage no longer keeps it down) with its log cut at the damage and
+// the repair marked on disk. Until its log matches a leader's to its end
+// it votes for nobody: with the leader cut off, the third voter cannot be
+// elected with its vote. Healed, it catches up, the marker goes, and every
+// node agrees.
+TEST(Raft, ADamagedLogIsCutAndRepairedBeforeItsNodeVotesAgain) {
+  Cluster c(5, 3, 0, [](RaftConfig& cfg) { cfg.snapshot_threshold = 1'000'000; });
+  const int leader = c.wait_leader();
+  ASSERT_GE(leader, 0);
+  for (int k = 0; k < 30; ++k) ASSERT_TRUE(c.propose(leader, "p" + std::to_string(k)).ok());
+  c.world().run_until([&] { return applied_everywhere(c, 30); }, c.world().now() + 2'000'000'000);
+  const int damaged = (leader + 1) % 3, third = (leader + 2) % 3;
+  c.sim_node(damaged).crash();
+  ASSERT_TRUE(c.sim_node(damaged).sim_disk().flip_bit("raft/log/00000000000000000000.log", 200, 1));
+  c.isolate(leader);
+  c.sim_node(damaged).restart();
+  c.world().run_until([&] { return c.node(damaged) != nullptr; }, c.world().now() + 2'000'000'000);
+  ASSERT_NE(c.node(damaged), nullptr) << "a damaged log does not keep the node down";
+  EXPECT_TRUE(c.node(damaged)->repairing());
+  EXPECT_TRUE(c.sim_node(damaged).sim_disk().exists("raft/repairing"));
+  c.run_for(seconds(5));
+  EXPECT_FALSE(c.node(third)->is_leader()) << "elected with the vote of a node under repair";
+  c.heal();
+  c.world().run_until([&] { return !c.node(damaged)->repairing(); }, c.world().now() + 5'000'000'000);
+  EXPECT_FALSE(c.node(damaged)->repairing());
+  EXPECT_FALSE(c.sim_node(damaged).sim_disk().exists("raft/repairing"));
+  const int now_leading = c.wait_leader();
+  ASSERT_GE(now_leading, 0);
+  ASSERT_TRUE(c.propose(now_leading, "later").ok());
+  c.world().run_until([&] { return applied_everywhere(c, 31); }, c.world().now() + 3'000'000'000);
+  EXPECT_TRUE(applied_everywhere(c, 31));
   expect_agreement(c);
 }
 
