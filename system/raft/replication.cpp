@@ -87,7 +87,13 @@ struct Outgoing {
 // Builds the next request for a peer from the log (under mu).
 static std::optional<Outgoing> next_request(Core& c, Peer& p) {
   Outgoing out;
-  if (p.next_index <= c.log->base_index()) {
+  // Below the log's base the entries are compacted; at the base itself the
+  // term is known only if a snapshot of ours ends there (a newer snapshot
+  // may have moved snap_index past a base compaction has not reached yet:
+  // raft-sync-eio seed 76 asked from the base forever). Either way the
+  // follower needs the snapshot.
+  const auto prev_term = c.term_at(p.next_index - 1);
+  if (p.next_index <= c.log->base_index() || !prev_term) {
     // The entries it needs are compacted: send the snapshot instead.
     auto snap = load_latest_snapshot(c.rt.disk(), c.cfg.dir);
     if (!snap || !*snap) return std::nullopt;
@@ -99,8 +105,6 @@ static std::optional<Outgoing> next_request(Core& c, Peer& p) {
   req.term = c.qs.term;
   req.leader = c.cfg.id;
   req.prev_index = p.next_index - 1;
-  auto prev_term = c.term_at(req.prev_index);
-  if (!prev_term) return std::nullopt;
   req.prev_term = *prev_term;
   req.commit_index = c.commit;
   if (p.next_index <= c.log->last_index()) {

@@ -203,6 +203,10 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // polled for the lost end forever (read_everything asks again); 4029: a
 // replica offline for a failed sync whose reopen found damage was never
 // salvaged, and the ISR could not grow back (TopicTable::recover_partition).
+// raft-sync-eio 76, 1293 (liveness, the metadata quorum alone): a leader
+// whose snapshot had moved past its log's base asked a follower for the
+// entry at the base, whose term it no longer knew, forever instead of
+// sending the snapshot (next_request in system/raft/replication.cpp).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -212,7 +216,7 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm", 24048}, {"cluster-swarm", 23543},
       {"cluster-swarm", 149919}, {"explore/cluster-swarm-disk", 4990},
       {"explore/cluster-swarm-disk", 33}, {"explore/cluster-swarm-disk", 111},
-      {"explore/cluster-swarm-disk", 4029}};
+      {"explore/cluster-swarm-disk", 4029}, {"raft-sync-eio", 76}, {"raft-sync-eio", 1293}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);
