@@ -16,22 +16,24 @@ storage::LogConfig raft_log_config() {
 
 }  // namespace
 
-Result<std::unique_ptr<RaftLog>> RaftLog::open(Runtime& rt, const std::string& dir) {
-  auto log = storage::Log::open(rt, dir, raft_log_config());
+// The three ways of opening differ only in how the storage log recovers.
+template <class Opener>
+Result<std::unique_ptr<RaftLog>> RaftLog::open_with(Runtime& rt, const std::string& dir, Opener open) {
+  auto log = open(rt, dir, raft_log_config());
   if (!log) return log.error();
   return std::unique_ptr<RaftLog>(new RaftLog(std::move(*log)));
+}
+
+Result<std::unique_ptr<RaftLog>> RaftLog::open(Runtime& rt, const std::string& dir) {
+  return open_with(rt, dir, &storage::Log::open);
 }
 
 Result<std::unique_ptr<RaftLog>> RaftLog::open_cutting_unsynced(Runtime& rt, const std::string& dir) {
-  auto log = storage::Log::open_cutting_unsynced(rt, dir, raft_log_config());
-  if (!log) return log.error();
-  return std::unique_ptr<RaftLog>(new RaftLog(std::move(*log)));
+  return open_with(rt, dir, &storage::Log::open_cutting_unsynced);
 }
 
 Result<std::unique_ptr<RaftLog>> RaftLog::open_salvaging(Runtime& rt, const std::string& dir) {
-  auto log = storage::Log::open_salvaging(rt, dir, raft_log_config());
-  if (!log) return log.error();
-  return std::unique_ptr<RaftLog>(new RaftLog(std::move(*log)));
+  return open_with(rt, dir, &storage::Log::open_salvaging);
 }
 
 std::optional<std::int64_t> RaftLog::term_at(std::int64_t index) const {

@@ -70,6 +70,8 @@ class RaftLog {
 
  private:
   explicit RaftLog(std::unique_ptr<storage::Log> log) : log_(std::move(log)) {}
+  template <class Opener>
+  static Result<std::unique_ptr<RaftLog>> open_with(Runtime& rt, const std::string& dir, Opener open);
   std::unique_ptr<storage::Log> log_;
 };
 
