@@ -3,13 +3,15 @@
 //
 //   quorum-state              "<term> <voted_for>" as a checkpoint
 //                             (storage/checkpoint.h), replaced atomically
+//   quorum-state.mirror       the same, written after it: a term or vote
+//                             lost to damage could be given twice
 //   repairing                 present while the log is being repaired
 //                             after damage (see Core::begin_repair)
 //   snapshot-<index>-<term>   the state machine's bytes after entry
 //                             <index>, with a CRC-32C trailer, written
 //                             atomically; older ones are removed after
 //
-// Both are written with temp file, sync, rename and directory sync, so a
+// All are written with temp file, sync, rename and directory sync, so a
 // crash leaves the old or the new one, never a mix.
 
 #include <cstdint>
@@ -28,8 +30,9 @@ struct QuorumState {
   friend bool operator==(const QuorumState&, const QuorumState&) = default;
 };
 
-// A missing file is the initial state; a file that does not parse is
-// std::errc::illegal_byte_sequence.
+// Missing files are the initial state. A damaged primary is read from its
+// mirror; both damaged is std::errc::illegal_byte_sequence (the node cannot
+// know whom it voted for, and must not guess).
 Result<QuorumState> load_quorum_state(Disk& disk, const std::string& dir);
 Result<void> save_quorum_state(Disk& disk, const std::string& dir, const QuorumState& s);
 

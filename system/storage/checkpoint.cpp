@@ -3,14 +3,22 @@
 #include <charconv>
 #include <string_view>
 
+#include "system/util/crc32c.h"
+
 namespace castle::storage {
 
 namespace {
 
 constexpr std::errc corrupt = std::errc::illegal_byte_sequence;
+constexpr std::int64_t plain_version = 0;    // Kafka's
+constexpr std::int64_t checked_version = 1;  // with the checksum line
+
+std::uint32_t text_crc(std::string_view text) {
+  return crc32c_extend(0, reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+}
 
 std::string encode(const std::vector<CheckpointEntry>& entries) {
-  std::string text = "0\n" + std::to_string(entries.size()) + "\n";
+  std::string text = std::to_string(checked_version) + "\n" + std::to_string(entries.size()) + "\n";
   for (const auto& e : entries) {
     CASTLE_ASSERT(!e.empty() && e.size() <= checkpoint_fields_max, "checkpoint entry shape");
     for (std::size_t i = 0; i < e.size(); ++i) {
@@ -19,6 +27,7 @@ std::string encode(const std::vector<CheckpointEntry>& entries) {
     }
     text += '\n';
   }
+  text += std::to_string(text_crc(text)) + "\n";
   return text;
 }
 
@@ -65,11 +74,13 @@ Result<std::optional<std::vector<CheckpointEntry>>> read_checkpoint(Disk& disk,
   if (!disk.exists(path)) return std::optional<std::vector<CheckpointEntry>>();
   auto data = read_whole_file(disk, path);
   if (!data) return data.error();
-  std::string_view rest(reinterpret_cast<const char*>(data->data()), data->size());
+  const std::string_view text(reinterpret_cast<const char*>(data->data()), data->size());
+  std::string_view rest = text;
   std::string_view line;
   std::int64_t version = -1;
   std::int64_t count = -1;
-  if (!next_line(rest, &line) || !parse_i64(line, &version) || version != 0) return corrupt;
+  if (!next_line(rest, &line) || !parse_i64(line, &version)) return corrupt;
+  if (version != plain_version && version != checked_version) return corrupt;
   if (!next_line(rest, &line) || !parse_i64(line, &count) || count < 0 ||
       count > static_cast<std::int64_t>(checkpoint_entries_max))
     return corrupt;
@@ -78,6 +89,11 @@ Result<std::optional<std::vector<CheckpointEntry>>> read_checkpoint(Disk& disk,
     CheckpointEntry e;
     if (!next_line(rest, &line) || !parse_entry(line, &e)) return corrupt;
     entries.push_back(std::move(e));
+  }
+  if (version == checked_version) {
+    const std::string_view body = text.substr(0, text.size() - rest.size());
+    std::int64_t crc = -1;
+    if (!next_line(rest, &line) || !parse_i64(line, &crc) || crc != text_crc(body)) return corrupt;
   }
   if (!rest.empty()) return corrupt;
   return std::optional<std::vector<CheckpointEntry>>(std::move(entries));

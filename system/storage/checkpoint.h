@@ -1,14 +1,22 @@
 #pragma once
-// Checkpoint files in Kafka's text format:
+// Checkpoint files in Kafka's text format, with a checksum line added:
 //
-//   0            version
+//   1            version (Kafka's is 0, which has no checksum)
 //   <count>      number of entry lines
 //   <entry>...   one per line, fields separated by single spaces
+//   <crc>        CRC-32C of every byte above, in decimal
+//
+// Kafka's format has no checksum, so a flipped bit in a digit still
+// parses: a high watermark or a Raft term that silently moved. Version 1
+// makes every such flip corruption (CRC-32C detects all 1- and 2-bit
+// errors in files this small). Version 0 files, without the line, are
+// still read (written by Castle before it had the checksum).
 //
 // Files are replaced atomically (temp file, datasync, rename, directory
 // sync), so after a crash a checkpoint is either the old or the new one.
-// A file that does not parse is corruption, reported as
-// std::errc::illegal_byte_sequence (the log's data_corrupt), never guessed at.
+// A file that does not parse or fails its checksum is corruption, reported
+// as std::errc::illegal_byte_sequence (the log's data_corrupt), never
+// guessed at.
 
 #include <cstdint>
 #include <optional>

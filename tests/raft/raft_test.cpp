@@ -11,7 +11,9 @@
 
 #include "sim/disk.h"
 #include "system/raft/commit_rule.h"
+#include "system/raft/durable.h"
 #include "tests/raft/raft_rig.h"
+#include "tests/sim/node_rig.h"
 
 namespace castle::raft {
 namespace {
@@ -212,6 +214,31 @@ TEST(Raft, ADamagedLogIsCutAndRepairedBeforeItsNodeVotesAgain) {
   c.world().run_until([&] { return applied_everywhere(c, 31); }, c.world().now() + 3'000'000'000);
   EXPECT_TRUE(applied_everywhere(c, 31));
   expect_agreement(c);
+}
+
+// A bit flip in the quorum-state file must not change whom the node voted
+// for (its checksum catches it) nor keep it down: the mirror written after
+// it holds every vote that left the node. Both damaged, the node cannot
+// know its vote, and says so instead of guessing.
+TEST(RaftDurable, ADamagedQuorumStateIsReadFromItsMirror) {
+  sim::testing::NodeRig rig(7);
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    Disk& disk = rt.disk();
+    ASSERT_TRUE(disk.make_dirs("raft").ok());
+    EXPECT_EQ(load_quorum_state(disk, "raft").value(), QuorumState{});
+    ASSERT_TRUE(save_quorum_state(disk, "raft", {3, 1}).ok());
+    ASSERT_TRUE(save_quorum_state(disk, "raft", {5, 2}).ok());
+    // "1\n1\n5 2\n<crc>\n": byte 4 is the term, which would read as 4.
+    ASSERT_TRUE(rig.disk().flip_bit("raft/quorum-state", 4, 0));
+    EXPECT_EQ(load_quorum_state(disk, "raft").value(), (QuorumState{5, 2}));
+    ASSERT_TRUE(rig.disk().flip_bit("raft/quorum-state.mirror", 4, 0));
+    auto lost = load_quorum_state(disk, "raft");
+    ASSERT_FALSE(lost.ok());
+    EXPECT_EQ(lost.error(), std::errc::illegal_byte_sequence);
+    // The next save repairs both.
+    ASSERT_TRUE(save_quorum_state(disk, "raft", {6, no_node}).ok());
+    EXPECT_EQ(load_quorum_state(disk, "raft").value(), (QuorumState{6, no_node}));
+  }));
 }
 
 // A follower cut off for a long time keeps losing pre-votes, so its term
