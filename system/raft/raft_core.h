@@ -83,6 +83,8 @@ struct Core : std::enable_shared_from_this<Core> {
   Result<void> set_quorum_state(QuorumState next);
   // A disk error on the log: reopen it from what the disk holds.
   void storage_failed();
+  // Writes the repair marker (durably) before any damage is cut.
+  Result<void> mark_repair();
   // Opens the log after damage: marks the repair durably, then salvages.
   Result<std::unique_ptr<RaftLog>> begin_repair();
   // A successful AppendEntries carrying no entries: the log matches the

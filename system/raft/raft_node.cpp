@@ -126,9 +126,14 @@ void Core::storage_failed() {
 // at the damage; until the log matches a leader's to its end the node
 // neither votes nor campaigns, and a leader elected meanwhile holds every
 // committed entry (elected without this node's vote).
-Result<std::unique_ptr<RaftLog>> Core::begin_repair() {
-  if (auto r = mark_repairing(rt.disk(), cfg.dir); !r) return r.error();
+Result<void> Core::mark_repair() {
+  if (auto r = mark_repairing(rt.disk(), cfg.dir); !r) return r;
   repairing = true;
+  return {};
+}
+
+Result<std::unique_ptr<RaftLog>> Core::begin_repair() {
+  if (auto r = mark_repair(); !r) return r.error();
   auto l = RaftLog::open_salvaging(rt, join_path(cfg.dir, "log"));
   if (l) CASTLE_TRACE(rt.tracer(), "raft.repair", {{"state", "begun"}, {"last_index", (*l)->last_index()}});
   return l;
@@ -162,7 +167,14 @@ Result<void> Core::recover() {
     if (log->last_index() < snap_index)
       if (auto r = log->reset_to(snap_index); !r) return r;
   }
-  if (log->base_index() > snap_index) return std::errc::illegal_byte_sequence;
+  if (log->base_index() > snap_index) {
+    // The snapshot the log was compacted into is damaged (skipped above, so
+    // an older one or none was restored): the entries between are gone.
+    // Repaired like a damaged log: emptied there, refilled from a leader.
+    if (auto r = mark_repair(); !r) return r;
+    if (auto r = log->reset_to(snap_index); !r) return r;
+    CASTLE_TRACE(rt.tracer(), "raft.repair", {{"state", "begun"}, {"last_index", snap_index}});
+  }
   commit = applied = snap_index;
   role = cfg.voter ? Role::follower : Role::observer;
   trace_role();

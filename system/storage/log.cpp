@@ -124,6 +124,9 @@ struct Log::Impl {
   // A segment's sync failed: nothing more can be promised durable (flush()).
   bool sync_failed = false;
   std::vector<EpochEntry> epochs;
+  // A salvage found the epoch checkpoint damaged: the cache is rebuilt
+  // from the batches' own epochs as they are read back.
+  bool epochs_lost = false;
   std::int64_t unflushed_messages = 0;
   Instant last_flush{};
   bool dir_dirty = false;  // a segment file was created and the directory not synced
@@ -145,7 +148,7 @@ struct Log::Impl {
   }
 
   // Open and recovery.
-  Result<void> load_checkpoints();
+  Result<void> load_checkpoints(bool salvage);
   Result<std::vector<std::int64_t>> list_segment_bases();
   Result<void> open_segments(const std::vector<std::int64_t>& bases);
   Result<bool> recover_segment(std::size_t i);
@@ -186,14 +189,26 @@ struct Log::Impl {
 
 // ---------------------------------------------------------------- open
 
-Result<void> Log::Impl::load_checkpoints() {
-  auto rp = read_offset_checkpoint(disk, path(recovery_point_file));
+// A salvage trusts no checkpoint that fails its checksum: a damaged one
+// reads as absent (recovery point and high watermark 0, the log start the
+// first segment's base) and a damaged epoch cache is rebuilt. Otherwise
+// damage is corruption, for the caller to decide on.
+Result<void> Log::Impl::load_checkpoints(bool salvage) {
+  auto lenient = [salvage](auto r) {
+    if (salvage && !r && r.error() == segment_corrupt) r = std::decay_t<decltype(*r)>();
+    return r;
+  };
+  auto rp = lenient(read_offset_checkpoint(disk, path(recovery_point_file)));
   if (!rp) return rp.error();
-  auto hw = read_offset_checkpoint(disk, path(high_watermark_file));
+  auto hw = lenient(read_offset_checkpoint(disk, path(high_watermark_file)));
   if (!hw) return hw.error();
-  auto start = read_offset_checkpoint(disk, path(log_start_file));
+  auto start = lenient(read_offset_checkpoint(disk, path(log_start_file)));
   if (!start) return start.error();
   auto ep = read_checkpoint(disk, path(epoch_file));
+  if (salvage && !ep && ep.error() == segment_corrupt) {
+    epochs_lost = true;
+    ep = std::optional<std::vector<CheckpointEntry>>();
+  }
   if (!ep) return ep.error();
   recovery_point = rp->value_or(0);
   high_watermark = hw->value_or(0);
@@ -304,15 +319,34 @@ Result<void> Log::Impl::reconcile_after_open() {
 // validation, and reads refuse the batch once the epoch cache contradicts
 // it. Salvaging reads every batch, one at a time, and cuts at the first
 // that a read refuses.
+//
+// With the epoch cache lost, each batch's epoch rebuilds it (an entry where
+// the epoch rises) and one lower than the last is the damage to cut at.
+// (The cache stays empty meanwhile, so that reads check no epoch.)
 Result<void> Log::Impl::cut_at_first_unreadable() {
+  std::vector<EpochEntry> rebuilt;
+  auto adopt = [&] {
+    if (epochs_lost) epochs = std::move(rebuilt);
+    epochs_lost = false;
+  };
+  auto cut = [&](std::int64_t offset) {
+    adopt();
+    return truncate(offset);
+  };
   std::int64_t offset = log_start;
   while (offset < log_end()) {
     auto r = read(offset, 1, std::nullopt, {});
-    if (!r && r.error() == segment_corrupt) return truncate(offset);
+    if (!r && r.error() == segment_corrupt) return cut(offset);
     if (!r) return r.error();
     CASTLE_ASSERT(r->next_offset > offset, "a read below the log end returns a batch");
+    if (epochs_lost) {
+      const std::int32_t epoch = BatchView(r->bytes).leader_epoch();
+      if (!rebuilt.empty() && epoch < rebuilt.back().epoch) return cut(offset);
+      if (rebuilt.empty() || epoch > rebuilt.back().epoch) rebuilt.push_back({epoch, offset});
+    }
     offset = r->next_offset;
   }
+  adopt();
   return ok_result();
 }
 
@@ -343,7 +377,7 @@ Result<std::unique_ptr<Log>> Log::open_with(Runtime& rt, std::string dir, LogCon
   const bool trust_recovery_point = mode != OpenMode::salvage;
   auto impl = std::make_unique<Impl>(rt, std::move(dir), config);
   if (auto r = make_dirs_durable(rt.disk(), impl->dir); !r) return r.error();
-  if (auto r = impl->load_checkpoints(); !r) return r.error();
+  if (auto r = impl->load_checkpoints(!trust_recovery_point); !r) return r.error();
   if (!trust_recovery_point) impl->recovery_point = 0;
   auto bases = impl->list_segment_bases();
   if (!bases) return bases.error();

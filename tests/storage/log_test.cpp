@@ -721,6 +721,43 @@ TEST(Log, OpenSalvagingCutsAtAFlippedLeaderEpoch) {
   }));
 }
 
+// Proves a salvage survives a damaged checkpoint, which fails a normal
+// open (its checksum): the recovery point and high watermark restart from
+// nothing, the epoch cache is rebuilt from the batches' epochs, the log
+// start falls back to its first segment's base (records deleted within it
+// come back), and the checkpoints are written whole again.
+TEST(Log, OpenSalvagingRebuildsDamagedCheckpoints) {
+  for (const std::string file : {"recovery-point-offset-checkpoint", "replication-offset-checkpoint",
+                                 "log-start-offset-checkpoint", "leader-epoch-checkpoint"}) {
+    SCOPED_TRACE(file);
+    const std::int64_t start = file == "log-start-offset-checkpoint" ? 0 : 2;
+    Rig rig(16);
+    ASSERT_TRUE(rig.run([](Runtime& rt) {
+      auto log = open_log(rt, LogConfig{});
+      ASSERT_TRUE(log);
+      for (int i = 0; i < 10; ++i) append_ok(*log, make_batch(1, now_ms(rt)), i < 4 ? 4 : 7);
+      ASSERT_TRUE(log->set_high_watermark(8).ok());
+      ASSERT_TRUE(log->delete_records_before(2).ok());
+      ASSERT_TRUE(log->flush().ok());
+    }));
+    ASSERT_TRUE(rig.disk().flip_bit(dir + "/" + file, 4, 0));
+    ASSERT_TRUE(rig.run([start](Runtime& rt) {
+      EXPECT_EQ(Log::open(rt, dir, LogConfig{}).error(), std::errc::illegal_byte_sequence);
+      auto log = Log::open_salvaging(rt, dir, LogConfig{});
+      ASSERT_TRUE(log);
+      EXPECT_EQ((*log)->log_start_offset(), start);
+      EXPECT_EQ((*log)->log_end_offset(), 10);
+      EXPECT_EQ(read_all(**log).size(), static_cast<std::size_t>(10 - start));
+      ASSERT_EQ((*log)->epochs().size(), 2u);
+      EXPECT_EQ((*log)->epochs()[0].epoch, 4);
+      EXPECT_EQ((*log)->epochs()[0].start_offset, 2);
+      EXPECT_EQ((*log)->epochs()[1].epoch, 7);
+      EXPECT_EQ((*log)->epochs()[1].start_offset, 4);
+    }));
+    ASSERT_TRUE(rig.run([](Runtime& rt) { EXPECT_TRUE(open_log(rt, LogConfig{})); }));
+  }
+}
+
 // Proves recovery stops at a gap: when a segment's unsynced tail is lost
 // but a later segment survived, the later segment is deleted rather than
 // leave a hole in the offsets.
