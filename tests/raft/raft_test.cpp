@@ -276,6 +276,37 @@ TEST(Raft, LaggingFollowerInstallsTheLeadersSnapshot) {
   expect_agreement(c);
 }
 
+// A follower whose snapshot is damaged (its log compacted past it) has
+// lost the entries between: it starts anyway, repairs (votes for nobody)
+// and is refilled from the leader, by snapshot, until every node agrees.
+TEST(Raft, ADamagedSnapshotIsRepairedFromTheLeader) {
+  Cluster c(6, 3);
+  const int leader = c.wait_leader();
+  ASSERT_GE(leader, 0);
+  for (int k = 0; k < 120; ++k) ASSERT_TRUE(c.propose(leader, "s" + std::to_string(k)).ok());
+  c.world().run_until([&] { return applied_everywhere(c, 120); }, c.world().now() + 5'000'000'000);
+  const int damaged = (leader + 1) % 3;
+  ASSERT_GE(c.node(damaged)->stats().snapshots_taken, 1u);
+  c.sim_node(damaged).crash();
+  auto& disk = c.sim_node(damaged).sim_disk();
+  int flipped = 0;
+  auto names = disk.list("raft");
+  ASSERT_TRUE(names.ok());
+  for (const auto& name : *names)
+    if (name.starts_with("snapshot-")) flipped += disk.flip_bit("raft/" + name, 0, 3) ? 1 : 0;
+  ASSERT_GE(flipped, 1);
+  c.sim_node(damaged).restart();
+  c.world().run_until([&] { return c.node(damaged) != nullptr; }, c.world().now() + 2'000'000'000);
+  ASSERT_NE(c.node(damaged), nullptr) << "a damaged snapshot does not keep the node down";
+  EXPECT_TRUE(c.node(damaged)->repairing());
+  ASSERT_TRUE(c.propose(c.wait_leader(), "after").ok());
+  c.world().run_until([&] { return applied_everywhere(c, 121) && !c.node(damaged)->repairing(); },
+                      c.world().now() + 5'000'000'000);
+  EXPECT_TRUE(applied_everywhere(c, 121));
+  EXPECT_FALSE(c.node(damaged)->repairing());
+  expect_agreement(c);
+}
+
 // An observer applies the committed log but never votes or leads.
 TEST(Raft, ObserverFollowsCommittedEntriesWithoutVoting) {
   Cluster c(6, 3, 1);
