@@ -67,6 +67,8 @@ std::string header(const PageInputs& in) {
   out += "</table>\n";
   if (!f.reproduce.empty()) out += "<p>Reproduce:</p>\n<pre>" + h(f.reproduce) + "</pre>\n";
   if (!f.liveness_failure.empty()) out += "<p><b>Liveness:</b> " + h(f.liveness_failure) + "</p>\n";
+  if (!f.liveness_excused.empty())
+    out += "<p><b>Liveness excused:</b> " + h(f.liveness_excused) + "</p>\n";
   return out;
 }
 

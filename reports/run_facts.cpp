@@ -19,6 +19,7 @@ RunFacts facts_from_result(const std::string& scenario_path, const scenarios::Sc
   f.events = r.events;
   f.stats = r.stats;
   f.liveness_failure = r.liveness_failure;
+  f.liveness_excused = r.liveness_excused;
   f.faults = r.faults;
   f.planned_faults = r.planned_faults;
   f.buggify_points = r.buggify_points;
@@ -74,6 +75,7 @@ json facts_to_json(const RunFacts& f) {
             {"buggify_points", f.buggify_points},
             {"reproduce", f.reproduce}};
   if (f.seed) j["seed"] = *f.seed;
+  if (!f.liveness_excused.empty()) j["liveness_excused"] = f.liveness_excused;
   return j;
 }
 
@@ -178,6 +180,7 @@ std::optional<RunFacts> facts_from_json(const json& j, std::string* error) {
                   read_field(j, "", "sim_time_ns", &f.sim_time_ns, false, error) &&
                   read_field(j, "", "events", &f.events, false, error) &&
                   read_field(j, "", "liveness_failure", &f.liveness_failure, false, error) &&
+                  read_field(j, "", "liveness_excused", &f.liveness_excused, false, error) &&
                   read_field(j, "", "buggify_points", &f.buggify_points, false, error) &&
                   read_field(j, "", "reproduce", &f.reproduce, false, error) &&
                   read_stats(j, &f.stats, error) && read_anomalies(j, &f.check, error) &&

@@ -30,6 +30,7 @@ struct RunFacts {
   std::uint64_t events = 0;
   scenarios::RunStats stats;
   std::string liveness_failure;
+  std::string liveness_excused;  // why an unfinished final read is no failure
   std::vector<scenarios::AppliedFault> faults;        // as the nemesis applied them
   std::vector<scenarios::FaultSpec> planned_faults;   // what the timeline draws
   std::map<std::string, bool> buggify_points;

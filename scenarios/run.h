@@ -72,6 +72,9 @@ struct RunResult {
   std::string contract;                    // the contract applied, in one line
   std::string swarm;                       // what a swarm run drew (empty otherwise)
   std::string liveness_failure;
+  // A final read that could not finish, excused: the partitions it could
+  // not reach have only damaged replicas to elect (scenarios/damage_watch.h).
+  std::string liveness_excused;
   std::vector<AppliedFault> faults;
   std::vector<FaultSpec> planned_faults;
   std::map<std::string, bool> buggify_points;  // reached in this run: armed or not

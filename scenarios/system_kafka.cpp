@@ -11,12 +11,14 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "checkers/check_all.h"
 #include "checkers/raft_invariants.h"
 #include "checkers/replication_invariants.h"
 
 #include "scenarios/contract.h"
+#include "scenarios/damage_watch.h"
 #include "scenarios/harness.h"
 #include "scenarios/kafka_harness.h"
 #include "system/broker/broker.h"
@@ -178,6 +180,8 @@ void add_nodes(KafkaHarness& hx) {
   }
 }
 
+constexpr const char* final_read_failure = "the final read did not complete within the liveness window";
+
 void liveness_phase(KafkaHarness& hx, sim::SimNode& reader) {
   const sim::SimTime window = hx.s.liveness_window_ms * 1'000'000;
   auto all_healed = [&] {
@@ -195,7 +199,7 @@ void liveness_phase(KafkaHarness& hx, sim::SimNode& reader) {
   reader.start();
   if (!hx.world.run_until([&] { return hx.read_done; }, hx.world.now() + window) &&
       hx.result.liveness_failure.empty())
-    hx.result.liveness_failure = "the final read did not complete within the liveness window";
+    hx.result.liveness_failure = final_read_failure;
 }
 
 // Whether the contract allows an anomaly of a state invariant: those that
@@ -212,7 +216,32 @@ bool invariant_allowed(const checkers::Anomaly& a, const Contract& c) {
   return partition_register && c.unclean;
 }
 
-void judge(KafkaHarness& hx, const std::vector<FaultSpec>& applied, checkers::InvariantSet* invariants) {
+// The final read's failure is excused when every value it left unread is
+// on a partition with nothing but damaged replicas to elect (damage_watch.h)
+// and unclean election, which could elect another, is off. Those values
+// are then unavailable, not lost, and reported as allowed.
+void excuse_unreachable(KafkaHarness& hx, const std::vector<FaultSpec>& applied,
+                        const DamageWatch& damage, const Contract& contract) {
+  if (hx.read_done || contract.unclean || hx.result.liveness_failure != final_read_failure) return;
+  std::set<std::string> flipped;
+  for (const auto& f : applied)
+    if (f.kind == "disk_bitflip") flipped.insert(f.nodes.begin(), f.nodes.end());
+  std::set<std::string> partitions;
+  const std::vector<std::string> why = damage.unavailable(flipped, &partitions);
+  if (why.empty()) return;
+  for (const auto& a : hx.result.unverified)
+    if (!partitions.count(a.key)) return;
+  std::string text;
+  for (const auto& w : why) text += w + "; ";
+  hx.result.liveness_excused =
+      text + "with unclean.leader.election.enable=false it stays offline, as in Kafka";
+  hx.result.liveness_failure.clear();
+  for (auto& a : hx.result.unverified) hx.result.allowed.push_back(std::move(a));
+  hx.result.unverified.clear();
+}
+
+void judge(KafkaHarness& hx, const std::vector<FaultSpec>& applied, checkers::InvariantSet* invariants,
+           const DamageWatch* damage) {
   checkers::CheckResult state;
   if (invariants != nullptr) invariants->finish(state);
   const bool loss_witnessed = std::any_of(state.anomalies.begin(), state.anomalies.end(),
@@ -232,6 +261,7 @@ void judge(KafkaHarness& hx, const std::vector<FaultSpec>& applied, checkers::In
   for (auto& a : sorted.failing) failing.add(std::move(a));
   hx.result.allowed = std::move(sorted.allowed);
   hx.result.unverified = std::move(sorted.unverified);
+  if (damage != nullptr) excuse_unreachable(hx, applied, *damage, contract);
   for (auto& a : state.anomalies) {
     if (a.type == "committed-lost-in-crashes" || invariant_allowed(a, contract)) {
       hx.result.allowed.push_back(std::move(a));
@@ -253,6 +283,7 @@ void judge(KafkaHarness& hx, const std::vector<FaultSpec>& applied, checkers::In
 struct ClusterWatch {
   std::shared_ptr<checkers::InvariantSet> invariants = std::make_shared<checkers::InvariantSet>();
   std::shared_ptr<LeaderWatch> leaders = std::make_shared<LeaderWatch>();
+  std::shared_ptr<DamageWatch> damage = std::make_shared<DamageWatch>();
   std::shared_ptr<bool> listening = std::make_shared<bool>(true);
 
   void attach(sim::World& world, const Scenario& s) {
@@ -260,10 +291,11 @@ struct ClusterWatch {
     options.every_write_synced = syncs_every_write(s.kafka);
     checkers::add_replication_invariants(*invariants, options);
     checkers::add_raft_invariants(*invariants);
-    world.trace_bus().subscribe([inv = invariants, l = leaders, on = listening](const TraceEvent& e) {
+    world.trace_bus().subscribe([inv = invariants, l = leaders, d = damage, on = listening](const TraceEvent& e) {
       if (!*on) return;
       inv->observe(e);
       l->observe(e);
+      d->observe(e);
     });
   }
 };
@@ -299,7 +331,8 @@ RunResult run_kafka(const Scenario& s, const RunOptions& options) {
   nemesis.stop();
   liveness_phase(hx, reader);
   if (watch) *watch->listening = false;
-  judge(hx, nemesis.applied(), watch ? watch->invariants.get() : nullptr);
+  judge(hx, nemesis.applied(), watch ? watch->invariants.get() : nullptr,
+        watch ? watch->damage.get() : nullptr);
   end_run(world, options, nemesis, servers.size(), result);
   return result;
 }

@@ -52,6 +52,7 @@ void print_summary(const Scenario& s, const RunResult& r) {
   for (const auto& a : r.check.anomalies)
     std::printf("anomaly: %s key=%s %s\n", a.type.c_str(), a.key.c_str(), a.description.c_str());
   if (!r.liveness_failure.empty()) std::printf("liveness: %s\n", r.liveness_failure.c_str());
+  if (!r.liveness_excused.empty()) std::printf("liveness excused: %s\n", r.liveness_excused.c_str());
 }
 
 // Runs the seed a second time and compares every step. Empty if identical.

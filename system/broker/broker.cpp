@@ -74,7 +74,7 @@ void take_damaged_offline(Broker::Impl& b, Partition& p, std::int64_t offset) {
   p.take_offline();
   p.damaged = true;
   CASTLE_TRACE(b.rt.tracer(), "broker.partition_offline",
-               {{"dir", p.dir}, {"error", "damaged batch"}, {"offset", offset}});
+               {{"dir", p.dir}, {"error", "damaged batch"}, {"offset", offset}, {"damaged", true}});
 }
 
 void Broker::Impl::accept_loop() {

@@ -111,7 +111,8 @@ PartitionPtr TopicTable::damaged_partition(const std::string& topic, std::int32_
   p->dir = join_path(config_.log_dir, partition_dir_name(topic, index));
   p->take_offline();
   p->damaged = true;
-  CASTLE_TRACE(rt_.tracer(), "broker.partition_offline", {{"dir", p->dir}, {"error", "damaged log at start"}});
+  CASTLE_TRACE(rt_.tracer(), "broker.partition_offline",
+               {{"dir", p->dir}, {"error", "damaged log at start"}, {"damaged", true}});
   return p;
 }
 
@@ -384,8 +385,6 @@ bool TopicTable::recover_partition(Partition& p, bool salvage) {
   if (t == nullptr) return false;
   const bool salvaging = salvage && p.damaged;
   if (auto r = reopen(p, t->overrides, salvaging); !r) {  // the next round tries again
-    CASTLE_TRACE(rt_.tracer(), "broker.partition_recovery_failed",
-                 {{"dir", p.dir}, {"salvage", salvaging}, {"error", r.error().message()}});
     // The attempt may have failed a sync of a segment (the flush that
     // ends recovery, a cut): the disk may then have given up those writes,
     // and the next attempt's sync would succeed without them and move the
@@ -398,6 +397,8 @@ bool TopicTable::recover_partition(Partition& p, bool salvage) {
     // this replica it is salvaged, or it would stay offline for good and
     // the ISR could not grow back (explore/cluster-swarm-disk seed 4029).
     if (r.error() == std::errc::illegal_byte_sequence) p.damaged = true;
+    CASTLE_TRACE(rt_.tracer(), "broker.partition_recovery_failed",
+                 {{"dir", p.dir}, {"salvage", salvaging}, {"error", r.error().message()}, {"damaged", p.damaged}});
     return false;
   }
   p.offline = false;

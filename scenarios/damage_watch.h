@@ -1,0 +1,38 @@
+#pragma once
+// Which partitions a cluster run left without an undamaged replica it may
+// elect. A replica whose log a bit flip damaged is offline until salvaged,
+// and it is salvaged only once the controller no longer counts on it; when
+// every member of a partition's ISR is such a replica and unclean leader
+// election is off, the partition stays offline, as it does in Kafka (a
+// failed log directory on every in-sync replica). A final read that
+// cannot finish there is then what the configuration promises, not a
+// liveness bug: the harness excuses it (see judge in system_kafka.cpp),
+// and only where the trace shows it on nodes whose disks were flipped.
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "system/runtime/trace.h"
+
+namespace castle::scenarios {
+
+class DamageWatch {
+ public:
+  void observe(const TraceEvent& e);
+  // "t-5: every in-sync replica (s0) is damaged" for each partition whose
+  // whole ISR is damaged on nodes in `flipped`, by partition name.
+  std::vector<std::string> unavailable(const std::set<std::string>& flipped,
+                                       std::set<std::string>* partitions) const;
+
+ private:
+  struct Latest {
+    std::int64_t partition_epoch = -1;
+    std::vector<std::int64_t> isr;
+  };
+  std::set<std::pair<std::string, std::string>> damaged_;  // (node, partition dir name)
+  std::map<std::string, Latest> partitions_;              // "t-5" -> latest record
+};
+
+}  // namespace castle::scenarios

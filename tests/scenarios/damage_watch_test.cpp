@@ -1,0 +1,51 @@
+// DamageWatch: a partition counts as unreachable only while every member of
+// its latest ISR has a damaged replica on a node whose disk was flipped.
+#include <gtest/gtest.h>
+
+#include "scenarios/damage_watch.h"
+
+namespace castle::scenarios {
+namespace {
+
+TraceEvent isr(std::int64_t partition_epoch, const char* members) {
+  return TraceEvent{"s0", 0, "metadata.partition",
+                    {{"topic", "t"}, {"partition", 5}, {"partition_epoch", partition_epoch}, {"isr", members}}};
+}
+
+TraceEvent offline(const char* node, bool damaged) {
+  return TraceEvent{node, 0, "broker.partition_offline", {{"dir", "kafka-logs/t-5"}, {"damaged", damaged}}};
+}
+
+std::vector<std::string> unreachable(const DamageWatch& w, const std::set<std::string>& flipped) {
+  std::set<std::string> partitions;
+  auto why = w.unavailable(flipped, &partitions);
+  EXPECT_EQ(why.size(), partitions.size());
+  return why;
+}
+
+TEST(DamageWatch, APartitionIsUnreachableOnlyWhileItsWholeIsrIsDamaged) {
+  DamageWatch w;
+  w.observe(isr(1, "0,1"));
+  w.observe(offline("s0", true));
+  EXPECT_TRUE(unreachable(w, {"s0", "s1"}).empty()) << "s1 is an undamaged ISR member";
+  w.observe(isr(2, "0"));
+  EXPECT_EQ(unreachable(w, {"s0"}), std::vector<std::string>{"t-5: every in-sync replica (s0) is damaged"});
+  EXPECT_TRUE(unreachable(w, {"s1"}).empty()) << "no bit flip on s0: damage it cannot explain";
+  w.observe(isr(1, "0,1"));  // an older record changes nothing
+  EXPECT_EQ(unreachable(w, {"s0"}).size(), 1u);
+  w.observe(TraceEvent{"s0", 0, "broker.partition_online", {{"dir", "kafka-logs/t-5"}}});
+  EXPECT_TRUE(unreachable(w, {"s0"}).empty()) << "salvaged";
+}
+
+TEST(DamageWatch, OfflineForAnotherReasonIsNotDamage) {
+  DamageWatch w;
+  w.observe(isr(1, "2"));
+  w.observe(offline("s2", false));
+  w.observe(TraceEvent{"s2", 0, "broker.partition_recovery_failed", {{"dir", "kafka-logs/t-5"}, {"damaged", false}}});
+  EXPECT_TRUE(unreachable(w, {"s2"}).empty());
+  w.observe(TraceEvent{"s2", 0, "broker.partition_recovery_failed", {{"dir", "kafka-logs/t-5"}, {"damaged", true}}});
+  EXPECT_EQ(unreachable(w, {"s2"}).size(), 1u);
+}
+
+}  // namespace
+}  // namespace castle::scenarios
