@@ -51,6 +51,11 @@ struct Partition {
   // null). The log comes back salvaged, cut at the first damaged batch,
   // once the controller no longer counts on this replica.
   bool damaged = false;
+  // Cluster mode: partition.metadata failed its parse at start. The
+  // partition stays offline until the controller's metadata gives its
+  // topic configuration again (TopicTable::open_replica rewrites the file):
+  // opened with defaults, it could sync less often than its topic asks.
+  bool metadata_lost = false;
   // Cluster mode: at most one of these is set, as the metadata says. The
   // leader state serves produce and fetch; the follower state belongs to
   // a replica fetcher, which alone touches the log meanwhile.

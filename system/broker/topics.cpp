@@ -104,15 +104,15 @@ Result<void> rebuild_producer_state(Partition& p) {
   return {};
 }
 
-PartitionPtr TopicTable::damaged_partition(const std::string& topic, std::int32_t index) {
+PartitionPtr TopicTable::damaged_partition(const std::string& topic, std::int32_t index,
+                                           const char* what) {
   auto p = std::make_shared<Partition>();
   p->topic = topic;
   p->index = index;
   p->dir = join_path(config_.log_dir, partition_dir_name(topic, index));
   p->take_offline();
   p->damaged = true;
-  CASTLE_TRACE(rt_.tracer(), "broker.partition_offline",
-               {{"dir", p->dir}, {"error", "damaged log at start"}, {"damaged", true}});
+  CASTLE_TRACE(rt_.tracer(), "broker.partition_offline", {{"dir", p->dir}, {"error", what}, {"damaged", true}});
   return p;
 }
 
@@ -185,22 +185,35 @@ Result<void> TopicTable::load_partition_dir(const std::string& name) {
   PartitionMetadata m;
   if (!decode_metadata(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), &m) ||
       m.topic != topic || index >= m.partition_count) {
-    return std::errc::illegal_byte_sequence;  // damaged metadata: refuse to guess
+    // Damaged metadata: standalone, refuse to guess; in a cluster the
+    // controller's metadata says it again (open_replica).
+    if (!config_.cluster.enabled()) return std::errc::illegal_byte_sequence;
+    PartitionPtr p = damaged_partition(topic, index, "damaged partition.metadata at start");
+    p->metadata_lost = true;
+    place(p, index + 1, nullptr);  // what parsed of the file is not to be trusted
+    return {};
   }
   auto p = open_partition(topic, index, m.overrides);
   // In a cluster a damaged log does not keep the broker down (Kafka starts
   // with a failed log directory offline): the partition starts offline, its
   // heartbeats report it, and it comes back salvaged.
   if (!p && p.error() == std::errc::illegal_byte_sequence && config_.cluster.enabled())
-    p = damaged_partition(topic, index);
+    p = damaged_partition(topic, index, "damaged log at start");
   if (!p) return p.error();
-  Topic& t = topics_[topic];
-  t.name = topic;
-  t.overrides = m.overrides;
-  if (t.partitions.size() < static_cast<std::size_t>(m.partition_count))
-    t.partitions.resize(static_cast<std::size_t>(m.partition_count));
-  t.partitions[static_cast<std::size_t>(index)] = std::move(*p);
+  place(*p, m.partition_count, &m.overrides);
   return {};
+}
+
+// Files a partition under its topic, which has at least `partition_count`
+// partitions and, when given, these overrides.
+void TopicTable::place(const PartitionPtr& p, std::int32_t partition_count,
+                       const TopicOverrides* overrides) {
+  Topic& t = topics_[p->topic];
+  t.name = p->topic;
+  if (overrides != nullptr) t.overrides = *overrides;
+  if (t.partitions.size() < static_cast<std::size_t>(partition_count))
+    t.partitions.resize(static_cast<std::size_t>(partition_count));
+  t.partitions[static_cast<std::size_t>(p->index)] = p;
 }
 
 Result<void> TopicTable::load() {
@@ -308,26 +321,45 @@ Result<PartitionPtr> TopicTable::open_replica(const std::string& name, std::int3
                                               std::int32_t partition_count,
                                               const TopicOverrides& overrides) {
   CASTLE_ASSERT(index >= 0 && index < partition_count, "a partition of the topic");
-  if (PartitionPtr p = partition(name, index)) return p;
+  if (PartitionPtr p = partition(name, index)) {
+    if (p->metadata_lost) return restore_metadata(p, partition_count, overrides);
+    return p;
+  }
   std::string why;
   if (!valid_topic_name(name, &why) || name == metadata_topic) return std::errc::invalid_argument;
   auto p = open_partition(name, index, overrides);
   if (!p) return p.error();
-  const std::string text = encode_metadata({name, partition_count, overrides});
-  if (auto r = write_file_atomic(rt_.disk(), join_path((*p)->dir, metadata_file),
-                                 std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-      !r)
-    return r.error();
-  if (auto r = rt_.disk().sync_dir(config_.log_dir); !r) return r.error();
+  if (auto r = write_metadata(**p, partition_count, overrides); !r) return r.error();
   // Another fiber may have opened it while this one was in the disk.
   if (PartitionPtr existing = partition(name, index)) return existing;
-  Topic& t = topics_[name];
-  t.name = name;
-  t.overrides = overrides;
-  if (t.partitions.size() < static_cast<std::size_t>(partition_count))
-    t.partitions.resize(static_cast<std::size_t>(partition_count));
-  t.partitions[static_cast<std::size_t>(index)] = *p;
+  place(*p, partition_count, &overrides);
   return *p;
+}
+
+Result<void> TopicTable::write_metadata(const Partition& p, std::int32_t partition_count,
+                                        const TopicOverrides& overrides) {
+  const std::string text = encode_metadata({p.topic, partition_count, overrides});
+  if (auto r = write_file_atomic(rt_.disk(), join_path(p.dir, metadata_file),
+                                 std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+      !r)
+    return r;
+  return rt_.disk().sync_dir(config_.log_dir);
+}
+
+// The controller's metadata gives back what a damaged partition.metadata
+// held: written again, the replica is no longer damaged for it, and the
+// recovery loop reopens its log as at any start (salvaging it only if the
+// log is damaged too).
+Result<PartitionPtr> TopicTable::restore_metadata(const PartitionPtr& p, std::int32_t partition_count,
+                                                  const TopicOverrides& overrides) {
+  MutexLock lock(rt_, p->lock);
+  if (!p->metadata_lost) return p;
+  if (auto r = write_metadata(*p, partition_count, overrides); !r) return r.error();
+  place(p, partition_count, &overrides);
+  p->metadata_lost = false;
+  p->damaged = false;
+  CASTLE_TRACE(rt_.tracer(), "broker.partition_metadata_restored", {{"dir", p->dir}});
+  return p;
 }
 
 Result<void> TopicTable::remove_replica(const std::string& name, std::int32_t index) {
@@ -380,7 +412,7 @@ void TopicTable::recover_offline() {
 
 bool TopicTable::recover_partition(Partition& p, bool salvage) {
   MutexLock lock(rt_, p.lock);
-  if (!p.offline || p.deleted) return false;
+  if (!p.offline || p.deleted || p.metadata_lost) return false;
   const Topic* t = find(p.topic);
   if (t == nullptr) return false;
   const bool salvaging = salvage && p.damaged;

@@ -86,7 +86,12 @@ class TopicTable {
                                       const TopicOverrides& overrides);
   Result<void> reopen(Partition& p, const TopicOverrides& overrides, bool salvage);
   // An offline partition without a log: it did not open (data_corrupt).
-  PartitionPtr damaged_partition(const std::string& topic, std::int32_t index);
+  PartitionPtr damaged_partition(const std::string& topic, std::int32_t index, const char* what);
+  void place(const PartitionPtr& p, std::int32_t partition_count, const TopicOverrides* overrides);
+  Result<void> write_metadata(const Partition& p, std::int32_t partition_count,
+                              const TopicOverrides& overrides);
+  Result<PartitionPtr> restore_metadata(const PartitionPtr& p, std::int32_t partition_count,
+                                        const TopicOverrides& overrides);
   Result<void> remove_partition_dir(const std::string& dir);
   Result<void> load_partition_dir(const std::string& name);
   Result<void> take_clean_shutdown_marker();

@@ -9,7 +9,6 @@ namespace castle::raft {
 
 namespace {
 const char* const quorum_file = "quorum-state";
-const char* const quorum_mirror = "quorum-state.mirror";
 const char* const snapshot_prefix = "snapshot-";
 const char* const repair_file = "repairing";
 constexpr std::size_t crc_bytes = 4;
@@ -21,39 +20,21 @@ bool parse_i64(std::string_view s, std::int64_t* out) {
 }
 }  // namespace
 
-namespace {
-Result<std::optional<QuorumState>> load_quorum_file(Disk& disk, const std::string& path) {
-  auto entries = storage::read_checkpoint(disk, path);
+// The mirror keeps a vote lost to damage from being given twice.
+Result<QuorumState> load_quorum_state(Disk& disk, const std::string& dir) {
+  auto entries = storage::read_mirrored_checkpoint(disk, join_path(dir, quorum_file));
   if (!entries) return entries.error();
-  if (!*entries) return std::optional<QuorumState>();
+  if (!*entries) return QuorumState{};
   const auto& e = **entries;
   if (e.size() != 1 || e[0].size() != 2 || e[0][0] < 0 || e[0][1] < no_node ||
       e[0][1] > INT32_MAX)
     return std::errc::illegal_byte_sequence;
-  return std::optional<QuorumState>(QuorumState{e[0][0], static_cast<NodeId>(e[0][1])});
-}
-}  // namespace
-
-// The primary is written first and a state is acted on only once the
-// mirror has it too, so the mirror holds every state that left the node:
-// when the primary is damaged the mirror is safe to use. A disk error
-// other than damage is returned as it is (the file may be fine).
-Result<QuorumState> load_quorum_state(Disk& disk, const std::string& dir) {
-  auto primary = load_quorum_file(disk, join_path(dir, quorum_file));
-  if (primary && *primary) return **primary;
-  if (!primary && primary.error() != std::errc::illegal_byte_sequence) return primary.error();
-  auto mirror = load_quorum_file(disk, join_path(dir, quorum_mirror));
-  if (!mirror) return mirror.error();
-  if (*mirror) return **mirror;
-  if (!primary) return primary.error();  // damaged, and nothing to recover it from
-  return QuorumState{};
+  return QuorumState{e[0][0], static_cast<NodeId>(e[0][1])};
 }
 
 Result<void> save_quorum_state(Disk& disk, const std::string& dir, const QuorumState& s) {
   CASTLE_ASSERT(s.term >= 0, "terms are not negative");
-  const std::vector<storage::CheckpointEntry> entries = {{s.term, s.voted_for}};
-  if (auto r = storage::write_checkpoint(disk, join_path(dir, quorum_file), entries); !r) return r;
-  return storage::write_checkpoint(disk, join_path(dir, quorum_mirror), entries);
+  return storage::write_mirrored_checkpoint(disk, join_path(dir, quorum_file), {{s.term, s.voted_for}});
 }
 
 bool repairing(Disk& disk, const std::string& dir) { return disk.exists(join_path(dir, repair_file)); }

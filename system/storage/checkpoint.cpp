@@ -99,6 +99,26 @@ Result<std::optional<std::vector<CheckpointEntry>>> read_checkpoint(Disk& disk,
   return std::optional<std::vector<CheckpointEntry>>(std::move(entries));
 }
 
+namespace {
+std::string mirror_of(const std::string& path) { return path + ".mirror"; }
+}  // namespace
+
+Result<void> write_mirrored_checkpoint(Disk& disk, const std::string& path,
+                                       const std::vector<CheckpointEntry>& entries) {
+  if (auto r = write_checkpoint(disk, path, entries); !r) return r;
+  return write_checkpoint(disk, mirror_of(path), entries);
+}
+
+Result<std::optional<std::vector<CheckpointEntry>>> read_mirrored_checkpoint(Disk& disk,
+                                                                             const std::string& path) {
+  auto primary = read_checkpoint(disk, path);
+  if (primary && *primary) return primary;
+  if (!primary && primary.error() != corrupt) return primary;
+  auto mirror = read_checkpoint(disk, mirror_of(path));
+  if (!mirror || *mirror) return mirror;
+  return primary;  // damaged with nothing to recover it from, or neither exists
+}
+
 Result<void> write_offset_checkpoint(Disk& disk, const std::string& path, std::int64_t offset) {
   return write_checkpoint(disk, path, {CheckpointEntry{offset}});
 }

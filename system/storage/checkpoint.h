@@ -40,6 +40,17 @@ Result<void> write_checkpoint(Disk& disk, const std::string& path,
 Result<std::optional<std::vector<CheckpointEntry>>> read_checkpoint(Disk& disk,
                                                                     const std::string& path);
 
+// A checkpoint kept twice, for state that must never be forgotten (a Raft
+// vote, the end of a block of producer ids): `path` is written, then
+// `path.mirror`, and the caller acts on the state only once both are. So
+// the mirror holds every state acted on, and a damaged primary is read
+// from it. A disk error other than damage is returned as it is; both
+// damaged is corruption (std::errc::illegal_byte_sequence).
+Result<void> write_mirrored_checkpoint(Disk& disk, const std::string& path,
+                                       const std::vector<CheckpointEntry>& entries);
+Result<std::optional<std::vector<CheckpointEntry>>> read_mirrored_checkpoint(Disk& disk,
+                                                                             const std::string& path);
+
 // A checkpoint of one offset: a single entry line "<offset>".
 Result<void> write_offset_checkpoint(Disk& disk, const std::string& path, std::int64_t offset);
 Result<std::optional<std::int64_t>> read_offset_checkpoint(Disk& disk, const std::string& path);

@@ -379,5 +379,42 @@ TEST(ClusterSim, DamageAReopenFindsIsSalvagedOnceTheReplicaIsReleased) {
   }, seconds(200)));
 }
 
+// A bit flip in a replica's partition.metadata (its topic configuration)
+// does not keep its broker down: the partition starts offline, the
+// controller's metadata gives the configuration again, the file is
+// rewritten, and the replica (its log intact) rejoins the ISR.
+TEST(ClusterSim, ADamagedPartitionMetadataIsRestoredFromTheController) {
+  Rig rig(3);
+  PartitionInfo p0;
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    wait_for_brokers(rt, rig, 3);
+    create_topic(rt, rig, "rmeta", 1, 3, {{"flush.messages", "1"}});
+    ASSERT_TRUE(wait_for_topic(rt, rig, "rmeta", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); }));
+    p0 = partition_of(describe(rt, rig, "rmeta"), 0);
+    auto producer = make_producer(rt, rig);
+    for (const auto& d : send_all(rt, *producer, "rmeta", "a", 20)) EXPECT_TRUE(d.ok()) << d.error.message();
+  }));
+  const std::int32_t follower = p0.replicas[0] == p0.leader ? p0.replicas[1] : p0.replicas[0];
+  const std::string file = "kafka-logs/rmeta-0/partition.metadata";
+  rig.server(follower).crash();
+  ASSERT_TRUE(rig.server(follower).sim_disk().flip_bit(file, 0, 4));  // "version" no more
+  rig.server(follower).restart();
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    auto producer = make_producer(rt, rig);
+    for (const auto& d : send_all(rt, *producer, "rmeta", "b", 5)) EXPECT_TRUE(d.ok()) << d.error.message();
+    EXPECT_TRUE(wait_for_topic(rt, rig, "rmeta", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); },
+                               seconds(90)))
+        << "the replica rejoins the ISR";
+  }, seconds(200)));
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    (void)rt;
+    auto bytes = read_whole_file(rig.server(follower).sim_disk(), file);
+    ASSERT_TRUE(bytes.ok());
+    const std::string text(bytes->begin(), bytes->end());
+    EXPECT_EQ(text.rfind("version: 0\ntopic_name: rmeta\n", 0), 0u) << text;
+    EXPECT_NE(text.find("config.flush.messages: 1"), std::string::npos) << text;
+  }));
+}
+
 }  // namespace
 }  // namespace castle::cluster::testing
