@@ -18,7 +18,7 @@ bool damaged_field(const TraceEvent& e) {
   return b != nullptr && *b;
 }
 
-std::vector<std::int64_t> parse_isr(const std::string& text) {
+std::vector<std::int64_t> parse_ids(const std::string& text) {
   std::vector<std::int64_t> ids;
   std::istringstream in(text);
   for (std::string id; std::getline(in, id, ',');)
@@ -37,25 +37,30 @@ void DamageWatch::observe(const TraceEvent& e) {
     const std::string name = e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));
     Latest& l = partitions_[name];
     const std::int64_t epoch = e.int_field("partition_epoch");
-    if (epoch > l.partition_epoch) l = {epoch, parse_isr(e.str_field("isr"))};
+    if (epoch > l.partition_epoch) {
+      l = {epoch, parse_ids(e.str_field("isr")), parse_ids(e.str_field("replicas"))};
+      const auto elr = parse_ids(e.str_field("elr"));
+      l.eligible.insert(l.eligible.end(), elr.begin(), elr.end());
+    }
   }
 }
 
-std::vector<std::string> DamageWatch::unavailable(const std::set<std::string>& flipped,
+std::vector<std::string> DamageWatch::unavailable(const std::set<std::string>& flipped, bool unclean,
                                                   std::set<std::string>* partitions) const {
   std::vector<std::string> out;
   for (const auto& [name, l] : partitions_) {
-    if (l.isr.empty()) continue;
+    const std::vector<std::int64_t>& electable = unclean ? l.replicas : l.eligible;
+    if (electable.empty()) continue;
     std::string members;
     bool all_damaged = true;
-    for (std::int64_t id : l.isr) {
+    for (std::int64_t id : electable) {
       const std::string node = "s" + std::to_string(id);
       all_damaged = all_damaged && flipped.count(node) && damaged_.count({node, name});
       members += (members.empty() ? "" : ",") + node;
     }
     if (!all_damaged) continue;
     partitions->insert(name);
-    out.push_back(name + ": every in-sync replica (" + members + ") is damaged");
+    out.push_back(name + ": every " + (unclean ? "" : "eligible ") + "replica (" + members + ") is damaged");
   }
   return out;
 }

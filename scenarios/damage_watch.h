@@ -4,7 +4,8 @@
 // and it is salvaged only once the controller no longer counts on it; when
 // every member of a partition's ISR is such a replica and unclean leader
 // election is off, the partition stays offline, as it does in Kafka (a
-// failed log directory on every in-sync replica). A final read that
+// failed log directory on every in-sync replica); so with it on when every
+// replica is damaged. A final read that
 // cannot finish there is then what the configuration promises, not a
 // liveness bug: the harness excuses it (see judge in system_kafka.cpp),
 // and only where the trace shows it on nodes whose disks were flipped.
@@ -21,15 +22,17 @@ namespace castle::scenarios {
 class DamageWatch {
  public:
   void observe(const TraceEvent& e);
-  // "t-5: every in-sync replica (s0) is damaged" for each partition whose
-  // whole ISR is damaged on nodes in `flipped`, by partition name.
-  std::vector<std::string> unavailable(const std::set<std::string>& flipped,
+  // "t-5: every eligible replica (s0) is damaged" for each partition whose
+  // every replica it may elect is damaged on nodes in `flipped`: the ISR
+  // and ELR, or with unclean election every replica.
+  std::vector<std::string> unavailable(const std::set<std::string>& flipped, bool unclean,
                                        std::set<std::string>* partitions) const;
 
  private:
   struct Latest {
     std::int64_t partition_epoch = -1;
-    std::vector<std::int64_t> isr;
+    std::vector<std::int64_t> eligible;  // ISR and ELR
+    std::vector<std::int64_t> replicas;
   };
   std::set<std::pair<std::string, std::string>> damaged_;  // (node, partition dir name)
   std::map<std::string, Latest> partitions_;              // "t-5" -> latest record

@@ -217,24 +217,25 @@ bool invariant_allowed(const checkers::Anomaly& a, const Contract& c) {
 }
 
 // The final read's failure is excused when every value it left unread is
-// on a partition with nothing but damaged replicas to elect (damage_watch.h)
-// and unclean election, which could elect another, is off. Those values
-// are then unavailable, not lost, and reported as allowed.
+// on a partition with nothing but damaged replicas to elect (damage_watch.h;
+// with unclean election, every replica damaged). Those values are then
+// unavailable, not lost, and reported as allowed.
 void excuse_unreachable(KafkaHarness& hx, const std::vector<FaultSpec>& applied,
                         const DamageWatch& damage, const Contract& contract) {
-  if (hx.read_done || contract.unclean || hx.result.liveness_failure != final_read_failure) return;
+  if (hx.read_done || hx.result.liveness_failure != final_read_failure) return;
   std::set<std::string> flipped;
   for (const auto& f : applied)
     if (f.kind == "disk_bitflip") flipped.insert(f.nodes.begin(), f.nodes.end());
   std::set<std::string> partitions;
-  const std::vector<std::string> why = damage.unavailable(flipped, &partitions);
+  const std::vector<std::string> why = damage.unavailable(flipped, contract.unclean, &partitions);
   if (why.empty()) return;
   for (const auto& a : hx.result.unverified)
     if (!partitions.count(a.key)) return;
   std::string text;
   for (const auto& w : why) text += w + "; ";
   hx.result.liveness_excused =
-      text + "with unclean.leader.election.enable=false it stays offline, as in Kafka";
+      text + (contract.unclean ? "no replica is left to elect, even uncleanly, as in Kafka"
+                               : "with unclean.leader.election.enable=false it stays offline, as in Kafka");
   hx.result.liveness_failure.clear();
   for (auto& a : hx.result.unverified) hx.result.allowed.push_back(std::move(a));
   hx.result.unverified.clear();

@@ -80,7 +80,8 @@ void MetadataState::trace_partition(const controller::TopicId& topic, controller
                 {"leader", std::int64_t{controller::raw(ps->leader)}},
                 {"epoch", std::int64_t{controller::raw(ps->leader_epoch)}},
                 {"partition_epoch", static_cast<std::int64_t>(ps->partition_epoch)},
-                {"isr", id_list(ps->isr)}, {"snapshot", from_snapshot}});
+                {"isr", id_list(ps->isr)}, {"elr", id_list(ps->elr)},
+                {"replicas", id_list(ps->replicas)}, {"snapshot", from_snapshot}});
 }
 
 void MetadataState::trace_broker(controller::BrokerId id) const {

@@ -7,18 +7,21 @@
 namespace castle::scenarios {
 namespace {
 
-TraceEvent isr(std::int64_t partition_epoch, const char* members) {
+TraceEvent isr(std::int64_t partition_epoch, const char* members, const char* elr = "",
+               const char* replicas = "0,1,2") {
   return TraceEvent{"s0", 0, "metadata.partition",
-                    {{"topic", "t"}, {"partition", 5}, {"partition_epoch", partition_epoch}, {"isr", members}}};
+                    {{"topic", "t"}, {"partition", 5}, {"partition_epoch", partition_epoch}, {"isr", members},
+                     {"elr", elr}, {"replicas", replicas}}};
 }
 
 TraceEvent offline(const char* node, bool damaged) {
   return TraceEvent{node, 0, "broker.partition_offline", {{"dir", "kafka-logs/t-5"}, {"damaged", damaged}}};
 }
 
-std::vector<std::string> unreachable(const DamageWatch& w, const std::set<std::string>& flipped) {
+std::vector<std::string> unreachable(const DamageWatch& w, const std::set<std::string>& flipped,
+                                     bool unclean = false) {
   std::set<std::string> partitions;
-  auto why = w.unavailable(flipped, &partitions);
+  auto why = w.unavailable(flipped, unclean, &partitions);
   EXPECT_EQ(why.size(), partitions.size());
   return why;
 }
@@ -29,12 +32,26 @@ TEST(DamageWatch, APartitionIsUnreachableOnlyWhileItsWholeIsrIsDamaged) {
   w.observe(offline("s0", true));
   EXPECT_TRUE(unreachable(w, {"s0", "s1"}).empty()) << "s1 is an undamaged ISR member";
   w.observe(isr(2, "0"));
-  EXPECT_EQ(unreachable(w, {"s0"}), std::vector<std::string>{"t-5: every in-sync replica (s0) is damaged"});
+  EXPECT_EQ(unreachable(w, {"s0"}), std::vector<std::string>{"t-5: every eligible replica (s0) is damaged"});
   EXPECT_TRUE(unreachable(w, {"s1"}).empty()) << "no bit flip on s0: damage it cannot explain";
   w.observe(isr(1, "0,1"));  // an older record changes nothing
   EXPECT_EQ(unreachable(w, {"s0"}).size(), 1u);
   w.observe(TraceEvent{"s0", 0, "broker.partition_online", {{"dir", "kafka-logs/t-5"}}});
   EXPECT_TRUE(unreachable(w, {"s0"}).empty()) << "salvaged";
+}
+
+// The ELR may elect too; with unclean election, any replica.
+TEST(DamageWatch, EligibleReplicasAndUncleanElectionCount) {
+  DamageWatch w;
+  w.observe(isr(3, "", "0,1", "0,1,2"));
+  w.observe(offline("s0", true));
+  EXPECT_TRUE(unreachable(w, {"s0", "s1"}).empty()) << "s1 of the ELR is undamaged";
+  w.observe(offline("s1", true));
+  EXPECT_EQ(unreachable(w, {"s0", "s1"}), std::vector<std::string>{"t-5: every eligible replica (s0,s1) is damaged"});
+  EXPECT_TRUE(unreachable(w, {"s0", "s1"}, true).empty()) << "unclean election may elect s2";
+  w.observe(offline("s2", true));
+  EXPECT_EQ(unreachable(w, {"s0", "s1", "s2"}, true),
+            std::vector<std::string>{"t-5: every replica (s0,s1,s2) is damaged"});
 }
 
 TEST(DamageWatch, OfflineForAnotherReasonIsNotDamage) {
