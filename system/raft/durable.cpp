@@ -39,9 +39,17 @@ Result<void> save_quorum_state(Disk& disk, const std::string& dir, const QuorumS
 
 bool repairing(Disk& disk, const std::string& dir) { return disk.exists(join_path(dir, repair_file)); }
 
-Result<void> mark_repairing(Disk& disk, const std::string& dir) {
-  const std::uint8_t mark[] = {'1'};
-  return write_file_atomic(disk, join_path(dir, repair_file), mark);
+Result<void> mark_repairing(Disk& disk, const std::string& dir, std::optional<RepairFloor> floor) {
+  const RepairFloor f = floor.value_or(RepairFloor{-1, -1});
+  return storage::write_checkpoint(disk, join_path(dir, repair_file), {{f.term, f.index}});
+}
+
+std::optional<RepairFloor> repair_floor(Disk& disk, const std::string& dir) {
+  auto entries = storage::read_checkpoint(disk, join_path(dir, repair_file));
+  if (!entries || !*entries) return std::nullopt;
+  const auto& e = **entries;
+  if (e.size() != 1 || e[0].size() != 2 || e[0][0] < 0 || e[0][1] < 0) return std::nullopt;
+  return RepairFloor{e[0][0], e[0][1]};
 }
 
 Result<void> clear_repairing(Disk& disk, const std::string& dir) {

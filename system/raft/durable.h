@@ -37,9 +37,20 @@ Result<QuorumState> load_quorum_state(Disk& disk, const std::string& dir);
 Result<void> save_quorum_state(Disk& disk, const std::string& dir, const QuorumState& s);
 
 // The repair marker: written durably before a damaged log is cut, removed
-// (and the removal synced) once the log again matches a leader's.
+// (and the removal synced) once the log again matches a leader's. It holds
+// the floor: the last term and the flushed index of the log before the
+// damage (every entry this node may have acknowledged lies at or below
+// it), so that the node votes only for candidates at least as up to date
+// as its log was. Unknown (nullopt) when the log's checkpoints were
+// damaged too: the node then votes for nobody until repaired.
+struct RepairFloor {
+  std::int64_t term = 0;
+  std::int64_t index = 0;
+};
 bool repairing(Disk& disk, const std::string& dir);
-Result<void> mark_repairing(Disk& disk, const std::string& dir);
+Result<void> mark_repairing(Disk& disk, const std::string& dir, std::optional<RepairFloor> floor);
+// The floor of the marker; nullopt if unknown, damaged or absent.
+std::optional<RepairFloor> repair_floor(Disk& disk, const std::string& dir);
 Result<void> clear_repairing(Disk& disk, const std::string& dir);
 
 struct Snapshot {

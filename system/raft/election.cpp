@@ -108,8 +108,11 @@ void Core::campaign() {
 
 VoteResponse Core::handle_vote(const VoteRequest& req) {
   MutexLock lock(rt, mu);
-  // A log under repair may lack entries this node acknowledged.
-  if (repairing) return {qs.term, false};
+  // A log under repair may lack entries this node acknowledged: the
+  // candidate must be at least as up to date as the log was (its floor).
+  if (repairing && (!repair_floor || !log_up_to_date(req.last_term, req.last_index,
+                                                     repair_floor->term, repair_floor->index)))
+    return {qs.term, false};
   const bool log_ok = bug("raft-vote-without-log-check") ||
                       log_up_to_date(req.last_term, req.last_index, last_log_term(),
                                      log->last_index());

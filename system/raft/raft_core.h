@@ -65,9 +65,11 @@ struct Core : std::enable_shared_from_this<Core> {
   Event ready;               // recovered; handlers may proceed
   bool stopped = false;
   // The log was cut at damage: entries this node acknowledged may be gone,
-  // so it neither votes nor campaigns until its log matches a leader's to
-  // that leader's end (durable: the marker file, see durable.h).
+  // so until its log matches a leader's to that leader's end (durable: the
+  // marker file, see durable.h) it does not campaign, and votes only for
+  // candidates at least as up to date as its log was (the floor).
   bool repairing = false;
+  std::optional<RepairFloor> repair_floor;  // while repairing (durable.h)
   RaftStats stats;
   std::function<void(std::int64_t)> on_ready, on_lost;
   // (ready?, term) for the callbacks, delivered in order by one fiber so

@@ -2,6 +2,9 @@
 
 #include "system/raft/raft_core.h"
 
+#include "system/raft/commit_rule.h"
+#include "system/storage/log.h"
+
 namespace castle::raft {
 
 const std::vector<std::pair<std::string, std::string>>& planted_bugs() {
@@ -126,9 +129,24 @@ void Core::storage_failed() {
 // at the damage; until the log matches a leader's to its end the node
 // neither votes nor campaigns, and a leader elected meanwhile holds every
 // committed entry (elected without this node's vote).
+// The floor is what the log's checkpoints say its last flush covered,
+// read before the cut; a repair begun during another one keeps the higher
+// of the two (the node may have acknowledged entries in between).
 Result<void> Core::mark_repair() {
-  if (auto r = mark_repairing(rt.disk(), cfg.dir); !r) return r;
+  auto summary = storage::Log::flushed_summary(rt, join_path(cfg.dir, "log"));
+  if (!summary) return summary.error();
+  std::optional<RepairFloor> floor;
+  if (*summary) floor = RepairFloor{(*summary)->last_epoch, (*summary)->recovery_point};
+  if (repairing && floor) {
+    if (!repair_floor) {
+      floor.reset();
+    } else if (log_up_to_date(repair_floor->term, repair_floor->index, floor->term, floor->index)) {
+      floor = repair_floor;
+    }
+  }
+  if (auto r = mark_repairing(rt.disk(), cfg.dir, floor); !r) return r;
   repairing = true;
+  repair_floor = floor;
   return {};
 }
 
@@ -142,6 +160,7 @@ Result<std::unique_ptr<RaftLog>> Core::begin_repair() {
 void Core::end_repair() {
   if (!repairing || !clear_repairing(rt.disk(), cfg.dir)) return;  // next time, then
   repairing = false;
+  repair_floor.reset();
   CASTLE_TRACE(rt.tracer(), "raft.repair", {{"state", "done"}, {"last_index", log->last_index()}});
 }
 
@@ -153,6 +172,7 @@ Result<void> Core::recover() {
   if (!q) return q.error();
   qs = *q;
   repairing = raft::repairing(disk, cfg.dir);
+  if (repairing) repair_floor = raft::repair_floor(disk, cfg.dir);
   auto l = RaftLog::open(rt, join_path(cfg.dir, "log"));
   if (!l && l.error() == std::errc::illegal_byte_sequence) l = begin_repair();
   if (!l) return l.error();

@@ -350,6 +350,22 @@ Result<void> Log::Impl::cut_at_first_unreadable() {
   return ok_result();
 }
 
+Result<std::optional<Log::FlushedSummary>> Log::flushed_summary(Runtime& rt, const std::string& dir) {
+  using Summary = std::optional<FlushedSummary>;
+  auto rp = read_offset_checkpoint(rt.disk(), join_path(dir, recovery_point_file));
+  auto ep = read_checkpoint(rt.disk(), join_path(dir, epoch_file));
+  if ((!rp && rp.error() == segment_corrupt) || (!ep && ep.error() == segment_corrupt)) return Summary();
+  if (!rp) return rp.error();
+  if (!ep) return ep.error();
+  FlushedSummary s;
+  s.recovery_point = rp->value_or(0);
+  const auto& entries = ep->value_or(std::vector<CheckpointEntry>{});
+  if (entries.empty()) return s.recovery_point == 0 ? Summary(s) : Summary();
+  if (entries.back().size() != 2 || entries.back()[0] < 0 || entries.back()[0] > INT32_MAX) return Summary();
+  s.last_epoch = static_cast<std::int32_t>(entries.back()[0]);
+  return Summary(s);
+}
+
 Result<std::unique_ptr<Log>> Log::open(Runtime& rt, std::string dir, LogConfig config) {
   return open_with(rt, std::move(dir), config, OpenMode::recover);
 }

@@ -109,6 +109,16 @@ class Log {
   // under Kafka's default flush policy, is rarely synced.)
   static Result<std::unique_ptr<Log>> open_rewriting_unsynced(Runtime& rt, std::string dir,
                                                               LogConfig config);
+  // What the checkpoints of the log in `dir` say its last flush covered:
+  // the last epoch of its epoch cache (0 for none) and its recovery point.
+  // Read before a salvage, which may cut below them; nullopt when a
+  // checkpoint is damaged (or an epoch cache is missing from a log that
+  // flushed records).
+  struct FlushedSummary {
+    std::int32_t last_epoch = 0;
+    std::int64_t recovery_point = 0;
+  };
+  static Result<std::optional<FlushedSummary>> flushed_summary(Runtime& rt, const std::string& dir);
   ~Log();
 
   // Leader path: `batches` holds one or more client batches (validated here:
