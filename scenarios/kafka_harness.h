@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct KafkaHarness {
   bool workload_on = true;
   int clients_running = 0;
   std::vector<bool> healed_ok;
+  // By client: the partitions of sends that failed after the faults ended
+  // (what a client with none acknowledged was trying to reach).
+  std::vector<std::set<std::int32_t>> healed_failed;
   bool read_done = false;
   // Per partition, the offset after the highest acknowledged one.
   std::map<std::int32_t, std::int64_t> acked_end;

@@ -76,6 +76,7 @@ void complete_send(KafkaHarness& hx, int client, history::Op done, std::int32_t 
     done.type = history::OpType::info;
     done.error = waited == FutureStatus::ready ? fut.value().error.message() : "no delivery report";
     ++hx.result.stats.unknown;
+    if (hx.world.now() >= hx.faults_end_ns) hx.healed_failed[static_cast<std::size_t>(client)].insert(partition);
   }
   hx.record(std::move(done));
 }
