@@ -192,6 +192,10 @@ class Replication : public TraceInvariant {
                  std::to_string(r.hw) + " at " + std::to_string(e.time_ns) + " ns");
       r.hw = leo;
     }
+    // A follower's high watermark is its leader's, copied: reopened, it
+    // starts again from the log's own (a salvage may have cut below the
+    // old one), and if it leads next it leads from there.
+    if (!r.leading) r.hw = std::min(r.hw, e.int_field("hw", r.hw));
     truncate(r, leo);
     r.durable = leo;
     r.end = leo;

@@ -139,8 +139,12 @@ std::optional<PartitionChangeRecord> drop_offline_replica(const MetadataImage& i
                                                           PartitionId partition,
                                                           const PartitionState& state,
                                                           BrokerId broker, ElectionPolicy policy) {
-  if (only_eligible(state, broker)) return std::nullopt;
-  return change_between(topic, partition, state, repaired(image, without(state, broker), policy));
+  const PartitionState next = repaired(image, without(state, broker), policy);
+  // The last eligible replica stays, unless unclean election found another
+  // (alive, its log not reported offline) to lead: Kafka elects uncleanly
+  // when no ISR member can lead, and an offline one cannot.
+  if (only_eligible(state, broker) && !(policy.unclean && next.leader != kNoLeader)) return std::nullopt;
+  return change_between(topic, partition, state, next);
 }
 
 }  // namespace castle::controller

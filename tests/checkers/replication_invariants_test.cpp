@@ -115,6 +115,21 @@ TEST(ReplicationInvariants, AReopenBelowTheHighWatermarkIsItsOwnLoss) {
   EXPECT_EQ(v.check(), Types{});
 }
 
+// A follower salvaged below its high watermark starts again from the
+// log's own; elected next (uncleanly: what it lost is the contract's
+// business, leader-missing-committed), it leads from there, and its high
+// watermark goes back only against that (explore/cluster-swarm-disk 1044).
+TEST(ReplicationInvariants, AFollowerReopenedBelowItsHighWatermarkLeadsFromTheReopenedOne) {
+  ReplicationInvariantOptions lossy;
+  lossy.committed_may_be_lost = true;
+  Trace t = healthy();
+  t.ev("s1", "replica.open", {{"leo", 3}, {"hw", 3}}).leader("s1", 2, 3).hw("s1", 4);
+  EXPECT_EQ(t.check(lossy), Types{});
+  Trace u = healthy();
+  u.ev("s1", "replica.open", {{"leo", 3}, {"hw", 3}}).leader("s1", 2, 3).hw("s1", 4).hw("s1", 3);
+  EXPECT_EQ(u.check(lossy), Types{"hw-went-back"});
+}
+
 // A leader that applies another broker's election resigns then, before the
 // new leader's replica.leader: its damaged log, salvaged once its image no
 // longer counts on it, is a follower's cut (cluster-swarm-disk seed 33).

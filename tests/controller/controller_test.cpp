@@ -364,6 +364,26 @@ TEST(ControllerOffline, TheOnlyEligibleReplicaStaysThoughOffline) {
   EXPECT_EQ(rig.partition("t", 0), before);
 }
 
+// With unclean election on, the only eligible replica reported offline
+// gives way to a live replica with its log: it leads, uncleanly, and the
+// ISR restarts from it (without it, the partition would wait for a log
+// that may never come back, with a replica able to serve beside it).
+TEST(ControllerOffline, WithUncleanElectionTheOfflineLastEligibleGivesWay) {
+  ControllerConfig config;
+  config.unclean_leader_election_enable = true;
+  Rig rig(config);
+  rig.start_brokers(2);
+  rig.create("t", 1, 2);
+  const PartitionState before = rig.partition("t", 0);
+  const BrokerId other = before.replicas[0] == before.leader ? before.replicas[1] : before.replicas[0];
+  ASSERT_EQ(rig.alter_isr("t", 0, BrokerIds{before.leader}), ErrorCode::NONE);
+  rig.heartbeat(raw(before.leader), false, {rig.ref("t", 0)});
+  const PartitionState& p = rig.partition("t", 0);
+  EXPECT_EQ(p.leader, other);
+  EXPECT_EQ(p.isr, BrokerIds{other});
+  EXPECT_GT(raw(p.leader_epoch), raw(before.leader_epoch));
+}
+
 // With no eligible replica left alive, an unclean election must not pick
 // a replica its broker reports offline: the leader that reported its log
 // failed would otherwise be elected again, on the damaged log.
