@@ -22,6 +22,7 @@ void Core::apply_loop() {
         auto entries = log->read_entries(applied + 1, to, apply_bytes_max);
         step = entries && !entries->empty() ? Step::applied : Step::read_failed;
         if (step == Step::applied) apply_entries(*entries);
+        if (!entries) read_failed(applied + 1, entries.error());
       }
     }
     if (step == Step::idle) {
@@ -67,18 +68,26 @@ void Core::maybe_snapshot() {
   if (applied - snap_index < cfg.snapshot_threshold) return;
   MutexLock lock(rt, mu);
   if (applied - snap_index < cfg.snapshot_threshold) return;
+  (void)snapshot_applied();
+}
+
+bool Core::snapshot_applied() {
   const auto term = term_at(applied);
-  if (!term) return;
+  if (!term) return false;
   Snapshot s{applied, *term, sm.snapshot()};
   if (!save_snapshot(rt.disk(), cfg.dir, s)) {
     ++stats.storage_errors;
-    return;
+    return false;
   }
   snap_index = s.index;
   snap_term = s.term;
   ++stats.snapshots_taken;
   CASTLE_TRACE(rt.tracer(), "raft.snapshot.taken", {{"index", s.index}, {"term", s.term}});
-  if (!log->compact_through(s.index)) storage_failed();
+  if (!log->compact_through(s.index)) {
+    storage_failed();
+    return false;
+  }
+  return true;
 }
 
 Result<void> Core::wait_applied(std::int64_t index, Instant deadline) {

@@ -134,6 +134,7 @@ FetchResponse Core::handle_fetch(const FetchRequest& req) {
   if (req.next_index <= commit) {
     auto bytes = log->read_batches(req.next_index, commit, cfg.append_bytes_max);
     if (bytes) resp.entries = std::move(*bytes);
+    else read_failed(req.next_index, bytes.error());
   }
   return resp;
 }

@@ -85,6 +85,11 @@ struct Core : std::enable_shared_from_this<Core> {
   Result<void> set_quorum_state(QuorumState next);
   // A disk error on the log: reopen it from what the disk holds.
   void storage_failed();
+  // A read found damage in entries not applied yet: repair (under mu).
+  void damage_found();
+  // A read of the log from `index` failed (under mu): damage there is
+  // healed, from the state machine or by a repair (raft_node.cpp).
+  void read_failed(std::int64_t index, std::error_code error);
   // Writes the repair marker (durably) before any damage is cut.
   Result<void> mark_repair();
   // Opens the log after damage: marks the repair durably, then salvages.
@@ -128,6 +133,9 @@ struct Core : std::enable_shared_from_this<Core> {
   void apply_loop();
   void apply_entries(const std::vector<LogEntry>& entries);
   void maybe_snapshot();
+  // Snapshots the state machine at `applied` and compacts the log through
+  // it (under mu). False if it could not.
+  bool snapshot_applied();
   Result<void> wait_applied(std::int64_t index, Instant deadline);
   void events_loop();
 

@@ -122,6 +122,24 @@ void Core::storage_failed() {
   if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
 }
 
+// Damage a read found below the last flush, which a reopen would not look
+// for (it trusts what was flushed): repaired at once, the log cut at the
+// first batch that does not read back.
+void Core::damage_found() {
+  ++stats.storage_errors;
+  if (role == Role::leader) become_follower(qs.term, no_node);
+  log.reset();
+  for (;;) {
+    auto l = begin_repair();
+    if (l) {
+      log = std::move(*l);
+      break;
+    }
+    rt.sleep_for(cfg.heartbeat_interval);
+  }
+  if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
+}
+
 // A log damaged below what this node flushed may have lost entries it
 // acknowledged; were it to vote as if it never had them, a candidate
 // lacking a committed entry could win with its vote. So the marker goes to
@@ -129,6 +147,22 @@ void Core::storage_failed() {
 // at the damage; until the log matches a leader's to its end the node
 // neither votes nor campaigns, and a leader elected meanwhile holds every
 // committed entry (elected without this node's vote).
+// Damage a read found in entries already applied is healed from the state
+// machine, which holds their effect: a snapshot at the applied index, and
+// the log compacted past the damage (a follower behind it gets the
+// snapshot). Damage further on, in entries not applied yet, is a damaged
+// log like any other: the node repairs (storage_failed, which deposes a
+// leader first) and fetches them again. Without this a leader that found
+// damage reading entries to send stalled replication to that follower for
+// good (explore/cluster-swarm-disk seed 4705: an observer never caught up,
+// so its broker was never unfenced).
+void Core::read_failed(std::int64_t index, std::error_code error) {
+  CASTLE_TRACE(rt.tracer(), "raft.read_failed", {{"index", index}, {"error", error.message()}});
+  if (error != std::errc::illegal_byte_sequence) return;  // a disk error: the next read may do
+  if (index <= applied && applied > snap_index && snapshot_applied()) return;
+  if (index > applied) damage_found();
+}
+
 // The floor is what the log's checkpoints say its last flush covered,
 // read before the cut; a repair begun during another one keeps the higher
 // of the two (the node may have acknowledged entries in between).

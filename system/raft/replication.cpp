@@ -109,7 +109,10 @@ static std::optional<Outgoing> next_request(Core& c, Peer& p) {
   req.commit_index = c.commit;
   if (p.next_index <= c.log->last_index()) {
     auto bytes = c.log->read_batches(p.next_index, c.log->last_index(), c.cfg.append_bytes_max);
-    if (!bytes) return std::nullopt;
+    if (!bytes) {
+      c.read_failed(p.next_index, bytes.error());
+      return std::nullopt;
+    }
     req.entries = std::move(*bytes);
   }
   out.append = std::move(req);

@@ -221,6 +221,27 @@ TEST(Raft, ADamagedLogIsCutAndRepairedBeforeItsNodeVotesAgain) {
   expect_agreement(c);
 }
 
+// A bit flip in the leader's log, found when it reads entries to send to a
+// follower that was away: the entries were applied, so the leader heals
+// from its state machine (a snapshot, the log compacted past the damage)
+// and the follower catches up from that snapshot. Before, the leader
+// failed that read forever and the follower never caught up.
+TEST(Raft, ALeaderHealsDamageItReadsInAppliedEntriesWithASnapshot) {
+  Cluster c(9, 3, 0, [](RaftConfig& cfg) { cfg.snapshot_threshold = 1'000'000; });
+  const int leader = c.wait_leader();
+  ASSERT_GE(leader, 0);
+  const int away = (leader + 1) % 3;
+  c.sim_node(away).crash();
+  for (int k = 0; k < 30; ++k) ASSERT_TRUE(c.propose(leader, "p" + std::to_string(k)).ok());
+  c.world().run_until([&] { return c.machine(leader)->applied.size() >= 30; }, c.world().now() + 2'000'000'000);
+  ASSERT_TRUE(c.sim_node(leader).sim_disk().flip_bit("raft/log/00000000000000000000.log", 200, 1));
+  c.sim_node(away).restart();
+  c.world().run_until([&] { return applied_everywhere(c, 30); }, c.world().now() + 5'000'000'000);
+  EXPECT_TRUE(applied_everywhere(c, 30)) << "the follower never caught up";
+  EXPECT_GE(c.node(leader)->stats().snapshots_taken, 1u);
+  expect_agreement(c);
+}
+
 // With two voters, a node under repair that voted for nobody would leave
 // the quorum without a leader for good (it does not campaign either). Its
 // floor lets it vote for the other, whose log is as up to date as its own
