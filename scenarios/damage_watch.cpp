@@ -33,6 +33,14 @@ void DamageWatch::observe(const TraceEvent& e) {
     if (damaged_field(e)) damaged_.insert({e.node, dir_name(e.str_field("dir"))});
   } else if (e.kind == "broker.partition_online") {
     damaged_.erase({e.node, dir_name(e.str_field("dir"))});
+  } else if (e.kind == "raft.role") {
+    if (e.str_field("role") != "observer") voters_.insert(e.node);
+  } else if (e.kind == "raft.repair") {
+    if (e.str_field("state") == "begun") {
+      repairing_.insert(e.node);
+    } else {
+      repairing_.erase(e.node);
+    }
   } else if (e.kind == "metadata.partition") {
     const std::string name = e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));
     Latest& l = partitions_[name];
@@ -63,6 +71,16 @@ std::vector<std::string> DamageWatch::unavailable(const std::set<std::string>& f
     out.push_back(name + ": every " + (unclean ? "" : "eligible ") + "replica (" + members + ") is damaged");
   }
   return out;
+}
+
+std::string DamageWatch::quorum_unavailable(const std::set<std::string>& flipped) const {
+  if (voters_.empty()) return "";
+  std::string members;
+  for (const auto& v : voters_) {
+    if (!repairing_.count(v) || !flipped.count(v)) return "";
+    members += (members.empty() ? "" : ",") + v;
+  }
+  return "every metadata quorum voter (" + members + ") is repairing a damaged log";
 }
 
 }  // namespace castle::scenarios

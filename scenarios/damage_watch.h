@@ -27,6 +27,11 @@ class DamageWatch {
   // and ELR, or with unclean election every replica.
   std::vector<std::string> unavailable(const std::set<std::string>& flipped, bool unclean,
                                        std::set<std::string>* partitions) const;
+  // "every metadata quorum voter (s0) is repairing a damaged log" when each
+  // voter (a node whose Raft role was ever not observer) is, on a flipped
+  // disk: none campaigns while it repairs, so none can be elected, and the
+  // committed metadata they lost is nowhere else. Empty otherwise.
+  std::string quorum_unavailable(const std::set<std::string>& flipped) const;
 
  private:
   struct Latest {
@@ -36,6 +41,8 @@ class DamageWatch {
   };
   std::set<std::pair<std::string, std::string>> damaged_;  // (node, partition dir name)
   std::map<std::string, Latest> partitions_;              // "t-5" -> latest record
+  std::set<std::string> voters_;
+  std::set<std::string> repairing_;
 };
 
 }  // namespace castle::scenarios

@@ -234,8 +234,9 @@ bool clients_stuck_only_on(const KafkaHarness& hx, const std::set<std::string>& 
 // but damaged replicas to elect (damage_watch.h; with unclean election,
 // every replica damaged): every value the final read left unread is on
 // one, and every client without a send acknowledged since the faults
-// ended was sending only to them. Those values are then unavailable, not
-// lost, and reported as allowed.
+// ended was sending only to them; or every metadata quorum voter is
+// repairing a damaged log, so none can be elected again. Those values are
+// then unavailable, not lost, and reported as allowed.
 void excuse_unreachable(KafkaHarness& hx, const std::vector<FaultSpec>& applied,
                         const DamageWatch& damage, const Contract& contract) {
   const std::string& failure = hx.result.liveness_failure;
@@ -243,17 +244,23 @@ void excuse_unreachable(KafkaHarness& hx, const std::vector<FaultSpec>& applied,
   std::set<std::string> flipped;
   for (const auto& f : applied)
     if (f.kind == "disk_bitflip") flipped.insert(f.nodes.begin(), f.nodes.end());
-  std::set<std::string> partitions;
-  const std::vector<std::string> why = damage.unavailable(flipped, contract.unclean, &partitions);
-  if (why.empty()) return;
-  for (const auto& a : hx.result.unverified)
-    if (!partitions.count(a.key)) return;
-  if (failure == no_ack_failure && !clients_stuck_only_on(hx, partitions)) return;
-  std::string text;
-  for (const auto& w : why) text += w + "; ";
-  hx.result.liveness_excused =
-      text + (contract.unclean ? "no replica is left to elect, even uncleanly, as in Kafka"
-                               : "with unclean.leader.election.enable=false it stays offline, as in Kafka");
+  const std::string quorum = damage.quorum_unavailable(flipped);
+  if (!quorum.empty()) {
+    // Nothing can change leadership or fencing any more: all is unreachable.
+    hx.result.liveness_excused = quorum + "; none can be elected, as a KRaft quorum whose metadata log is lost stays down";
+  } else {
+    std::set<std::string> partitions;
+    const std::vector<std::string> why = damage.unavailable(flipped, contract.unclean, &partitions);
+    if (why.empty()) return;
+    for (const auto& a : hx.result.unverified)
+      if (!partitions.count(a.key)) return;
+    if (failure == no_ack_failure && !clients_stuck_only_on(hx, partitions)) return;
+    std::string text;
+    for (const auto& w : why) text += w + "; ";
+    hx.result.liveness_excused =
+        text + (contract.unclean ? "no replica is left to elect, even uncleanly, as in Kafka"
+                                 : "with unclean.leader.election.enable=false it stays offline, as in Kafka");
+  }
   hx.result.liveness_failure.clear();
   for (auto& a : hx.result.unverified) hx.result.allowed.push_back(std::move(a));
   hx.result.unverified.clear();

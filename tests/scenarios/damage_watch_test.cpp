@@ -54,6 +54,28 @@ TEST(DamageWatch, EligibleReplicasAndUncleanElectionCount) {
             std::vector<std::string>{"t-5: every replica (s0,s1,s2) is damaged"});
 }
 
+// The metadata quorum is lost only while every voter repairs (none
+// campaigns then); observers do not count.
+TEST(DamageWatch, TheQuorumIsUnavailableOnlyWhileEveryVoterRepairs) {
+  DamageWatch w;
+  auto role = [&](const char* node, const char* r) {
+    w.observe(TraceEvent{node, 0, "raft.role", {{"role", r}}});
+  };
+  auto repair = [&](const char* node, const char* state) {
+    w.observe(TraceEvent{node, 0, "raft.repair", {{"state", state}}});
+  };
+  role("s0", "follower");
+  role("s1", "leader");
+  role("s2", "observer");
+  repair("s0", "begun");
+  EXPECT_EQ(w.quorum_unavailable({"s0", "s1"}), "");
+  repair("s1", "begun");
+  EXPECT_EQ(w.quorum_unavailable({"s0", "s1"}), "every metadata quorum voter (s0,s1) is repairing a damaged log");
+  EXPECT_EQ(w.quorum_unavailable({"s0"}), "") << "no bit flip on s1";
+  repair("s0", "done");
+  EXPECT_EQ(w.quorum_unavailable({"s0", "s1"}), "");
+}
+
 TEST(DamageWatch, OfflineForAnotherReasonIsNotDamage) {
   DamageWatch w;
   w.observe(isr(1, "2"));
