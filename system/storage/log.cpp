@@ -180,6 +180,7 @@ struct Log::Impl {
   Result<void> delete_front_segments(std::size_t n);
   Result<void> truncate_fully(std::int64_t offset);
   Result<void> truncate(std::int64_t offset);
+  void settle_after_cut(std::int64_t end_before);
   std::size_t segment_index_for(std::int64_t offset) const;
   bool epochs_agree(std::span<const std::uint8_t> bytes) const;
   Result<ReadResult> read(std::int64_t offset, std::size_t max_bytes,
@@ -734,17 +735,22 @@ Result<void> Log::Impl::delete_front_segments(std::size_t n) {
 }
 
 // Empties the log and restarts it at offset (a truncation below the log start).
+// What memory says follows the segments at once: a failure making the cut
+// durable (the directory sync, a checkpoint) must not leave a high
+// watermark above the log end behind it (cluster-swarm seed 12081: a
+// follower's directory sync failed here, and it later led with its high
+// watermark 18 over an empty log, which no consumer could read to).
 Result<void> Log::Impl::truncate_fully(std::int64_t offset) {
   if (auto r = drop_segments_from(0); !r) return r;
   if (auto r = roll_at(offset); !r) return r;
-  if (auto r = disk.sync_dir(dir); !r) return r;
-  dir_dirty = false;
   log_start = offset;
-  if (auto r = write_offset_checkpoint(disk, path(log_start_file), offset); !r) return r;
   if (observer) observer->on_truncate(0);
   set_hw(offset);
   std::erase_if(epochs, [offset](const EpochEntry& e) { return e.start_offset >= offset; });
   recovery_point = offset;
+  if (auto r = disk.sync_dir(dir); !r) return r;  // dir_dirty stays: the next flush syncs it
+  dir_dirty = false;
+  if (auto r = write_offset_checkpoint(disk, path(log_start_file), offset); !r) return r;
   if (auto r = write_offset_checkpoint(disk, path(recovery_point_file), offset); !r) return r;
   recovery_point_written = offset;
   return write_epochs();
@@ -763,8 +769,17 @@ Result<void> Log::Impl::truncate(std::int64_t offset) {
   std::size_t keep = segment_index_for(offset) + 1;
   if (segments[keep - 1]->base_offset() == offset && keep > 1) --keep;
   if (keep < segments.size()) {
-    if (auto r = drop_segments_from(keep); !r) return r;
-    if (auto r = disk.sync_dir(dir); !r) return r;
+    if (auto r = drop_segments_from(keep); !r) {
+      settle_after_cut(end_before);
+      return r;
+    }
+    // Failed, the cut goes on in memory all the same (see truncate_fully);
+    // dir_dirty stays set for the next flush, and the error is returned.
+    if (auto r = disk.sync_dir(dir); !r) {
+      (void)active().truncate_to(offset);
+      settle_after_cut(end_before);
+      return r;
+    }
     dir_dirty = false;
   }
   auto cut = active().truncate_to(offset);
@@ -792,6 +807,17 @@ Result<void> Log::Impl::truncate(std::int64_t offset) {
   std::erase_if(epochs, [end](const EpochEntry& e) { return e.start_offset >= end; });
   if (epochs.size() != before) return write_epochs();
   return ok_result();
+}
+
+// After a cut that failed part way: the observer hears of it, and the high
+// watermark and recovery point come down to the log end.
+void Log::Impl::settle_after_cut(std::int64_t end_before) {
+  const std::int64_t end = log_end();
+  if (end >= end_before) return;
+  if (observer) observer->on_truncate(end);
+  set_hw(std::min(high_watermark, end));
+  recovery_point = std::min(recovery_point, end);
+  std::erase_if(epochs, [end](const EpochEntry& e) { return e.start_offset >= end; });
 }
 
 // The segment that holds offset: the last one starting at or below it.

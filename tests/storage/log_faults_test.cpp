@@ -325,6 +325,39 @@ TEST(LogFaults, AHighWatermarkCheckpointThatFailsDoesNotFailTheAppend) {
   }));
 }
 
+// A truncation whose directory sync fails is still made in memory, and the
+// high watermark comes down with the log end: a follower that went on with
+// its high watermark above an emptied log later led it, and no consumer
+// could read to that end (cluster-swarm seed 12081). The error is returned;
+// the next flush syncs the directory.
+TEST(LogFaults, ATruncationWhoseDirectorySyncFailsKeepsTheHighWatermarkAtTheEnd) {
+  for (const bool fully : {true, false}) {
+    SCOPED_TRACE(fully ? "truncate_fully_and_start_at" : "truncate_to across segments");
+    LogRig rig(48);
+    ASSERT_TRUE(rig.run([&](Runtime& rt) {
+      ASSERT_TRUE(rig.open(rt, faults_dir, small_config()).ok());
+      Rng rng(48);
+      (void)append_batches(*rig.log(), rng, 300);  // several segments
+      ASSERT_GT(rig.log()->segment_count(), 2u);
+      ASSERT_TRUE(rig.log()->set_high_watermark(rig.log()->log_end_offset()).ok());
+      ASSERT_TRUE(rig.log()->flush().ok());
+      sim::DiskConfig c = rig.disk().config();
+      c.sync_eio_rate = 1.0;
+      c.eio_only_in_path = faults_dir;
+      rig.disk().set_config(c);
+      const std::int64_t to = fully ? 1000 : 3;
+      auto r = fully ? rig.log()->truncate_fully_and_start_at(to) : rig.log()->truncate_to(to);
+      EXPECT_FALSE(r.ok());
+      EXPECT_EQ(rig.log()->log_end_offset(), to);
+      EXPECT_LE(rig.log()->high_watermark(), rig.log()->log_end_offset());
+      c.sync_eio_rate = 0;
+      rig.disk().set_config(c);
+      ASSERT_TRUE(rig.log()->flush().ok());
+      EXPECT_EQ(rig.log()->log_end_offset(), to);
+    }));
+  }
+}
+
 // With a sync per message, a tail whose sync failed is not the log's to
 // count toward a high watermark (a reopen cuts it); without, the log end is.
 TEST(LogFaults, OnlyTheDurableEndIsCommittableWhenEveryWriteIsSynced) {
