@@ -207,6 +207,16 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // whose snapshot had moved past its log's base asked a follower for the
 // entry at the base, whose term it no longer knew, forever instead of
 // sending the snapshot (next_request in system/raft/replication.cpp).
+// cluster-swarm 12081 (liveness): a follower's full truncation failed its
+// directory sync after dropping the segments, kept its high watermark over
+// the emptied log, and later led with it (Log::Impl::truncate_fully).
+// explore/cluster-swarm-disk 74: two voters, one repairing a damaged Raft
+// log, voted for nobody and the quorum stayed leaderless (the repair
+// floor); 322: unclean election on, the offline last ISR member did not
+// give way to the live replica (drop_offline_replica); 1044: a follower
+// salvaged below its high watermark then led, taken for hw-went-back;
+// 4705: a Raft leader failed the same read of a damaged applied entry
+// forever, and an observer never caught up (Core::read_failed).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -216,7 +226,9 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm", 24048}, {"cluster-swarm", 23543},
       {"cluster-swarm", 149919}, {"explore/cluster-swarm-disk", 4990},
       {"explore/cluster-swarm-disk", 33}, {"explore/cluster-swarm-disk", 111},
-      {"explore/cluster-swarm-disk", 4029}, {"raft-sync-eio", 76}, {"raft-sync-eio", 1293}};
+      {"explore/cluster-swarm-disk", 4029}, {"raft-sync-eio", 76}, {"raft-sync-eio", 1293},
+      {"cluster-swarm", 12081}, {"explore/cluster-swarm-disk", 74}, {"explore/cluster-swarm-disk", 322},
+      {"explore/cluster-swarm-disk", 1044}, {"explore/cluster-swarm-disk", 4705}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);
