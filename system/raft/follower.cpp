@@ -85,6 +85,7 @@ AppendResponse Core::handle_append(const AppendRequest& req, bool* malformed) {
 }
 
 Result<void> Core::install_snapshot(Snapshot snap) {
+  if (snap.index <= applied) return adopt_applied_snapshot(std::move(snap));
   if (auto r = save_snapshot(rt.disk(), cfg.dir, snap); !r) return r;
   if (auto r = sm.restore(snap.data); !r) return r;
   const auto held = term_at(snap.index);
@@ -103,10 +104,27 @@ Result<void> Core::install_snapshot(Snapshot snap) {
   return {};
 }
 
+// A snapshot of entries already applied changes nothing, unless a repair
+// cut the log below it: then the log must resume at the snapshot, or the
+// leader, taking this node for caught up to it, sends entries after it
+// that the short log refuses, forever (explore/cluster-swarm-disk 2037).
+// The state machine stays where it is (it is ahead of the snapshot).
+Result<void> Core::adopt_applied_snapshot(Snapshot snap) {
+  if (snap.index <= log->last_index() || snap.index <= snap_index) return {};
+  if (auto r = save_snapshot(rt.disk(), cfg.dir, snap); !r) return r;
+  if (auto r = log->reset_to(snap.index); !r) {
+    storage_failed();
+    return r;
+  }
+  snap_index = snap.index;
+  snap_term = snap.term;
+  CASTLE_TRACE(rt.tracer(), "raft.snapshot.installed", {{"index", snap.index}, {"term", snap.term}});
+  return {};
+}
+
 SnapshotResponse Core::handle_snapshot(const SnapshotRequest& req) {
   MutexLock lock(rt, mu);
   if (req.term < qs.term || !accept_leader(req.term, req.leader)) return {qs.term, false};
-  if (req.last_index <= applied) return {qs.term, true};
   const bool ok = install_snapshot({req.last_index, req.last_term, req.data}).ok();
   if (!ok) ++stats.storage_errors;
   return {qs.term, ok};

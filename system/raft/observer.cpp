@@ -45,7 +45,7 @@ bool Core::fetch_from(NodeId target, NodeId* hint) {
     trace_role();
   }
   if (resp->has_snapshot) {
-    if (resp->snapshot_index <= applied) return false;
+    if (resp->snapshot_index <= applied && resp->snapshot_index <= log->last_index()) return false;
     return install_snapshot({resp->snapshot_index, resp->snapshot_term, resp->snapshot}).ok();
   }
   auto entries = decode_entries(resp->entries);

@@ -127,6 +127,7 @@ struct Core : std::enable_shared_from_this<Core> {
   SnapshotResponse handle_snapshot(const SnapshotRequest& req);
   bool accept_leader(std::int64_t term, NodeId from);
   Result<void> install_snapshot(Snapshot snap);
+  Result<void> adopt_applied_snapshot(Snapshot snap);
   FetchResponse handle_fetch(const FetchRequest& req);
 
   // apply.cpp

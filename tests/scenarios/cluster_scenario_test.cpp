@@ -216,7 +216,10 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // give way to the live replica (drop_offline_replica); 1044: a follower
 // salvaged below its high watermark then led, taken for hw-went-back;
 // 4705: a Raft leader failed the same read of a damaged applied entry
-// forever, and an observer never caught up (Core::read_failed).
+// forever, and an observer never caught up (Core::read_failed); 2037: a
+// follower whose repair cut its log below what it had applied was sent a
+// snapshot it took for applied already, and its log never resumed
+// (Core::adopt_applied_snapshot).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -228,7 +231,8 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"explore/cluster-swarm-disk", 33}, {"explore/cluster-swarm-disk", 111},
       {"explore/cluster-swarm-disk", 4029}, {"raft-sync-eio", 76}, {"raft-sync-eio", 1293},
       {"cluster-swarm", 12081}, {"explore/cluster-swarm-disk", 74}, {"explore/cluster-swarm-disk", 322},
-      {"explore/cluster-swarm-disk", 1044}, {"explore/cluster-swarm-disk", 4705}};
+      {"explore/cluster-swarm-disk", 1044}, {"explore/cluster-swarm-disk", 4705},
+      {"explore/cluster-swarm-disk", 2037}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);
