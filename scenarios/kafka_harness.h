@@ -44,6 +44,9 @@ struct KafkaHarness {
   // (what a client with none acknowledged was trying to reach).
   std::vector<std::set<std::int32_t>> healed_failed;
   bool read_done = false;
+  // Partitions the final read has read to their ends (not read again when
+  // another partition keeps it from completing).
+  std::set<std::int32_t> read_complete;
   // Per partition, the offset after the highest acknowledged one.
   std::map<std::int32_t, std::int64_t> acked_end;
   sim::SimTime read_started_ns = -1;
@@ -74,5 +77,8 @@ void client_main(KafkaHarness& hx, int client, Runtime& rt);
 void do_poll(KafkaHarness& hx, std::int64_t process, client::Consumer& consumer);
 void do_assign(KafkaHarness& hx, Runtime& rt, std::int64_t process, client::Consumer& consumer,
                bool everything);
+// Assigns exactly these partitions, as one more assign in the history.
+void record_assign(KafkaHarness& hx, std::int64_t process, client::Consumer& consumer,
+                   const std::vector<client::TopicPartition>& tps);
 
 }  // namespace castle::scenarios

@@ -238,6 +238,11 @@ void do_assign(KafkaHarness& hx, Runtime& rt, std::int64_t process, client::Cons
   for (const auto& tp : hx.all_partitions())
     if (everything || rt.rng().chance(0.5)) tps.push_back(tp);
   if (tps.empty()) tps.push_back(hx.all_partitions()[rt.rng().below(hx.all_partitions().size())]);
+  record_assign(hx, process, consumer, tps);
+}
+
+void record_assign(KafkaHarness& hx, std::int64_t process, client::Consumer& consumer,
+                   const std::vector<client::TopicPartition>& tps) {
   history::Op invoke;
   invoke.process = process;
   invoke.f = "assign";
