@@ -90,6 +90,8 @@ struct Core : std::enable_shared_from_this<Core> {
   // A read of the log from `index` failed (under mu): damage there is
   // healed, from the state machine or by a repair (raft_node.cpp).
   void read_failed(std::int64_t index, std::error_code error);
+  void trace_repair_begun(std::int64_t last_index);
+  void floor_from_uncut_log(const RaftLog& l);
   // Writes the repair marker (durably) before any damage is cut.
   Result<void> mark_repair();
   // Opens the log after damage: marks the repair durably, then salvages.

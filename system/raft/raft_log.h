@@ -42,6 +42,8 @@ class RaftLog {
   std::int64_t last_index() const { return log_->log_end_offset(); }
   // Entries up to this index are on durable storage.
   std::int64_t synced_index() const { return log_->recovery_point(); }
+  // Whether the open cut anything from the log (storage::Log::cut_on_open).
+  bool cut_on_open() const { return log_->cut_on_open(); }
   // The term of an entry held (base_index() < index <= last_index()); 0 for
   // index 0; nullopt otherwise (the caller knows the snapshot's term).
   std::optional<std::int64_t> term_at(std::int64_t index) const;

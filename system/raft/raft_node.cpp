@@ -117,6 +117,7 @@ void Core::storage_failed() {
       log = std::move(*l);
       break;
     }
+    CASTLE_TRACE(rt.tracer(), "raft.reopen_failed", {{"error", l.error().message()}});
     rt.sleep_for(cfg.heartbeat_interval);
   }
   if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
@@ -184,11 +185,32 @@ Result<void> Core::mark_repair() {
   return {};
 }
 
+// The floor in the trace: -1 when unknown (the node then votes for nobody).
+void Core::trace_repair_begun(std::int64_t last_index) {
+  CASTLE_TRACE(rt.tracer(), "raft.repair",
+               {{"state", "begun"}, {"last_index", last_index},
+                {"floor_term", repair_floor ? repair_floor->term : -1},
+                {"floor_index", repair_floor ? repair_floor->index : -1}});
+}
+
 Result<std::unique_ptr<RaftLog>> Core::begin_repair() {
   if (auto r = mark_repair(); !r) return r.error();
   auto l = RaftLog::open_salvaging(rt, join_path(cfg.dir, "log"));
-  if (l) CASTLE_TRACE(rt.tracer(), "raft.repair", {{"state", "begun"}, {"last_index", (*l)->last_index()}});
+  if (l) floor_from_uncut_log(**l);
+  if (l) trace_repair_begun((*l)->last_index());
   return l;
+}
+
+// With the checkpoints damaged the floor is unknown, and the node votes for
+// nobody: with two voters, the quorum would stay leaderless for good
+// (explore/cluster-swarm-disk 1989). But a salvage that cut nothing kept
+// every entry the node ever flushed: its log's end is a floor. Written to
+// the marker before it counts (a crash before leaves it unknown).
+void Core::floor_from_uncut_log(const RaftLog& l) {
+  if (repair_floor || l.cut_on_open()) return;
+  const RepairFloor floor{l.last_term_or(snap_term), l.last_index()};
+  if (!mark_repairing(rt.disk(), cfg.dir, floor)) return;
+  repair_floor = floor;
 }
 
 void Core::end_repair() {
@@ -227,7 +249,7 @@ Result<void> Core::recover() {
     // Repaired like a damaged log: emptied there, refilled from a leader.
     if (auto r = mark_repair(); !r) return r;
     if (auto r = log->reset_to(snap_index); !r) return r;
-    CASTLE_TRACE(rt.tracer(), "raft.repair", {{"state", "begun"}, {"last_index", snap_index}});
+    trace_repair_begun(snap_index);
   }
   commit = applied = snap_index;
   role = cfg.voter ? Role::follower : Role::observer;

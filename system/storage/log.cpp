@@ -127,6 +127,8 @@ struct Log::Impl {
   // A salvage found the epoch checkpoint damaged: the cache is rebuilt
   // from the batches' own epochs as they are read back.
   bool epochs_lost = false;
+  // The open cut a tail or damaged batches (or dropped segments after a gap).
+  bool cut_on_open = false;
   std::int64_t unflushed_messages = 0;
   Instant last_flush{};
   bool dir_dirty = false;  // a segment file was created and the directory not synced
@@ -257,7 +259,10 @@ Result<void> Log::Impl::open_segments(const std::vector<std::int64_t>& bases) {
     }
     auto keep_going = recover_segment(i);
     if (!keep_going) return keep_going.error();
-    if (!*keep_going) return drop_segments_from(i + 1);
+    if (!*keep_going) {
+      cut_on_open = true;
+      return drop_segments_from(i + 1);
+    }
   }
   return ok_result();
 }
@@ -332,6 +337,7 @@ Result<void> Log::Impl::cut_at_first_unreadable() {
   };
   auto cut = [&](std::int64_t offset) {
     adopt();
+    cut_on_open = true;
     return truncate(offset);
   };
   std::int64_t offset = log_start;
@@ -982,6 +988,7 @@ std::int64_t Log::committable_end() const {
   return every_write ? std::min(impl_->recovery_point_written, impl_->log_end()) : impl_->log_end();
 }
 std::int64_t Log::high_watermark() const { return impl_->high_watermark; }
+bool Log::cut_on_open() const { return impl_->cut_on_open; }
 
 Result<void> Log::set_high_watermark(std::int64_t hw) {
   if (hw < impl_->log_start || hw > impl_->log_end()) return std::errc::result_out_of_range;

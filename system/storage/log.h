@@ -119,6 +119,9 @@ class Log {
     std::int64_t recovery_point = 0;
   };
   static Result<std::optional<FlushedSummary>> flushed_summary(Runtime& rt, const std::string& dir);
+  // Whether the open that made this Log cut anything (a torn or damaged
+  // tail, batches a salvage could not read back, segments after a gap).
+  bool cut_on_open() const;
   ~Log();
 
   // Leader path: `batches` holds one or more client batches (validated here:

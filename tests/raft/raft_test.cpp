@@ -246,7 +246,11 @@ TEST(Raft, ALeaderHealsDamageItReadsInAppliedEntriesWithASnapshot) {
 // the quorum without a leader for good (it does not campaign either). Its
 // floor lets it vote for the other, whose log is as up to date as its own
 // was: that one is elected and repairs it.
+// (And so when the damage is in its log's recovery point checkpoint: the
+// salvage cuts nothing, and the log's end is the floor.)
 TEST(Raft, ANodeUnderRepairVotesForACandidateAsUpToDateAsItsLogWas) {
+  for (const std::string file : {"00000000000000000000.log", "recovery-point-offset-checkpoint"}) {
+  SCOPED_TRACE(file);
   Cluster c(8, 2, 0, [](RaftConfig& cfg) { cfg.snapshot_threshold = 1'000'000; });
   const int leader = c.wait_leader();
   ASSERT_GE(leader, 0);
@@ -255,7 +259,7 @@ TEST(Raft, ANodeUnderRepairVotesForACandidateAsUpToDateAsItsLogWas) {
   c.world().run_until([&] { return applied_everywhere(c, 30); }, c.world().now() + 2'000'000'000);
   c.sim_node(damaged).crash();
   c.sim_node(leader).crash();
-  ASSERT_TRUE(c.sim_node(damaged).sim_disk().flip_bit("raft/log/00000000000000000000.log", 200, 1));
+  ASSERT_TRUE(c.sim_node(damaged).sim_disk().flip_bit("raft/log/" + file, file.ends_with(".log") ? 200 : 4, 1));
   c.sim_node(damaged).restart();
   c.sim_node(leader).restart();
   c.world().run_until([&] { return c.node(damaged) != nullptr && c.node(leader) != nullptr; },
@@ -269,6 +273,7 @@ TEST(Raft, ANodeUnderRepairVotesForACandidateAsUpToDateAsItsLogWas) {
   c.world().run_until([&] { return applied_everywhere(c, 31); }, c.world().now() + 3'000'000'000);
   EXPECT_TRUE(applied_everywhere(c, 31));
   expect_agreement(c);
+  }
 }
 
 // A bit flip in the quorum-state file must not change whom the node voted
