@@ -141,18 +141,11 @@ void Core::damage_found() {
   if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
 }
 
-// A log damaged below what this node flushed may have lost entries it
-// acknowledged; were it to vote as if it never had them, a candidate
-// lacking a committed entry could win with its vote. So the marker goes to
-// disk first (a crash mid-repair must not forget it), then the log is cut
-// at the damage; until the log matches a leader's to its end the node
-// neither votes nor campaigns, and a leader elected meanwhile holds every
-// committed entry (elected without this node's vote).
 // Damage a read found in entries already applied is healed from the state
 // machine, which holds their effect: a snapshot at the applied index, and
 // the log compacted past the damage (a follower behind it gets the
 // snapshot). Damage further on, in entries not applied yet, is a damaged
-// log like any other: the node repairs (storage_failed, which deposes a
+// log like any other: the node repairs (damage_found, which deposes a
 // leader first) and fetches them again. Without this a leader that found
 // damage reading entries to send stalled replication to that follower for
 // good (explore/cluster-swarm-disk seed 4705: an observer never caught up,
@@ -193,19 +186,28 @@ void Core::trace_repair_begun(std::int64_t last_index) {
                 {"floor_index", repair_floor ? repair_floor->index : -1}});
 }
 
+// A log damaged below what this node flushed may have lost entries it
+// acknowledged; were it to vote as if it never had them, a candidate
+// lacking a committed entry could win with its vote. So the marker, with
+// the floor, goes to disk first (a crash mid-repair must not forget it),
+// then the log is cut at the damage; until the log matches a leader's to
+// its end the node does not campaign and votes only for candidates at
+// least as up to date as the floor.
 Result<std::unique_ptr<RaftLog>> Core::begin_repair() {
+  const bool fresh = !repairing;  // an earlier repair's losses: its floor stands
   if (auto r = mark_repair(); !r) return r.error();
   auto l = RaftLog::open_salvaging(rt, join_path(cfg.dir, "log"));
-  if (l) floor_from_uncut_log(**l);
+  if (l && fresh) floor_from_uncut_log(**l);
   if (l) trace_repair_begun((*l)->last_index());
   return l;
 }
 
 // With the checkpoints damaged the floor is unknown, and the node votes for
 // nobody: with two voters, the quorum would stay leaderless for good
-// (explore/cluster-swarm-disk 1989). But a salvage that cut nothing kept
-// every entry the node ever flushed: its log's end is a floor. Written to
-// the marker before it counts (a crash before leaves it unknown).
+// (explore/cluster-swarm-disk 1989). But a salvage that cut nothing, in a
+// repair that is not the continuation of an earlier one, kept every entry
+// the node ever flushed: its log's end is a floor. Written to the marker
+// before it counts (a crash before leaves it unknown).
 void Core::floor_from_uncut_log(const RaftLog& l) {
   if (repair_floor || l.cut_on_open()) return;
   const RepairFloor floor{l.last_term_or(snap_term), l.last_index()};

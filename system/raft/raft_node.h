@@ -112,8 +112,8 @@ class RaftNode {
   std::int64_t applied_index() const;
   NodeId id() const;
   const RaftStats& stats() const;
-  // Its log was cut at damage and does not yet match a leader's: it
-  // neither votes nor campaigns meanwhile.
+  // Its log was cut at damage and does not yet match a leader's: it does
+  // not campaign meanwhile, and votes only above its floor (durable.h).
   bool repairing() const;
 
   // Called (from a fiber of this node) when this node becomes a ready
