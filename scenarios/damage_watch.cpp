@@ -36,10 +36,10 @@ void DamageWatch::observe(const TraceEvent& e) {
   } else if (e.kind == "raft.role") {
     if (e.str_field("role") != "observer") voters_.insert(e.node);
   } else if (e.kind == "raft.repair") {
-    if (e.str_field("state") == "begun") {
-      repairing_.insert(e.node);
-    } else {
+    if (e.str_field("state") == "done") {
       repairing_.erase(e.node);
+    } else {
+      repairing_.insert(e.node);
     }
   } else if (e.kind == "metadata.partition") {
     const std::string name = e.str_field("topic") + "-" + std::to_string(e.int_field("partition"));

@@ -90,7 +90,7 @@ struct Core : std::enable_shared_from_this<Core> {
   // A read of the log from `index` failed (under mu): damage there is
   // healed, from the state machine or by a repair (raft_node.cpp).
   void read_failed(std::int64_t index, std::error_code error);
-  void trace_repair_begun(std::int64_t last_index);
+  void trace_repair(const char* state, std::int64_t last_index);
   void floor_from_uncut_log(const RaftLog& l);
   // Writes the repair marker (durably) before any damage is cut.
   Result<void> mark_repair();
@@ -99,6 +99,7 @@ struct Core : std::enable_shared_from_this<Core> {
   // A successful AppendEntries carrying no entries: the log matches the
   // leader's to its end, and a repair is over.
   void end_repair();
+  void end_repair_if_nothing_lost();
   std::int64_t last_log_term() const { return log->last_term_or(snap_term); }
   std::optional<std::int64_t> term_at(std::int64_t index) const;
   std::size_t voter_count() const { return cfg.voters.size(); }

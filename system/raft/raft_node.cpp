@@ -121,6 +121,7 @@ void Core::storage_failed() {
     rt.sleep_for(cfg.heartbeat_interval);
   }
   if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
+  end_repair_if_nothing_lost();
 }
 
 // Damage a read found below the last flush, which a reopen would not look
@@ -139,6 +140,7 @@ void Core::damage_found() {
     rt.sleep_for(cfg.heartbeat_interval);
   }
   if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
+  end_repair_if_nothing_lost();
 }
 
 // Damage a read found in entries already applied is healed from the state
@@ -175,13 +177,15 @@ Result<void> Core::mark_repair() {
   if (auto r = mark_repairing(rt.disk(), cfg.dir, floor); !r) return r;
   repairing = true;
   repair_floor = floor;
+  trace_repair("begun", log ? log->last_index() : -1);
   return {};
 }
 
 // The floor in the trace: -1 when unknown (the node then votes for nobody).
-void Core::trace_repair_begun(std::int64_t last_index) {
+// "begun" once the marker is written, "cut" once the salvaged log is open.
+void Core::trace_repair(const char* state, std::int64_t last_index) {
   CASTLE_TRACE(rt.tracer(), "raft.repair",
-               {{"state", "begun"}, {"last_index", last_index},
+               {{"state", state}, {"last_index", last_index},
                 {"floor_term", repair_floor ? repair_floor->term : -1},
                 {"floor_index", repair_floor ? repair_floor->index : -1}});
 }
@@ -198,7 +202,7 @@ Result<std::unique_ptr<RaftLog>> Core::begin_repair() {
   if (auto r = mark_repair(); !r) return r.error();
   auto l = RaftLog::open_salvaging(rt, join_path(cfg.dir, "log"));
   if (l && fresh) floor_from_uncut_log(**l);
-  if (l) trace_repair_begun((*l)->last_index());
+  if (l) trace_repair("cut", (*l)->last_index());
   return l;
 }
 
@@ -213,6 +217,18 @@ void Core::floor_from_uncut_log(const RaftLog& l) {
   const RepairFloor floor{l.last_term_or(snap_term), l.last_index()};
   if (!mark_repairing(rt.disk(), cfg.dir, floor)) return;
   repair_floor = floor;
+}
+
+// A repair whose log still reaches its floor lost nothing it acknowledged
+// (the cut log is a prefix of the old one: at the floor's term and at least
+// its index, it holds every entry up to the floor), so it ends at once.
+// Otherwise only a leader ends it, and a single voter, or one whose repair
+// began on a read error a later open did not find again, would wait for
+// one forever without campaigning (explore/cluster-swarm-disk 3599).
+void Core::end_repair_if_nothing_lost() {
+  if (!repairing || !repair_floor) return;
+  if (!log_up_to_date(last_log_term(), log->last_index(), repair_floor->term, repair_floor->index)) return;
+  end_repair();
 }
 
 void Core::end_repair() {
@@ -251,9 +267,10 @@ Result<void> Core::recover() {
     // Repaired like a damaged log: emptied there, refilled from a leader.
     if (auto r = mark_repair(); !r) return r;
     if (auto r = log->reset_to(snap_index); !r) return r;
-    trace_repair_begun(snap_index);
+    trace_repair("cut", snap_index);
   }
   commit = applied = snap_index;
+  end_repair_if_nothing_lost();
   role = cfg.voter ? Role::follower : Role::observer;
   trace_role();
   return {};
