@@ -427,7 +427,7 @@ bool TopicTable::recover_partition(Partition& p, bool salvage) {
     // Damage the reopen found (offline for another reason, a failed sync
     // say) is damage all the same: once the controller no longer counts on
     // this replica it is salvaged, or it would stay offline for good and
-    // the ISR could not grow back (explore/cluster-swarm-disk seed 4029).
+    // the ISR could not grow back (cluster-swarm-disk seed 4029).
     if (r.error() == std::errc::illegal_byte_sequence) p.damaged = true;
     CASTLE_TRACE(rt_.tracer(), "broker.partition_recovery_failed",
                  {{"dir", p.dir}, {"salvage", salvaging}, {"error", r.error().message()}, {"damaged", p.damaged}});

@@ -107,7 +107,7 @@ Result<void> Core::install_snapshot(Snapshot snap) {
 // A snapshot of entries already applied changes nothing, unless a repair
 // cut the log below it: then the log must resume at the snapshot, or the
 // leader, taking this node for caught up to it, sends entries after it
-// that the short log refuses, forever (explore/cluster-swarm-disk 2037).
+// that the short log refuses, forever (cluster-swarm-disk 2037).
 // The state machine stays where it is (it is ahead of the snapshot).
 Result<void> Core::adopt_applied_snapshot(Snapshot snap) {
   if (snap.index <= log->last_index() || snap.index <= snap_index) return {};

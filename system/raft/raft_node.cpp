@@ -150,7 +150,7 @@ void Core::damage_found() {
 // log like any other: the node repairs (damage_found, which deposes a
 // leader first) and fetches them again. Without this a leader that found
 // damage reading entries to send stalled replication to that follower for
-// good (explore/cluster-swarm-disk seed 4705: an observer never caught up,
+// good (cluster-swarm-disk seed 4705: an observer never caught up,
 // so its broker was never unfenced).
 void Core::read_failed(std::int64_t index, std::error_code error) {
   CASTLE_TRACE(rt.tracer(), "raft.read_failed", {{"index", index}, {"error", error.message()}});
@@ -208,7 +208,7 @@ Result<std::unique_ptr<RaftLog>> Core::begin_repair() {
 
 // With the checkpoints damaged the floor is unknown, and the node votes for
 // nobody: with two voters, the quorum would stay leaderless for good
-// (explore/cluster-swarm-disk 1989). But a salvage that cut nothing, in a
+// (cluster-swarm-disk 1989). But a salvage that cut nothing, in a
 // repair that is not the continuation of an earlier one, kept every entry
 // the node ever flushed: its log's end is a floor. Written to the marker
 // before it counts (a crash before leaves it unknown).
@@ -224,7 +224,7 @@ void Core::floor_from_uncut_log(const RaftLog& l) {
 // its index, it holds every entry up to the floor), so it ends at once.
 // Otherwise only a leader ends it, and a single voter, or one whose repair
 // began on a read error a later open did not find again, would wait for
-// one forever without campaigning (explore/cluster-swarm-disk 3599).
+// one forever without campaigning (cluster-swarm-disk 3599).
 void Core::end_repair_if_nothing_lost() {
   if (!repairing || !repair_floor) return;
   if (!log_up_to_date(last_log_term(), log->last_index(), repair_floor->term, repair_floor->index)) return;

@@ -118,7 +118,7 @@ TEST(ReplicationInvariants, AReopenBelowTheHighWatermarkIsItsOwnLoss) {
 // A follower salvaged below its high watermark starts again from the
 // log's own; elected next (uncleanly: what it lost is the contract's
 // business, leader-missing-committed), it leads from there, and its high
-// watermark goes back only against that (explore/cluster-swarm-disk 1044).
+// watermark goes back only against that (cluster-swarm-disk 1044).
 TEST(ReplicationInvariants, AFollowerReopenedBelowItsHighWatermarkLeadsFromTheReopenedOne) {
   ReplicationInvariantOptions lossy;
   lossy.committed_may_be_lost = true;

@@ -347,7 +347,7 @@ TEST(ClusterSim, DamagedBatchOnTheLeaderMovesLeadershipAndTheReplicaHeals) {
 // batch was checkpointed). That damage counts as found: once the
 // controller no longer counts on the replica it comes back salvaged (and,
 // as its sync had failed, empty), fetches everything again and rejoins the
-// ISR. Before, it stayed offline for good (explore/cluster-swarm-disk 4029).
+// ISR. Before, it stayed offline for good (cluster-swarm-disk 4029).
 TEST(ClusterSim, DamageAReopenFindsIsSalvagedOnceTheReplicaIsReleased) {
   Rig rig(3);
   PartitionInfo p0;

@@ -195,7 +195,7 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // Log::Impl::rewrite_checkpoints). 149919 (liveness): a restarted follower's
 // truncation cut its only (empty) epoch and failed to write the checkpoint;
 // it asked on with no epoch and never fetched (FollowerPartition::apply_epoch_answer).
-// explore/cluster-swarm-disk (every disk fault) 4990: a leader's log cut at
+// cluster-swarm-disk (every disk fault) 4990: a leader's log cut at
 // a bit flip when reopened was taken for its high watermark going back
 // (reopen-below-hw, judged by the contract); 33: a damaged leader applied
 // its deposition and salvaged before the new leader took up; 111: the final
@@ -210,7 +210,7 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // cluster-swarm 12081 (liveness): a follower's full truncation failed its
 // directory sync after dropping the segments, kept its high watermark over
 // the emptied log, and later led with it (Log::Impl::truncate_fully).
-// explore/cluster-swarm-disk 74: two voters, one repairing a damaged Raft
+// cluster-swarm-disk 74: two voters, one repairing a damaged Raft
 // log, voted for nobody and the quorum stayed leaderless (the repair
 // floor); 322: unclean election on, the offline last ISR member did not
 // give way to the live replica (drop_offline_replica); 1044: a follower
@@ -227,12 +227,12 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm", 14816}, {"cluster-swarm", 16110}, {"cluster-swarm", 16975},
       {"cluster-swarm", 20841}, {"cluster-swarm", 24570}, {"cluster-swarm", 29632},
       {"cluster-swarm", 24048}, {"cluster-swarm", 23543},
-      {"cluster-swarm", 149919}, {"explore/cluster-swarm-disk", 4990},
-      {"explore/cluster-swarm-disk", 33}, {"explore/cluster-swarm-disk", 111},
-      {"explore/cluster-swarm-disk", 4029}, {"raft-sync-eio", 76}, {"raft-sync-eio", 1293},
-      {"cluster-swarm", 12081}, {"explore/cluster-swarm-disk", 74}, {"explore/cluster-swarm-disk", 322},
-      {"explore/cluster-swarm-disk", 1044}, {"explore/cluster-swarm-disk", 4705},
-      {"explore/cluster-swarm-disk", 2037}};
+      {"cluster-swarm", 149919}, {"cluster-swarm-disk", 4990},
+      {"cluster-swarm-disk", 33}, {"cluster-swarm-disk", 111},
+      {"cluster-swarm-disk", 4029}, {"raft-sync-eio", 76}, {"raft-sync-eio", 1293},
+      {"cluster-swarm", 12081}, {"cluster-swarm-disk", 74}, {"cluster-swarm-disk", 322},
+      {"cluster-swarm-disk", 1044}, {"cluster-swarm-disk", 4705},
+      {"cluster-swarm-disk", 2037}};
   for (const auto& [name, seed] : found) {
     ParseError e;
     auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);
@@ -245,7 +245,7 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   }
 }
 
-// explore/cluster-swarm-disk 1259: bit flips damaged a broker's Raft
+// cluster-swarm-disk 1259: bit flips damaged a broker's Raft
 // checkpoints (once they had checksums its salvage refused them, and it
 // never started: a salvage now reads them as absent) and the only replica
 // of t-5 (replication factor 1 drawn). That partition stays offline with
@@ -253,7 +253,7 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
 // and the harness excuses it, saying why, instead of failing liveness.
 TEST(ClusterScenario, AnUnfinishedReadOfAnAllDamagedPartitionIsExcused) {
   ParseError e;
-  auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/explore/cluster-swarm-disk.json", &e);
+  auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/cluster-swarm-disk.json", &e);
   ASSERT_TRUE(s.has_value()) << e.to_string();
   RunOptions o;
   o.seed = 1259;
