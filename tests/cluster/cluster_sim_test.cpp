@@ -196,13 +196,15 @@ bool in_isr(const PartitionInfo& p, std::int32_t id) {
 }
 
 // Three brokers up and `topic` created with `partitions` partitions of three
-// replicas, every ISR full; then `n` records sent (values "<prefix><i>").
-// Returns their reports and sets *first to partition 0 as described then.
+// replicas (and these topic configs), every ISR full; then `n` records sent
+// (values "<prefix><i>"). Returns their reports and sets *first to
+// partition 0 as described then.
 std::vector<DeliveryReport> start_and_send(Runtime& rt, Rig& rig, const std::string& topic,
                                            std::int32_t partitions, const std::string& prefix, int n,
-                                           PartitionInfo* first) {
+                                           PartitionInfo* first,
+                                           std::map<std::string, std::string> configs = {}) {
   wait_for_brokers(rt, rig, 3);
-  create_topic(rt, rig, topic, partitions, 3);
+  create_topic(rt, rig, topic, partitions, 3, std::move(configs));
   EXPECT_TRUE(wait_for_topic(rt, rig, topic, [&](const TopicInfo& t) {
     return all_isr_full(t, static_cast<std::size_t>(partitions), 3);
   }));
@@ -210,6 +212,11 @@ std::vector<DeliveryReport> start_and_send(Runtime& rt, Rig& rig, const std::str
   std::vector<DeliveryReport> acked = send_all(rt, *producer, topic, prefix, n);
   *first = partition_of(describe(rt, rig, topic), 0);
   return acked;
+}
+
+// A replica of p that is not its leader.
+std::int32_t follower_of(const PartitionInfo& p) {
+  return p.replicas[0] == p.leader ? p.replicas[1] : p.replicas[0];
 }
 
 // Crashing the leader of a partition: a new leader from the ISR with a
@@ -298,7 +305,7 @@ TEST(ClusterSim, PartitionedFollowerLeavesAndRejoinsTheIsr) {
     ASSERT_TRUE(wait_for_topic(rt, rig, "lag", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); }));
     p0 = partition_of(describe(rt, rig, "lag"), 0);
   }));
-  const std::int32_t follower = p0.replicas[0] == p0.leader ? p0.replicas[1] : p0.replicas[0];
+  const std::int32_t follower = follower_of(p0);
   rig.world.network().isolate(rig.server(follower).id());
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
     EXPECT_TRUE(wait_for_topic(rt, rig, "lag", [&](const TopicInfo& t) {
@@ -352,14 +359,10 @@ TEST(ClusterSim, DamageAReopenFindsIsSalvagedOnceTheReplicaIsReleased) {
   Rig rig(3);
   PartitionInfo p0;
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    wait_for_brokers(rt, rig, 3);
-    create_topic(rt, rig, "rdmg", 1, 3, {{"flush.messages", "1"}});
-    ASSERT_TRUE(wait_for_topic(rt, rig, "rdmg", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); }));
-    p0 = partition_of(describe(rt, rig, "rdmg"), 0);
-    auto producer = make_producer(rt, rig);
-    for (const auto& d : send_all(rt, *producer, "rdmg", "a", 20)) EXPECT_TRUE(d.ok()) << d.error.message();
+    for (const auto& d : start_and_send(rt, rig, "rdmg", 1, "a", 20, &p0, {{"flush.messages", "1"}}))
+      EXPECT_TRUE(d.ok()) << d.error.message();
   }));
-  const std::int32_t follower = p0.replicas[0] == p0.leader ? p0.replicas[1] : p0.replicas[0];
+  const std::int32_t follower = follower_of(p0);
   sim::SimDisk& disk = rig.server(follower).sim_disk();
   ASSERT_TRUE(disk.flip_bit("kafka-logs/rdmg-0/00000000000000000000.log", 70, 1));
   sim::DiskConfig c = disk.config();
@@ -387,14 +390,10 @@ TEST(ClusterSim, ADamagedPartitionMetadataIsRestoredFromTheController) {
   Rig rig(3);
   PartitionInfo p0;
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
-    wait_for_brokers(rt, rig, 3);
-    create_topic(rt, rig, "rmeta", 1, 3, {{"flush.messages", "1"}});
-    ASSERT_TRUE(wait_for_topic(rt, rig, "rmeta", [](const TopicInfo& t) { return all_isr_full(t, 1, 3); }));
-    p0 = partition_of(describe(rt, rig, "rmeta"), 0);
-    auto producer = make_producer(rt, rig);
-    for (const auto& d : send_all(rt, *producer, "rmeta", "a", 20)) EXPECT_TRUE(d.ok()) << d.error.message();
+    for (const auto& d : start_and_send(rt, rig, "rmeta", 1, "a", 20, &p0, {{"flush.messages", "1"}}))
+      EXPECT_TRUE(d.ok()) << d.error.message();
   }));
-  const std::int32_t follower = p0.replicas[0] == p0.leader ? p0.replicas[1] : p0.replicas[0];
+  const std::int32_t follower = follower_of(p0);
   const std::string file = "kafka-logs/rmeta-0/partition.metadata";
   rig.server(follower).crash();
   ASSERT_TRUE(rig.server(follower).sim_disk().flip_bit(file, 0, 4));  // "version" no more

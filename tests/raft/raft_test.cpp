@@ -42,6 +42,17 @@ bool applied_everywhere(Cluster& c, std::size_t n) {
   return true;
 }
 
+// A leader is elected, commits one more entry (the `n`th) everywhere, and
+// every node agrees.
+void expect_a_leader_commits_entry(Cluster& c, std::size_t n) {
+  const int leading = c.wait_leader();
+  ASSERT_GE(leading, 0);
+  ASSERT_TRUE(c.propose(leading, "later").ok());
+  c.world().run_until([&] { return applied_everywhere(c, n); }, c.world().now() + 3'000'000'000);
+  EXPECT_TRUE(applied_everywhere(c, n));
+  expect_agreement(c);
+}
+
 TEST(RaftCommitRule, VotesNeedAnUpToDateLog) {
   EXPECT_TRUE(log_up_to_date(3, 5, 2, 9));   // later last term wins over length
   EXPECT_FALSE(log_up_to_date(2, 9, 3, 5));
@@ -213,12 +224,7 @@ TEST(Raft, ADamagedLogIsCutAndRepairedBeforeItsNodeVotesAgain) {
   c.world().run_until([&] { return !c.node(damaged)->repairing(); }, c.world().now() + 5'000'000'000);
   EXPECT_FALSE(c.node(damaged)->repairing());
   EXPECT_FALSE(c.sim_node(damaged).sim_disk().exists("raft/repairing"));
-  const int now_leading = c.wait_leader();
-  ASSERT_GE(now_leading, 0);
-  ASSERT_TRUE(c.propose(now_leading, "later").ok());
-  c.world().run_until([&] { return applied_everywhere(c, 31); }, c.world().now() + 3'000'000'000);
-  EXPECT_TRUE(applied_everywhere(c, 31));
-  expect_agreement(c);
+  expect_a_leader_commits_entry(c, 31);
 }
 
 // A bit flip in the leader's log, found when it reads entries to send to a
@@ -249,9 +255,7 @@ TEST(Raft, ALeaderHealsDamageItReadsInAppliedEntriesWithASnapshot) {
 // (When the damage is in its log's recovery point checkpoint instead, the
 // salvage cuts nothing: the log's end is the floor, nothing was lost, and
 // the repair ends at once.)
-TEST(Raft, ANodeUnderRepairVotesForACandidateAsUpToDateAsItsLogWas) {
-  for (const std::string file : {"00000000000000000000.log", "recovery-point-offset-checkpoint"}) {
-  SCOPED_TRACE(file);
+void two_voters_one_damaged_in(const std::string& file) {
   Cluster c(8, 2, 0, [](RaftConfig& cfg) { cfg.snapshot_threshold = 1'000'000; });
   const int leader = c.wait_leader();
   ASSERT_GE(leader, 0);
@@ -269,12 +273,13 @@ TEST(Raft, ANodeUnderRepairVotesForACandidateAsUpToDateAsItsLogWas) {
   EXPECT_EQ(c.node(damaged)->repairing(), file.ends_with(".log"));
   c.world().run_until([&] { return !c.node(damaged)->repairing(); }, c.world().now() + 10'000'000'000);
   EXPECT_FALSE(c.node(damaged)->repairing()) << "no leader was elected to repair it";
-  const int now_leading = c.wait_leader();
-  ASSERT_GE(now_leading, 0);
-  ASSERT_TRUE(c.propose(now_leading, "later").ok());
-  c.world().run_until([&] { return applied_everywhere(c, 31); }, c.world().now() + 3'000'000'000);
-  EXPECT_TRUE(applied_everywhere(c, 31));
-  expect_agreement(c);
+  expect_a_leader_commits_entry(c, 31);
+}
+
+TEST(Raft, ANodeUnderRepairVotesForACandidateAsUpToDateAsItsLogWas) {
+  for (const std::string file : {"00000000000000000000.log", "recovery-point-offset-checkpoint"}) {
+    SCOPED_TRACE(file);
+    two_voters_one_damaged_in(file);
   }
 }
 

@@ -31,6 +31,17 @@ std::string cluster(const std::string& kafka, const std::string& rest = "") {
          kafka + rest + "}";
 }
 
+// One seed of a library scenario, scenarios/<name>.json.
+RunResult run_library(const std::string& name, std::uint64_t seed) {
+  ParseError e;
+  auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + name + ".json", &e);
+  EXPECT_TRUE(s.has_value()) << name << ": " << e.to_string();
+  if (!s) return {};
+  RunOptions o;
+  o.seed = seed;
+  return run_scenario(*s, o);
+}
+
 FaultSpec crash(const std::string& node) {
   FaultSpec f;
   f.kind = "crash";
@@ -234,12 +245,7 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm-disk", 1044}, {"cluster-swarm-disk", 4705},
       {"cluster-swarm-disk", 2037}};
   for (const auto& [name, seed] : found) {
-    ParseError e;
-    auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/" + std::string(name) + ".json", &e);
-    ASSERT_TRUE(s.has_value()) << e.to_string();
-    RunOptions o;
-    o.seed = seed;
-    const RunResult r = run_scenario(*s, o);
+    const RunResult r = run_library(name, seed);
     EXPECT_EQ(r.verdict, Verdict::pass) << name << " seed " << seed << ": " << r.liveness_failure << " "
                                         << (r.check.anomalies.empty() ? "" : r.check.anomalies[0].type);
   }
@@ -252,12 +258,7 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
 // unclean election off, as in Kafka: the final read cannot finish there,
 // and the harness excuses it, saying why, instead of failing liveness.
 TEST(ClusterScenario, AnUnfinishedReadOfAnAllDamagedPartitionIsExcused) {
-  ParseError e;
-  auto s = load_scenario(CASTLE_SOURCE_DIR "/scenarios/cluster-swarm-disk.json", &e);
-  ASSERT_TRUE(s.has_value()) << e.to_string();
-  RunOptions o;
-  o.seed = 1259;
-  const RunResult r = run_scenario(*s, o);
+  const RunResult r = run_library("cluster-swarm-disk", 1259);
   EXPECT_EQ(r.verdict, Verdict::pass) << r.liveness_failure;
   EXPECT_NE(r.liveness_excused.find("t-5: every eligible replica (s0) is damaged"), std::string::npos)
       << r.liveness_excused;
