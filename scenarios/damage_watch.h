@@ -1,14 +1,15 @@
 #pragma once
 // Which partitions a cluster run left without an undamaged replica it may
-// elect. A replica whose log a bit flip damaged is offline until salvaged,
-// and it is salvaged only once the controller no longer counts on it; when
-// every member of a partition's ISR is such a replica and unclean leader
-// election is off, the partition stays offline, as it does in Kafka (a
-// failed log directory on every in-sync replica); so with it on when every
-// replica is damaged. A final read that
+// elect, and whether its metadata quorum can elect a leader at all. A
+// replica whose log a bit flip damaged is offline until salvaged, and it is
+// salvaged only once the controller no longer counts on it: when every
+// replica a partition may elect (ISR and ELR; with unclean election, every
+// replica) is such a one, the partition stays offline, as it does in Kafka
+// (a failed log directory on every in-sync replica). A final read that
 // cannot finish there is then what the configuration promises, not a
-// liveness bug: the harness excuses it (see judge in system_kafka.cpp),
-// and only where the trace shows it on nodes whose disks were flipped.
+// liveness bug: the harness excuses it (excuse_unreachable in
+// system_kafka.cpp), and only where the trace shows the damage on nodes
+// whose disks were flipped.
 
 #include <map>
 #include <set>

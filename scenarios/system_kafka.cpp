@@ -266,7 +266,8 @@ void excuse_unreachable(KafkaHarness& hx, const std::vector<FaultSpec>& applied,
   const std::string quorum = damage.quorum_unavailable(flipped);
   if (!quorum.empty()) {
     // Nothing can change leadership or fencing any more: all is unreachable.
-    hx.result.liveness_excused = quorum + "; none can be elected, as a KRaft quorum whose metadata log is lost stays down";
+    hx.result.liveness_excused =
+        quorum + "; none can be elected, as a KRaft quorum whose metadata log is lost stays down";
   } else {
     std::set<std::string> partitions;
     const std::vector<std::string> why = damage.unavailable(flipped, contract.unclean, &partitions);

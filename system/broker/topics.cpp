@@ -235,11 +235,7 @@ Result<void> TopicTable::load() {
       if (t.partitions[i]) continue;
       auto p = open_partition(name, static_cast<std::int32_t>(i), t.overrides);
       if (!p) return p.error();
-      const PartitionMetadata m{name, static_cast<std::int32_t>(t.partitions.size()), t.overrides};
-      const std::string text = encode_metadata(m);
-      if (auto r = write_file_atomic(rt_.disk(), join_path((*p)->dir, metadata_file),
-                                     std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-          !r)
+      if (auto r = write_metadata(**p, static_cast<std::int32_t>(t.partitions.size()), t.overrides); !r)
         return r.error();
       t.partitions[i] = std::move(*p);
     }
@@ -270,13 +266,9 @@ CreateError TopicTable::create(const std::string& name, std::int32_t partitions,
   Topic& t = topics_[name];
   t.name = name;
   t.overrides = overrides;
-  const PartitionMetadata m{name, partitions, overrides};
-  const std::string text = encode_metadata(m);
   for (std::int32_t i = 0; i < partitions; ++i) {
     auto p = open_partition(name, i, overrides);
-    Result<void> written = p ? write_file_atomic(rt_.disk(), join_path((*p)->dir, metadata_file),
-                                                 std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()))
-                             : Result<void>(p.error());
+    Result<void> written = p ? write_metadata(**p, partitions, overrides) : Result<void>(p.error());
     if (!written) {
       CASTLE_TRACE(rt_.tracer(), "broker.create_failed",
                    {{"topic", name}, {"error", written.error().message()}});
@@ -330,20 +322,20 @@ Result<PartitionPtr> TopicTable::open_replica(const std::string& name, std::int3
   auto p = open_partition(name, index, overrides);
   if (!p) return p.error();
   if (auto r = write_metadata(**p, partition_count, overrides); !r) return r.error();
+  if (auto r = rt_.disk().sync_dir(config_.log_dir); !r) return r.error();
   // Another fiber may have opened it while this one was in the disk.
   if (PartitionPtr existing = partition(name, index)) return existing;
   place(*p, partition_count, &overrides);
   return *p;
 }
 
+// partition.metadata, written atomically; the caller syncs the log
+// directory (once for many partitions where it writes many).
 Result<void> TopicTable::write_metadata(const Partition& p, std::int32_t partition_count,
                                         const TopicOverrides& overrides) {
   const std::string text = encode_metadata({p.topic, partition_count, overrides});
-  if (auto r = write_file_atomic(rt_.disk(), join_path(p.dir, metadata_file),
-                                 std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-      !r)
-    return r;
-  return rt_.disk().sync_dir(config_.log_dir);
+  return write_file_atomic(rt_.disk(), join_path(p.dir, metadata_file),
+                           std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
 // The controller's metadata gives back what a damaged partition.metadata
@@ -355,6 +347,7 @@ Result<PartitionPtr> TopicTable::restore_metadata(const PartitionPtr& p, std::in
   MutexLock lock(rt_, p->lock);
   if (!p->metadata_lost) return p;
   if (auto r = write_metadata(*p, partition_count, overrides); !r) return r.error();
+  if (auto r = rt_.disk().sync_dir(config_.log_dir); !r) return r.error();
   place(p, partition_count, &overrides);
   p->metadata_lost = false;
   p->damaged = false;

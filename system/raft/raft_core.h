@@ -9,6 +9,7 @@
 // a network call. Every fiber re-checks term and role after any suspension.
 
 #include <map>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -87,6 +88,7 @@ struct Core : std::enable_shared_from_this<Core> {
   void storage_failed();
   // A read found damage in entries not applied yet: repair (under mu).
   void damage_found();
+  void reopen_log(const std::function<Result<std::unique_ptr<RaftLog>>()>& open);
   // A read of the log from `index` failed (under mu): damage there is
   // healed, from the state machine or by a repair (raft_node.cpp).
   void read_failed(std::int64_t index, std::error_code error);

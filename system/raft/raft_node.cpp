@@ -88,23 +88,17 @@ std::optional<std::int64_t> Core::term_at(std::int64_t index) const {
   return log->term_at(index);
 }
 
+// The Log's memory may disagree with the disk after a failed write:
+// reopen it, which recovers from what the disk holds (a torn tail is cut).
+//
+// What the disk "holds" is not all durable, though: a failed sync may
+// have given up writes that reads still return (Linux since 4.13), and a
+// later sync would not write them again. So everything past the last
+// successful flush goes, and the cut is synced: this node acknowledged
+// none of it (it acknowledges only what a flush covered), and a log that
+// kept it would one day meet a hole below its recovery point.
 void Core::storage_failed() {
-  ++stats.storage_errors;
-  if (role == Role::leader) become_follower(qs.term, no_node);
-  // The Log's memory may disagree with the disk after a failed write:
-  // reopen it, which recovers from what the disk holds (a torn tail is cut).
-  // The caller holds mu throughout; fibers that read the log without mu
-  // (the apply loop's check, a campaign, an observer's fetch) find no log
-  // meanwhile and wait.
-  //
-  // What the disk "holds" is not all durable, though: a failed sync may
-  // have given up writes that reads still return (Linux since 4.13), and a
-  // later sync would not write them again. So everything past the last
-  // successful flush goes, and the cut is synced: this node acknowledged
-  // none of it (it acknowledges only what a flush covered), and a log that
-  // kept it would one day meet a hole below its recovery point.
-  log.reset();
-  for (;;) {
+  reopen_log([this]() -> Result<std::unique_ptr<RaftLog>> {
     auto l = RaftLog::open_cutting_unsynced(rt, join_path(cfg.dir, "log"));
     // Damage below the last flush (a bit flip): repair. A salvaged log
     // trusts what reads return, which after the failed sync may be writes
@@ -113,30 +107,32 @@ void Core::storage_failed() {
       l = begin_repair();
       if (l && !(*l)->truncate_after((*l)->base_index())) l = std::errc::io_error;
     }
-    if (l) {
-      log = std::move(*l);
-      break;
-    }
-    CASTLE_TRACE(rt.tracer(), "raft.reopen_failed", {{"error", l.error().message()}});
-    rt.sleep_for(cfg.heartbeat_interval);
-  }
-  if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
-  end_repair_if_nothing_lost();
+    return l;
+  });
 }
 
 // Damage a read found below the last flush, which a reopen would not look
 // for (it trusts what was flushed): repaired at once, the log cut at the
 // first batch that does not read back.
 void Core::damage_found() {
+  reopen_log([this] { return begin_repair(); });
+}
+
+// Deposes a leader, then opens the log with `open` until it succeeds. The
+// caller holds mu throughout; fibers that read the log without mu (the
+// apply loop's check, a campaign, an observer's fetch) find no log
+// meanwhile and wait.
+void Core::reopen_log(const std::function<Result<std::unique_ptr<RaftLog>>()>& open) {
   ++stats.storage_errors;
   if (role == Role::leader) become_follower(qs.term, no_node);
   log.reset();
   for (;;) {
-    auto l = begin_repair();
+    auto l = open();
     if (l) {
       log = std::move(*l);
       break;
     }
+    CASTLE_TRACE(rt.tracer(), "raft.reopen_failed", {{"error", l.error().message()}});
     rt.sleep_for(cfg.heartbeat_interval);
   }
   if (log->last_index() < snap_index) (void)log->reset_to(snap_index);
