@@ -110,10 +110,14 @@ VoteResponse Core::handle_vote(const VoteRequest& req) {
   MutexLock lock(rt, mu);
   // A log under repair may lack entries this node acknowledged: the
   // candidate must be at least as up to date as the log was (its floor).
-  if (repairing && (!repair_floor || !log_up_to_date(req.last_term, req.last_index,
-                                                     repair_floor->term, repair_floor->index)))
+  // With two voters the candidate is in every majority, so it holds every
+  // committed entry: what this node had beyond it was never committed.
+  const bool in_every_majority = voter_count() == 2;
+  if (repairing && !in_every_majority &&
+      (!repair_floor ||
+       !log_up_to_date(req.last_term, req.last_index, repair_floor->term, repair_floor->index)))
     return {qs.term, false};
-  const bool log_ok = bug("raft-vote-without-log-check") ||
+  const bool log_ok = bug("raft-vote-without-log-check") || (repairing && in_every_majority) ||
                       log_up_to_date(req.last_term, req.last_index, last_log_term(),
                                      log->last_index());
   if (req.pre_vote) {

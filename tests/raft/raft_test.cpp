@@ -248,39 +248,70 @@ TEST(Raft, ALeaderHealsDamageItReadsInAppliedEntriesWithASnapshot) {
   expect_agreement(c);
 }
 
-// With two voters, a node under repair that voted for nobody would leave
-// the quorum without a leader for good (it does not campaign either). Its
-// floor lets it vote for the other, whose log is as up to date as its own
-// was: that one is elected and repairs it.
+// A node under repair that voted for nobody would leave a quorum with one
+// other voter down without a leader for good (it does not campaign
+// either). Its floor lets it vote for the third, whose log is as up to
+// date as its own was: that one is elected and repairs it.
 // (When the damage is in its log's recovery point checkpoint instead, the
 // salvage cuts nothing: the log's end is the floor, nothing was lost, and
 // the repair ends at once.)
-void two_voters_one_damaged_in(const std::string& file) {
-  Cluster c(8, 2, 0, [](RaftConfig& cfg) { cfg.snapshot_threshold = 1'000'000; });
+void one_voter_down_one_damaged_in(const std::string& file) {
+  Cluster c(8, 3, 0, [](RaftConfig& cfg) { cfg.snapshot_threshold = 1'000'000; });
   const int leader = c.wait_leader();
   ASSERT_GE(leader, 0);
-  const int damaged = 1 - leader;
+  const int damaged = (leader + 1) % 3;
   for (int k = 0; k < 30; ++k) ASSERT_TRUE(c.propose(leader, "p" + std::to_string(k)).ok());
   c.world().run_until([&] { return applied_everywhere(c, 30); }, c.world().now() + 2'000'000'000);
   c.sim_node(damaged).crash();
   c.sim_node(leader).crash();
   ASSERT_TRUE(c.sim_node(damaged).sim_disk().flip_bit("raft/log/" + file, file.ends_with(".log") ? 200 : 4, 1));
   c.sim_node(damaged).restart();
-  c.sim_node(leader).restart();
-  c.world().run_until([&] { return c.node(damaged) != nullptr && c.node(leader) != nullptr; },
-                      c.world().now() + 2'000'000'000);
+  c.world().run_until([&] { return c.node(damaged) != nullptr; }, c.world().now() + 2'000'000'000);
   ASSERT_NE(c.node(damaged), nullptr);
   EXPECT_EQ(c.node(damaged)->repairing(), file.ends_with(".log"));
   c.world().run_until([&] { return !c.node(damaged)->repairing(); }, c.world().now() + 10'000'000'000);
   EXPECT_FALSE(c.node(damaged)->repairing()) << "no leader was elected to repair it";
+  c.sim_node(leader).restart();
+  c.world().run_until([&] { return c.node(leader) != nullptr; }, c.world().now() + 2'000'000'000);
   expect_a_leader_commits_entry(c, 31);
 }
 
 TEST(Raft, ANodeUnderRepairVotesForACandidateAsUpToDateAsItsLogWas) {
   for (const std::string file : {"00000000000000000000.log", "recovery-point-offset-checkpoint"}) {
     SCOPED_TRACE(file);
-    two_voters_one_damaged_in(file);
+    one_voter_down_one_damaged_in(file);
   }
+}
+
+// With two voters, a leader flushes an entry the other voter never got and
+// its log is then damaged: its floor includes that entry, so by the floor
+// it would refuse the other voter forever (cluster-swarm-disk 615). But the
+// other voter is in every majority, so it holds every committed entry: the
+// node under repair votes for it, and the unreplicated entry is lost, as
+// an uncommitted entry may be.
+TEST(Raft, WithTwoVotersANodeUnderRepairVotesForTheOtherEvenBelowItsFloor) {
+  Cluster c(8, 2, 0, [](RaftConfig& cfg) { cfg.snapshot_threshold = 1'000'000; });
+  const int damaged = c.wait_leader();
+  ASSERT_GE(damaged, 0);
+  const int other = 1 - damaged;
+  for (int k = 0; k < 30; ++k) ASSERT_TRUE(c.propose(damaged, "p" + std::to_string(k)).ok());
+  c.world().run_until([&] { return applied_everywhere(c, 30); }, c.world().now() + 2'000'000'000);
+  c.isolate(other);
+  EXPECT_FALSE(c.propose(damaged, "unreplicated", milliseconds(300)).ok());
+  c.sim_node(damaged).crash();
+  c.sim_node(other).crash();
+  c.heal();
+  ASSERT_TRUE(c.sim_node(damaged).sim_disk().flip_bit("raft/log/00000000000000000000.log", 200, 1));
+  c.sim_node(damaged).restart();
+  c.sim_node(other).restart();
+  c.world().run_until([&] { return c.node(damaged) != nullptr && c.node(other) != nullptr; },
+                      c.world().now() + 2'000'000'000);
+  ASSERT_NE(c.node(damaged), nullptr);
+  EXPECT_TRUE(c.node(damaged)->repairing());
+  c.world().run_until([&] { return !c.node(damaged)->repairing(); }, c.world().now() + 10'000'000'000);
+  EXPECT_FALSE(c.node(damaged)->repairing()) << "no leader was elected to repair it";
+  expect_a_leader_commits_entry(c, 31);
+  for (const auto& [idx, b] : c.machine(damaged)->applied) EXPECT_NE(text_of(b), "unreplicated");
 }
 
 // A bit flip in the quorum-state file must not change whom the node voted
