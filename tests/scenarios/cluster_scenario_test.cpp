@@ -230,7 +230,9 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // forever, and an observer never caught up (Core::read_failed); 2037: a
 // follower whose repair cut its log below what it had applied was sent a
 // snapshot it took for applied already, and its log never resumed
-// (Core::adopt_applied_snapshot).
+// (Core::adopt_applied_snapshot); 615: two voters, the repairing one's
+// floor held an entry it flushed as leader that the other never got, so it
+// refused the other forever (the two-voter rule in Core::handle_vote).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -243,7 +245,7 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm-disk", 4029}, {"raft-sync-eio", 76}, {"raft-sync-eio", 1293},
       {"cluster-swarm", 12081}, {"cluster-swarm-disk", 74}, {"cluster-swarm-disk", 322},
       {"cluster-swarm-disk", 1044}, {"cluster-swarm-disk", 4705},
-      {"cluster-swarm-disk", 2037}};
+      {"cluster-swarm-disk", 2037}, {"cluster-swarm-disk", 615}};
   for (const auto& [name, seed] : found) {
     const RunResult r = run_library(name, seed);
     EXPECT_EQ(r.verdict, Verdict::pass) << name << " seed " << seed << ": " << r.liveness_failure << " "
