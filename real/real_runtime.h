@@ -52,7 +52,8 @@ class RealRuntime final : public Runtime {
   Disk& disk() override { return *disk_; }
   Rng& rng() override { return rng_; }
   const Tracer& tracer() override { return tracer_; }
-  bool buggify(std::string_view) override { return false; }
+  using Runtime::buggify;
+  bool buggify(std::string_view, double) override { return false; }
 
   // Process control.
   void run() { loop_->run(); }

@@ -87,8 +87,14 @@ std::string stats(const PageInputs& in) {
   }
   if (!in.facts.buggify_points.empty()) {
     out += "<p>Buggify points reached:";
-    for (const auto& [point, armed] : in.facts.buggify_points)
-      out += " <code>" + h(point) + "=" + (armed ? "armed" : "off") + "</code>";
+    for (const auto& [point, armed] : in.facts.buggify_points) {
+      const auto fired = in.facts.buggify_fired.find(point);
+      const std::string state = !armed ? "off"
+                                : fired == in.facts.buggify_fired.end()
+                                    ? "armed"
+                                    : "fired " + std::to_string(fired->second) + "x";
+      out += " <code>" + h(point) + "=" + state + "</code>";
+    }
     out += "</p>\n";
   }
   return out;

@@ -23,6 +23,7 @@ RunFacts facts_from_result(const std::string& scenario_path, const scenarios::Sc
   f.faults = r.faults;
   f.planned_faults = r.planned_faults;
   f.buggify_points = r.buggify_points;
+  f.buggify_fired = r.buggify_fired;
   f.check = r.check;
   f.reproduce = reproduce_command(scenario_path, r.seed, s);
   return f;
@@ -73,6 +74,7 @@ json facts_to_json(const RunFacts& f) {
             {"faults", faults},
             {"planned_faults", planned},
             {"buggify_points", f.buggify_points},
+            {"buggify_fired", f.buggify_fired},
             {"reproduce", f.reproduce}};
   if (f.seed) j["seed"] = *f.seed;
   if (!f.liveness_excused.empty()) j["liveness_excused"] = f.liveness_excused;
@@ -182,6 +184,7 @@ std::optional<RunFacts> facts_from_json(const json& j, std::string* error) {
                   read_field(j, "", "liveness_failure", &f.liveness_failure, false, error) &&
                   read_field(j, "", "liveness_excused", &f.liveness_excused, false, error) &&
                   read_field(j, "", "buggify_points", &f.buggify_points, false, error) &&
+                  read_field(j, "", "buggify_fired", &f.buggify_fired, false, error) &&
                   read_field(j, "", "reproduce", &f.reproduce, false, error) &&
                   read_stats(j, &f.stats, error) && read_anomalies(j, &f.check, error) &&
                   read_faults(j, &f, error);

@@ -34,6 +34,7 @@ struct RunFacts {
   std::vector<scenarios::AppliedFault> faults;        // as the nemesis applied them
   std::vector<scenarios::FaultSpec> planned_faults;   // what the timeline draws
   std::map<std::string, bool> buggify_points;
+  std::map<std::string, std::uint64_t> buggify_fired;  // armed points: times fired
   checkers::CheckResult check;
   std::string reproduce;      // "" when the run cannot be reproduced
   // Why the page may show less than a simulated run's (e.g. "history only:

@@ -113,7 +113,10 @@ void end_run(sim::World& world, const RunOptions& options, const Nemesis& nemesi
   for (std::size_t i = 0; i < servers; ++i)
     result.stats.server_restarts += static_cast<std::int64_t>(world.node(i).incarnation()) - 1;
   result.faults = nemesis.log();
-  for (const auto& [point, armed] : world.buggify_points()) result.buggify_points[point] = armed;
+  for (const auto& [point, p] : world.buggify_points()) {
+    result.buggify_points[point] = p.armed;
+    if (p.armed) result.buggify_fired[point] = p.fired;
+  }
   result.trace_hash = world.trace_hash();
   result.sim_time_ns = world.now();
   result.events = world.events_processed();

@@ -78,6 +78,7 @@ struct RunResult {
   std::vector<AppliedFault> faults;
   std::vector<FaultSpec> planned_faults;
   std::map<std::string, bool> buggify_points;  // reached in this run: armed or not
+  std::map<std::string, std::uint64_t> buggify_fired;  // the armed ones: how often they fired
   std::vector<sim::Step> steps;
   std::vector<std::string> trace_lines;
 };

@@ -375,6 +375,7 @@ RunResult run_kafka(const Scenario& s, const RunOptions& options) {
 
   world.run_until(hx.faults_end_ns);
   nemesis.stop();
+  world.stop_buggify();  // the faults are over: what follows checks recovery
   liveness_phase(hx, reader);
   if (watch) *watch->listening = false;
   judge(hx, nemesis.applied(), watch ? watch->invariants.get() : nullptr,

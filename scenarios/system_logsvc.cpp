@@ -251,6 +251,7 @@ RunResult run_logsvc(const Scenario& s, const RunOptions& options) {
 
   world.run_until(hx.faults_end_ns);
   nemesis.stop();
+  world.stop_buggify();  // the faults are over: what follows checks recovery
   liveness_phase(hx, reader);
   *listening = false;
   judge(hx, nemesis, *invariants);

@@ -285,6 +285,7 @@ RunResult run_raft(const Scenario& s, const RunOptions& options) {
 
   world.run_until(hx.faults_end_ns);
   nemesis.stop();
+  world.stop_buggify();  // the faults are over: what follows checks recovery
   liveness_phase(hx);
   *listening = false;
   judge(hx, *invariants);

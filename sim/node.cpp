@@ -74,7 +74,7 @@ Task SimNode::spawn(std::string name, Callback body) {
 Network& SimNode::net() { return *net_; }
 Disk& SimNode::disk() { return *disk_; }
 
-bool SimNode::buggify(std::string_view point) { return world_.buggify(point); }
+bool SimNode::buggify(std::string_view point, double weight) { return world_.buggify(point, weight); }
 
 void SimNode::start() {
   CASTLE_ASSERT(!up_, "start of a node that is up");

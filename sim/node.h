@@ -46,7 +46,8 @@ class SimNode final : public Runtime {
   Disk& disk() override;
   Rng& rng() override { return rng_; }
   const Tracer& tracer() override { return tracer_; }
-  bool buggify(std::string_view point) override;
+  using Runtime::buggify;
+  bool buggify(std::string_view point, double weight) override;
 
   // Lifecycle controls (the simulator's side only).
   void set_main(MainFn main) { main_ = std::move(main); }

@@ -99,16 +99,18 @@ SimNode* World::find_node(std::string_view name) {
   return nullptr;
 }
 
-bool World::buggify(std::string_view point) {
+bool World::buggify(std::string_view point, double weight) {
   if (!buggify_.enabled) return false;
   auto it = armed_.find(point);
   if (it == armed_.end()) {
     // Arming depends only on the seed and the point's name, never on the
     // order in which points are first reached.
     Rng r(seed_ ^ hash_name(point));
-    it = armed_.emplace(std::string(point), r.chance(buggify_.arm_probability)).first;
+    it = armed_.emplace(std::string(point), BuggifyPoint{r.chance(buggify_.arm_probability)}).first;
   }
-  return it->second && buggify_rng_.chance(buggify_.fire_probability);
+  if (!it->second.armed || !buggify_rng_.chance(buggify_.fire_probability * weight)) return false;
+  ++it->second.fired;
+  return true;
 }
 
 bool World::step() {

@@ -78,9 +78,16 @@ class World final : private SchedulerHooks {
   TraceBus& trace_bus() { return trace_bus_; }
 
   void set_buggify(BuggifyConfig c) { buggify_ = c; }
-  bool buggify(std::string_view point);
+  bool buggify(std::string_view point, double weight = 1.0);
+  // No point fires from now on (the faults are over); the armed ones stay
+  // listed for the report.
+  void stop_buggify() { buggify_.enabled = false; }
   // The points armed so far in this run, for the report.
-  const std::map<std::string, bool, std::less<>>& buggify_points() const { return armed_; }
+  struct BuggifyPoint {
+    bool armed = false;
+    std::uint64_t fired = 0;
+  };
+  const std::map<std::string, BuggifyPoint, std::less<>>& buggify_points() const { return armed_; }
 
   // Runs one ready fiber or one event. False when nothing is left to do.
   bool step();
@@ -111,7 +118,7 @@ class World final : private SchedulerHooks {
   std::vector<Step> steps_;
   TraceBus trace_bus_;
   BuggifyConfig buggify_;
-  std::map<std::string, bool, std::less<>> armed_;
+  std::map<std::string, BuggifyPoint, std::less<>> armed_;
   std::unique_ptr<SimNetwork> network_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
 };

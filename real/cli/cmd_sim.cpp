@@ -28,8 +28,13 @@ void print_summary(const Scenario& s, const RunResult& r) {
               static_cast<long long>(r.stats.server_restarts));
   if (!r.buggify_points.empty()) {
     std::printf("buggify:");
-    for (const auto& [point, armed] : r.buggify_points)
-      std::printf(" %s=%s", point.c_str(), armed ? "armed" : "off");
+    for (const auto& [point, armed] : r.buggify_points) {
+      const auto fired = r.buggify_fired.find(point);
+      if (armed && fired != r.buggify_fired.end())
+        std::printf(" %s=armed:%llu", point.c_str(), static_cast<unsigned long long>(fired->second));
+      else
+        std::printf(" %s=%s", point.c_str(), armed ? "armed" : "off");
+    }
     std::printf("\n");
   }
   if (!r.swarm.empty()) std::printf("swarm: %s\n", r.swarm.c_str());

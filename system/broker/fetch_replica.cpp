@@ -43,6 +43,7 @@ FetchResponse::Partition serve_one(Broker::Impl& b, std::int32_t replica_id, con
   // what is left of the request's budget.
   const std::int64_t budget = bytes_total == 0 ? std::max<std::int64_t>(bytes_left, 1) : bytes_left;
   f.partition_max_bytes = static_cast<std::int32_t>(std::min<std::int64_t>(in.partition_max_bytes, budget));
+  if (b.rt.buggify("broker.replica_fetch_short", 4)) f.partition_max_bytes = 1;  // one batch: legal, and slow
   repl::PartitionData d = p->leader->serve_fetch(replica_id, f, b.rt.now());
   if (d.log_damaged) {
     take_damaged_offline(b, *p, f.fetch_offset);

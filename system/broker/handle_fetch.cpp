@@ -63,7 +63,11 @@ void read_partition(RequestContext& ctx, const std::string& topic, const FetchRe
     return;
   }
   if (offset >= hw) return;
-  const std::int64_t limit = std::min<std::int64_t>(in.partition_max_bytes, budget.remaining);
+  // Buggify: a fetch may return less than it could (one batch), as a
+  // small max.bytes would.
+  const std::int64_t limit = b.rt.buggify("broker.fetch_short", 4)
+                                 ? 1
+                                 : std::min<std::int64_t>(in.partition_max_bytes, budget.remaining);
   if (limit <= 0 && budget.total > 0) return;
   auto r = log.read(offset, static_cast<std::size_t>(std::max<std::int64_t>(limit, 1)), hw);
   if (!r) {

@@ -123,6 +123,12 @@ std::optional<AckWait> append(RequestContext& ctx, Partition& p, std::vector<std
     out.error_code = e;
     return std::nullopt;
   }
+  // Buggify: a retriable refusal with nothing written, as a leadership
+  // change in flight would answer.
+  if (b.rt.buggify("broker.produce_not_leader", 4)) {
+    out.error_code = ErrorCode::NOT_LEADER_OR_FOLLOWER;
+    return std::nullopt;
+  }
   // NOT_ENOUGH_REPLICAS: the ISR is below min.insync.replicas for acks=all.
   if (b.cluster) {
     if (auto e = p.leader->check_append(acks); e != ErrorCode::NONE) {
@@ -185,7 +191,10 @@ std::optional<AckWait> append(RequestContext& ctx, Partition& p, std::vector<std
 void await_replication(Broker::Impl& b, const std::string& topic, std::int32_t partition,
                        const AckWait& w, std::int32_t timeout_ms, ProduceResponse::Partition& out) {
   const Instant deadline = b.rt.now() + milliseconds(std::max(timeout_ms, 0));
-  const ErrorCode e = w.leader->await_ack(b.rt, w.last_offset, deadline);
+  // Buggify: time out at once, the batch in the log (it may still commit),
+  // as a slow ISR would: the producer's retry is a duplicate.
+  const ErrorCode e = b.rt.buggify("broker.produce_timeout", 4) ? ErrorCode::REQUEST_TIMED_OUT
+                                                             : w.leader->await_ack(b.rt, w.last_offset, deadline);
   if (e == ErrorCode::NONE) {
     CASTLE_TRACE(b.rt.tracer(), "replica.ack",
                  {{"topic", topic}, {"partition", partition}, {"epoch", w.leader->leader_epoch()},

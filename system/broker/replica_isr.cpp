@@ -23,8 +23,16 @@ struct Asked {
 };
 
 // The ISR to propose: the current one less the laggards, plus the caught up.
-std::vector<std::int32_t> proposed_isr(const repl::LeaderPartition& p, Instant now) {
-  const auto shrink = p.isr_to_shrink(now);
+// Buggify: a caught-up follower taken for a laggard now and then (as a
+// slow fetch would make it), so shrinks, expansions and the ELR are common.
+std::vector<std::int32_t> proposed_isr(Runtime& rt, const repl::LeaderPartition& p, Instant now) {
+  auto shrink = p.isr_to_shrink(now);
+  if (shrink.empty() && p.maximal_isr().size() > 1 && rt.buggify("broker.isr_shrink_spurious"))
+    for (std::int32_t id : p.maximal_isr())
+      if (id != p.self_id()) {
+        shrink = {id};
+        break;
+      }
   const auto expand = p.isr_to_expand(now);
   if (shrink.empty() && expand.empty()) return {};
   std::vector<std::int32_t> isr;
@@ -146,7 +154,7 @@ void ReplicaManager::isr_round(ControllerChannel& channel, controller::BrokerEpo
       add_to_request(req, asked.back(), *again);
       continue;
     }
-    auto isr = proposed_isr(p, now);
+    auto isr = proposed_isr(b_.rt, p, now);
     if (isr.empty()) continue;
     asked.push_back({tp.topic, led.topic_id, tp.partition, led.partition});
     trace_expansion(b_.rt, asked.back(), isr);

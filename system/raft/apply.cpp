@@ -65,9 +65,11 @@ void Core::apply_entries(const std::vector<LogEntry>& entries) {
 }
 
 void Core::maybe_snapshot() {
-  if (applied - snap_index < cfg.snapshot_threshold) return;
+  // Buggify: a snapshot early, so compaction and InstallSnapshot are common.
+  const bool early = applied > snap_index && rt.buggify("raft.snapshot_early", 2);
+  if (!early && applied - snap_index < cfg.snapshot_threshold) return;
   MutexLock lock(rt, mu);
-  if (applied - snap_index < cfg.snapshot_threshold) return;
+  if (applied <= snap_index || (!early && applied - snap_index < cfg.snapshot_threshold)) return;
   (void)snapshot_applied();
 }
 

@@ -108,7 +108,9 @@ static std::optional<Outgoing> next_request(Core& c, Peer& p) {
   req.prev_term = *prev_term;
   req.commit_index = c.commit;
   if (p.next_index <= c.log->last_index()) {
-    auto bytes = c.log->read_batches(p.next_index, c.log->last_index(), c.cfg.append_bytes_max);
+    // Buggify: one entry at a time (the first is always sent).
+    const std::size_t max_bytes = c.rt.buggify("raft.append_short", 4) ? 1 : c.cfg.append_bytes_max;
+    auto bytes = c.log->read_batches(p.next_index, c.log->last_index(), max_bytes);
     if (!bytes) {
       c.read_failed(p.next_index, bytes.error());
       return std::nullopt;

@@ -40,8 +40,12 @@ class Runtime {
   virtual const Tracer& tracer() = 0;
 
   // A named fault point. In simulation the seed arms some points per run and
-  // armed points fire now and then; in real mode it is always false.
-  virtual bool buggify(std::string_view point) = 0;
+  // armed points fire now and then (`weight` scales how often: points on
+  // hot paths fire less); in real mode it is always false. Every point must
+  // be a legal behaviour (a short read, an early roll, a retriable error),
+  // so that it only makes rare paths common.
+  virtual bool buggify(std::string_view point, double weight) = 0;
+  bool buggify(std::string_view point) { return buggify(point, 1.0); }
 
   void sleep_until(Instant t);
   void sleep_for(Duration d) { sleep_until(now() + d); }

@@ -575,7 +575,10 @@ Result<void> Log::Impl::maybe_roll(std::uint64_t bytes, std::int64_t next_offset
       to_ms(now) - to_ms(*s.first_append_wall) >= config.roll_ms;
   const bool by_range = next_offset - s.base_offset() > static_cast<std::int64_t>(UINT32_MAX) ||
                         s.size_bytes() + bytes > UINT32_MAX;
-  if (!(by_size || by_age || by_range || s.index_full())) return ok_result();
+  // Buggify: a roll early is legal and makes multi-segment reads,
+  // truncations and recoveries common.
+  if (!(by_size || by_age || by_range || s.index_full() || rt.buggify("log.roll_early", 0.5)))
+    return ok_result();
   return roll_at(log_end());
 }
 

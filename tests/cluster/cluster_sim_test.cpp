@@ -184,6 +184,46 @@ TEST(ClusterSim, BrokersRegisterAndReplicatedTopicServesProduceAndConsume) {
   }));
 }
 
+// Every buggify point armed (each a legal behaviour: one-batch fetches and
+// replica fetches, produces refused or timed out after the append, early
+// segment rolls and Raft snapshots, one-entry AppendEntries, spurious ISR
+// shrinks): an idempotent producer's records are all acknowledged and read
+// back once each, in per-partition order, and the points did fire.
+TEST(ClusterSim, WithEveryBuggifyPointArmedEveryRecordIsDeliveredOnce) {
+  Rig rig(3, 5);
+  rig.world.set_buggify({true, 1.0, 0.05});
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    wait_for_brokers(rt, rig, 3);
+    create_topic(rt, rig, "bug", 3, 3);
+    ASSERT_TRUE(wait_for_topic(rt, rig, "bug", [](const TopicInfo& t) { return all_isr_full(t, 3, 3); }));
+    client::ProducerConfig pc;
+    pc.client = rig.client_config();
+    pc.acks = -1;
+    pc.enable_idempotence = true;
+    pc.delivery_timeout_ms = 120000;
+    auto producer = client::Producer::create(rt, pc);
+    ASSERT_TRUE(producer.ok());
+    std::vector<DeliveryReport> acked;
+    for (int round = 0; round < 10; ++round)
+      for (auto& d : send_all(rt, **producer, "bug", "r" + std::to_string(round) + "-", 40)) {
+        EXPECT_TRUE(d.ok()) << d.error.message();
+        acked.push_back(d);
+      }
+    auto consumer = make_consumer(rt, rig);
+    consumer->assign({{"bug", 0}, {"bug", 1}, {"bug", 2}});
+    const auto got = consume(rt, *consumer, acked.size());
+    EXPECT_EQ(got.size(), acked.size()) << "a record missing or stored twice";
+    check_read_back(acked, got);
+  }));
+  for (const char* point : {"broker.fetch_short", "broker.replica_fetch_short", "broker.produce_not_leader",
+                            "broker.produce_timeout", "log.roll_early"}) {
+    const auto& points = rig.world.buggify_points();
+    const auto it = points.find(point);
+    ASSERT_NE(it, points.end()) << point << " never reached";
+    EXPECT_GT(it->second.fired, 0u) << point;
+  }
+}
+
 const PartitionInfo& partition_of(const TopicInfo& t, std::int32_t index) {
   for (const auto& p : t.partitions)
     if (p.partition == index) return p;

@@ -151,5 +151,26 @@ TEST(Buggify, ArmedBySeedAndPointNameOnly) {
   EXPECT_FALSE(off.buggify("a"));
 }
 
+// The report counts how often each armed point fired; a weight scales how
+// often; once the faults are over (stop_buggify) none fires, and the
+// points reached stay listed.
+TEST(Buggify, CountsFiresScalesByWeightAndStops) {
+  World w(3);
+  w.set_buggify({true, 1.0, 0.5});
+  int heavy = 0, light = 0;
+  for (int i = 0; i < 2000; ++i) {
+    heavy += w.buggify("heavy", 2.0) ? 1 : 0;  // always: 0.5 x 2
+    light += w.buggify("light", 0.1) ? 1 : 0;  // one in twenty
+  }
+  EXPECT_EQ(heavy, 2000);
+  EXPECT_GT(light, 50);
+  EXPECT_LT(light, 200);
+  EXPECT_EQ(w.buggify_points().at("heavy").fired, 2000u);
+  EXPECT_EQ(w.buggify_points().at("light").fired, static_cast<std::uint64_t>(light));
+  w.stop_buggify();
+  EXPECT_FALSE(w.buggify("heavy", 2.0));
+  EXPECT_TRUE(w.buggify_points().at("heavy").armed);
+}
+
 }  // namespace
 }  // namespace castle::sim
