@@ -155,6 +155,10 @@ void ControllerService::tick_loop() {
     MutexLock lock(rt_, mutex_);
     if (!ready()) continue;
     auto records = controller_.tick(metadata_.image(), rt_.now());
+    // Buggify: a leadership moved to another ISR member now and then, as
+    // a preferred-replica election would (on a tick with nothing to repair).
+    if (records.empty() && rt_.buggify("controller.move_leader", 0.4))
+      records = controller_.move_a_leader(metadata_.image(), rt_.rng().next());
     if (auto r = commit(records); !r) {
       CASTLE_TRACE(rt_.tracer(), "controller.tick_failed", {{"error", r.error().message()}});
     }

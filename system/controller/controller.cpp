@@ -242,6 +242,17 @@ std::vector<MetadataRecord> Controller::tick(const MetadataImage& image, Instant
   return batch.take();
 }
 
+std::vector<MetadataRecord> Controller::move_a_leader(const MetadataImage& image, std::uint64_t pick) const {
+  std::vector<PartitionChangeRecord> movable;
+  for (const auto& [id, topic] : image.topics())
+    for (const auto& [index, p] : topic.partitions)
+      if (auto change = move_leadership(image, id, index, p)) movable.push_back(std::move(*change));
+  if (movable.empty()) return {};
+  Batch batch(image);
+  batch.emit(std::move(movable[pick % movable.size()]));
+  return batch.take();
+}
+
 // ---- AlterPartition ----
 
 // Kafka's checks, in Kafka's order. The planted bugs switch some off.

@@ -99,6 +99,11 @@ class Controller {
   // partition (ISR shrink, leader election) as election.h describes.
   std::vector<MetadataRecord> tick(const MetadataImage& image, Instant now);
 
+  // Buggify's leadership move (election.h move_leadership) on the pick-th
+  // partition, in topic id and index order, whose leadership can move; no
+  // records if none can.
+  std::vector<MetadataRecord> move_a_leader(const MetadataImage& image, std::uint64_t pick) const;
+
   // A partition leader's ISR change, checked against the broker epoch, the
   // leader epoch and the partition epoch.
   Decision<AlterPartitionResponse> alter_partition(const MetadataImage& image,

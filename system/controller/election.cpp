@@ -105,6 +105,20 @@ std::size_t effective_min_insync(const PartitionState& state, std::size_t min_in
   return replication::effective_min_insync(static_cast<std::int64_t>(min_insync), state.replicas.size());
 }
 
+std::optional<PartitionChangeRecord> move_leadership(const MetadataImage& image, const TopicId& topic,
+                                                     PartitionId partition, const PartitionState& state) {
+  if (state.leader == kNoLeader || !image.is_alive(state.leader)) return std::nullopt;
+  const auto at = std::find(state.replicas.begin(), state.replicas.end(), state.leader);
+  if (at == state.replicas.end()) return std::nullopt;
+  BrokerIds after(at + 1, state.replicas.end());
+  after.insert(after.end(), state.replicas.begin(), at);
+  const auto next = first_alive(image, after, state.isr);
+  if (!next) return std::nullopt;
+  PartitionState moved = state;
+  moved.leader = *next;
+  return change_between(topic, partition, state, moved);
+}
+
 std::optional<BrokerId> clean_leader(const MetadataImage& image, const PartitionState& state) {
   return first_alive(image, state.replicas, state.isr);
 }

@@ -75,6 +75,12 @@ std::optional<PartitionChangeRecord> drop_offline_replica(const MetadataImage& i
                                                           const PartitionState& state,
                                                           BrokerId broker, ElectionPolicy policy);
 
+// Leadership moved from an alive leader to the next alive ISR member after
+// it in replica order, as Kafka's preferred-replica election moves it (every
+// ISR member holds everything committed); nullopt if there is none.
+std::optional<PartitionChangeRecord> move_leadership(const MetadataImage& image, const TopicId& topic,
+                                                     PartitionId partition, const PartitionState& state);
+
 // The first alive ISR member in replica order, if any.
 std::optional<BrokerId> clean_leader(const MetadataImage& image, const PartitionState& state);
 

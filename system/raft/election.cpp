@@ -49,7 +49,7 @@ bool Core::poll_voters(bool pre_vote, std::int64_t term) {
     // Under mu: a truncation holding it may be halfway, and while
     // storage_failed() reopens the log there is none (no campaign then).
     MutexLock lock(rt, mu);
-    if (!log) return false;
+    if (!log || repairing) return false;
     body = encode(VoteRequest{term, cfg.id, log->last_index(), last_log_term(), pre_vote});
   }
   auto tally = std::make_shared<Tally>();
@@ -90,7 +90,10 @@ void Core::campaign() {
   std::int64_t term = 0;
   {
     MutexLock lock(rt, mu);
-    if (role_gen != gen || role == Role::leader) return;
+    // The ticker saw no repair, but one may have begun while this waited
+    // for mu (a reopen holds it throughout): a lone voter then won its own
+    // election with a cut log and rewrote committed entries (seed 5816).
+    if (role_gen != gen || role == Role::leader || repairing) return;
     term = qs.term + 1;
     if (!set_quorum_state({term, cfg.id})) return;
     role = Role::candidate;
@@ -102,7 +105,7 @@ void Core::campaign() {
   const std::uint64_t candidate_gen = role_gen;
   const bool won = poll_voters(false, term);
   MutexLock lock(rt, mu);
-  if (won && role == Role::candidate && role_gen == candidate_gen && qs.term == term)
+  if (won && role == Role::candidate && role_gen == candidate_gen && qs.term == term && !repairing)
     become_leader(term);
 }
 

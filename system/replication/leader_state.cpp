@@ -63,6 +63,13 @@ Result<void> LeaderPartition::on_partition_state(const PartitionState& state, In
   if (state.leader_epoch != state_.leader_epoch || !names_leader(state, self_id_))
     return std::errc::invalid_argument;
   if (state.partition_epoch < state_.partition_epoch) return ok_result();
+  // A member the controller took out of the ISR may have lost its log
+  // since its last fetch (its replica went offline and was salvaged, cut
+  // short, without a restart): what that fetch said no longer counts, and
+  // only a fetch from now on can bring it back (cluster-swarm-disk 9462:
+  // re-added on a log end from before the cut, holding nothing).
+  for (std::int32_t id : state_.isr)
+    if (id != self_id_ && !contains(state.isr, id)) on_follower_fenced(id);
   state_ = state;
   proposed_isr_.reset();
   resend_isr_change_ = false;

@@ -314,6 +314,34 @@ TEST(Raft, WithTwoVotersANodeUnderRepairVotesForTheOtherEvenBelowItsFloor) {
   for (const auto& [idx, b] : c.machine(damaged)->applied) EXPECT_NE(text_of(b), "unreplicated");
 }
 
+// A lone voter's log fails (a sync, then reads, for a while) and the reopen
+// finds damage: it repairs, and a repairing voter must not campaign. The
+// ticker's election timeout ran out while the reopen held the lock, and its
+// campaign, let in once the reopen was over, did not look again: the voter
+// won its own election with the cut log and rewrote committed entries
+// (cluster-swarm-disk 5816).
+TEST(Raft, AVoterWhoseRepairBeganWhileItWaitedToCampaignDoesNotCampaign) {
+  Cluster c(15, 1, 0, [](RaftConfig& cfg) { cfg.snapshot_threshold = 1'000'000; });
+  const int lone = c.wait_leader();
+  ASSERT_EQ(lone, 0);
+  for (int k = 0; k < 30; ++k) ASSERT_TRUE(c.propose(lone, "p" + std::to_string(k)).ok());
+  const std::int64_t term = c.node(lone)->term();
+  auto& disk = c.sim_node(lone).sim_disk();
+  ASSERT_TRUE(disk.flip_bit("raft/log/00000000000000000000.log", 200, 1));
+  sim::DiskConfig failing = disk.config();
+  failing.sync_eio_rate = failing.read_eio_rate = 1.0;
+  failing.eio_only_in_path = "raft/log";
+  disk.set_config(failing);
+  EXPECT_FALSE(c.propose(lone, "fails", milliseconds(300)).ok());
+  c.run_for(seconds(2));  // past the election timeout, the reopen failing
+  failing.sync_eio_rate = failing.read_eio_rate = 0;
+  disk.set_config(failing);
+  c.run_for(seconds(3));
+  ASSERT_TRUE(c.node(lone)->repairing()) << "the reopen found the damage";
+  EXPECT_FALSE(c.node(lone)->is_leader()) << "elected itself with a cut log";
+  EXPECT_EQ(c.node(lone)->term(), term);
+}
+
 // A bit flip in the quorum-state file must not change whom the node voted
 // for (its checksum catches it) nor keep it down: the mirror written after
 // it holds every vote that left the node. Both damaged, the node cannot

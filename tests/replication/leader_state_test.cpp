@@ -224,6 +224,34 @@ TEST(LeaderState, AnIsrChangeOfUnknownOutcomeKeepsCountingUntilTheMetadataSays) 
   });
 }
 
+// The controller takes broker 1 out of the ISR (its replica went offline
+// and comes back salvaged, cut short, without a restart): the log end its
+// last fetch reported no longer counts, so it is not added back on it,
+// only on a fetch after the change (cluster-swarm-disk 9462).
+TEST(LeaderState, AMemberTheControllerRemovedRejoinsOnlyOnAFetchAfterwards) {
+  ReplRig rig(14);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0, 1, 2});
+    LeaderPartition& l = *rig.b(0).leader;
+    append_n(rig, 0, 5, rt);
+    l.on_follower_fetch(1, 5, rt.now());
+    l.on_follower_fetch(2, 5, rt.now());
+    ASSERT_EQ(l.high_watermark(), 5);
+    PartitionState removed;
+    removed.leader_epoch = 1;
+    removed.partition_epoch = l.partition_epoch() + 1;
+    removed.replicas = l.replicas();
+    removed.isr = {0, 2};
+    ASSERT_TRUE(l.on_partition_state(removed, rt.now()).ok());
+    EXPECT_TRUE(l.isr_to_expand(rt.now()).empty()) << "re-added on a fetch from before its removal";
+    l.on_follower_fetch(1, 0, rt.now());  // its log now: empty
+    EXPECT_TRUE(l.isr_to_expand(rt.now()).empty());
+    l.on_follower_fetch(1, 5, rt.now());
+    EXPECT_EQ(l.isr_to_expand(rt.now()), (std::vector<std::int32_t>{1}));
+  });
+}
+
 // A leadership that adopts a change its predecessor of the same epochs
 // sent (ReplicaManager::take_up_what_was_left) counts the member it adds from
 // its first high watermark on, as the predecessor did, and sends it again:

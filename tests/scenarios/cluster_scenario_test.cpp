@@ -232,7 +232,12 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // snapshot it took for applied already, and its log never resumed
 // (Core::adopt_applied_snapshot); 615: two voters, the repairing one's
 // floor held an entry it flushed as leader that the other never got, so it
-// refused the other forever (the two-voter rule in Core::handle_vote).
+// refused the other forever (the two-voter rule in Core::handle_vote);
+// 5816: a lone voter whose repair began while its campaign waited for the
+// lock won the election with its cut log (Core::campaign); 9462: a
+// follower the controller took out of the ISR came back salvaged, empty,
+// and was re-added on the log end of a fetch from before
+// (LeaderPartition::on_partition_state).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -245,7 +250,8 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm-disk", 4029}, {"raft-sync-eio", 76}, {"raft-sync-eio", 1293},
       {"cluster-swarm", 12081}, {"cluster-swarm-disk", 74}, {"cluster-swarm-disk", 322},
       {"cluster-swarm-disk", 1044}, {"cluster-swarm-disk", 4705},
-      {"cluster-swarm-disk", 2037}, {"cluster-swarm-disk", 615}};
+      {"cluster-swarm-disk", 2037}, {"cluster-swarm-disk", 615},
+      {"cluster-swarm-disk", 5816}, {"cluster-swarm-disk", 9462}};
   for (const auto& [name, seed] : found) {
     const RunResult r = run_library(name, seed);
     EXPECT_EQ(r.verdict, Verdict::pass) << name << " seed " << seed << ": " << r.liveness_failure << " "
