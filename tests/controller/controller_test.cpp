@@ -158,6 +158,25 @@ struct OutOfSync {
   }
 };
 
+// Buggify's leadership move (a preferred-replica election's kind): the
+// next alive ISR member after the leader in replica order leads, at the
+// next leader epoch; a partition whose ISR is its leader alone cannot move.
+TEST(ControllerElection, ALeadershipMovesToTheNextAliveIsrMember) {
+  Rig rig;
+  rig.start_brokers(3);
+  rig.create("t", 1, 3);
+  const PartitionState before = rig.partition("t", 0);
+  rig.commit(rig.controller.move_a_leader(rig.image, 7));
+  const PartitionState& after = rig.partition("t", 0);
+  EXPECT_EQ(after.leader, next_in_preference(before, before.leader));
+  EXPECT_EQ(after.leader_epoch, next(before.leader_epoch));
+  EXPECT_EQ(after.isr, before.isr);
+  OutOfSync alone({});
+  alone.rig.heartbeat(raw(alone.in_sync));  // back, the ISR of one
+  ASSERT_EQ(alone.rig.partition("t", 0).isr, BrokerIds{alone.in_sync});
+  EXPECT_TRUE(alone.rig.controller.move_a_leader(alone.rig.image, 7).empty());
+}
+
 TEST(ControllerElection, NoAliveIsrMemberMeansOfflineWhenUncleanIsOff) {
   OutOfSync s({});
   const PartitionState& p = s.rig.partition("t", 0);
