@@ -40,8 +40,9 @@ class Runtime {
   virtual const Tracer& tracer() = 0;
 
   // A named fault point. In simulation the seed arms some points per run and
-  // armed points fire now and then (`weight` scales how often: points on
-  // hot paths fire less); in real mode it is always false. Every point must
+  // armed points fire now and then (`weight` scales how often: below 1 on
+  // hot paths, above where a run reaches the point seldom); in real mode it
+  // is always false. Every point must
   // be a legal behaviour (a short read, an early roll, a retriable error),
   // so that it only makes rare paths common.
   virtual bool buggify(std::string_view point, double weight) = 0;
