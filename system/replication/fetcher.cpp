@@ -86,7 +86,17 @@ bool ReplicaFetcher::run_once() {
   ++stats_.rounds;
   bool worked = truncation_round(ready(FollowerPhase::truncating));
   worked = fetch_round(ready(FollowerPhase::fetching)) || worked;
+  maybe_revalidate();
   return worked;
+}
+
+// Buggify: a fetching partition checked against the leader's log again, so
+// that the epoch protocol runs often, not only on leader changes.
+void ReplicaFetcher::maybe_revalidate() {
+  for (const auto& [tp, p] : partitions_) {
+    if (p->phase() != FollowerPhase::fetching || !rt_.buggify("replication.revalidate", 0.2)) continue;
+    if (auto r = p->revalidate(); !r) apply_action(p, Result<FollowerAction>(r.error()));
+  }
 }
 
 void ReplicaFetcher::apply_action(const std::shared_ptr<FollowerPartition>& p,

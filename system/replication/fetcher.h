@@ -67,6 +67,7 @@ class ReplicaFetcher {
  private:
   using Snapshot = std::vector<std::shared_ptr<FollowerPartition>>;
   Snapshot ready(FollowerPhase phase) const;
+  void maybe_revalidate();
   bool truncation_round(const Snapshot& parts);
   bool fetch_round(const Snapshot& parts);
   // The partition if still registered as the same object.

@@ -67,6 +67,11 @@ Result<void> FollowerPartition::start_truncation() {
   return ok_result();
 }
 
+Result<void> FollowerPartition::revalidate() {
+  if (phase_ != FollowerPhase::fetching) return ok_result();
+  return start_truncation();
+}
+
 EpochQuery FollowerPartition::epoch_query() const {
   EpochQuery q;
   q.tp = tp_;

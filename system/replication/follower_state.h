@@ -65,6 +65,11 @@ class FollowerPartition {
   // A stale epoch (below the current one) is ignored.
   Result<void> on_new_leader(std::int32_t leader_id, std::int32_t leader_epoch);
 
+  // From fetching back to truncating, as a new leader epoch would start it:
+  // the log is checked against the leader's again, which is legal at any
+  // time (buggify's replication.revalidate). Disk errors as they come.
+  Result<void> revalidate();
+
   // ---- truncating
   // The question for the leader: the latest epoch in the local log.
   EpochQuery epoch_query() const;

@@ -51,6 +51,29 @@ TEST(FollowerState, Kip101DivergentTailIsTruncatedByEpoch) {
   });
 }
 
+// A follower in step with its leader checked again (buggify's
+// replication.revalidate): the epoch question finds nothing to cut, and it
+// fetches on from where it was.
+TEST(FollowerState, ARevalidatedFollowerInStepCutsNothingAndFetchesOn) {
+  ReplRig rig(22, 2);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0, 1});
+    for (int i = 0; i < 6; ++i) append_on_leader(rig, 0, "a" + std::to_string(i), rt);
+    rig.make_follower(1, 0, 1);
+    rig.sync_follower(1, 0, 1);
+    ASSERT_EQ(rig.log(1).log_end_offset(), 6);
+    ASSERT_EQ(rig.b(1).follower->phase(), FollowerPhase::fetching);
+    ASSERT_TRUE(rig.b(1).follower->revalidate().ok());
+    EXPECT_EQ(rig.b(1).follower->phase(), FollowerPhase::truncating);
+    for (int i = 0; i < 2; ++i) append_on_leader(rig, 0, "b" + std::to_string(i), rt);
+    rig.sync_follower(1, 0, 1);
+    EXPECT_EQ(rig.log(1).log_end_offset(), 8);
+    EXPECT_EQ(rig.batches(1), rig.batches(0));
+    EXPECT_EQ(rig.b(1).follower->phase(), FollowerPhase::fetching);
+  });
+}
+
 // KIP-279: both replicas hold uncommitted divergent tails across two
 // leader changes. A (epoch 1) writes m0, m1; B copied m0. B leads epoch 2
 // and writes m2 at offset 1. A leads epoch 3 and writes m3 at offset 2. B
