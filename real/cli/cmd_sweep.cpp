@@ -34,11 +34,20 @@ struct Job {
   std::uint64_t seed = 0;
 };
 
+// A buggify point over a sweep: in how many runs it was reached and armed,
+// and how often it fired in all.
+struct PointTally {
+  int reached = 0;
+  int armed = 0;
+  std::uint64_t fired = 0;
+};
+
 struct Outcome {
   std::string verdict = "crash";  // pass, safety, liveness, or crash (the run died)
   std::int64_t sim_ns = 0;
   std::uint64_t events = 0;
   std::size_t anomalies = 0;
+  std::map<std::string, std::pair<bool, std::uint64_t>> buggify;  // point: armed, fired
 };
 
 struct Tally {
@@ -49,6 +58,7 @@ struct Tally {
   double wall_s = 0;
   std::optional<std::uint64_t> first_fail;
   std::vector<std::pair<std::uint64_t, std::string>> unexpected;  // seed, verdict
+  std::map<std::string, PointTally> buggify;
 };
 
 struct Running {
@@ -86,7 +96,12 @@ std::pair<std::uint64_t, std::uint64_t> parse_shard(const std::string& text) {
   const scenarios::RunResult r = scenarios::run_scenario(s, opt);
   std::ostringstream line;
   line << scenarios::to_string(r.verdict) << ' ' << r.sim_time_ns << ' ' << r.events << ' '
-       << r.check.anomalies.size() << '\n';
+       << r.check.anomalies.size();
+  for (const auto& [point, armed] : r.buggify_points) {
+    const auto fired = r.buggify_fired.find(point);
+    line << ' ' << point << ' ' << armed << ' ' << (fired == r.buggify_fired.end() ? 0 : fired->second);
+  }
+  line << '\n';
   const std::string text = line.str();
   [[maybe_unused]] auto n = ::write(fd, text.data(), text.size());
   ::_exit(0);
@@ -100,7 +115,12 @@ Outcome read_outcome(int fd) {
   Outcome o;
   std::istringstream in(text);
   std::string verdict;
-  if (in >> verdict >> o.sim_ns >> o.events >> o.anomalies) o.verdict = verdict;
+  if (!(in >> verdict >> o.sim_ns >> o.events >> o.anomalies)) return o;
+  o.verdict = verdict;
+  std::string point;
+  bool armed = false;
+  std::uint64_t fired = 0;
+  while (in >> point >> armed >> fired) o.buggify[point] = {armed, fired};
   return o;
 }
 
@@ -139,6 +159,7 @@ class Sweep {
   int report() const;
 
  private:
+  void print_buggify_coverage() const;
   void launch() {
     const Job j = queue_.front();
     queue_.pop_front();
@@ -174,6 +195,12 @@ class Sweep {
     t.sim_ns += o.sim_ns;
     t.events += o.events;
     t.wall_s += std::chrono::duration<double>(Clock::now() - r.started).count();
+    for (const auto& [point, state] : o.buggify) {
+      PointTally& pt = t.buggify[point];
+      ++pt.reached;
+      pt.armed += state.first ? 1 : 0;
+      pt.fired += state.second;
+    }
     if (o.verdict != "pass" && (!t.first_fail || r.job.seed < *t.first_fail)) t.first_fail = r.job.seed;
     if (!expected(scenarios_[r.job.scenario], o.verdict)) {
       t.unexpected.push_back({r.job.seed, o.verdict});
@@ -201,6 +228,20 @@ class Sweep {
   double wall_s_ = 0;
 };
 
+// Which buggify points a sweep exercised: a point armed in many runs that
+// never fired is one the workload does not reach often enough to matter.
+void Sweep::print_buggify_coverage() const {
+  for (std::size_t i = 0; i < scenarios_.size(); ++i) {
+    const Tally& t = tallies_[i];
+    if (t.buggify.empty()) continue;
+    std::printf("buggify %s (point: runs reached/armed, times fired):", scenarios_[i].name.c_str());
+    for (const auto& [point, pt] : t.buggify)
+      std::printf(" %s %d/%d %llu%s", point.c_str(), pt.reached, pt.armed,
+                  static_cast<unsigned long long>(pt.fired), pt.armed > 0 && pt.fired == 0 ? " (never fired)" : "");
+    std::printf("\n");
+  }
+}
+
 int Sweep::report() const {
   std::printf("%-42s %-8s %6s %6s %6s %8s %6s %10s %12s %10s\n", "scenario", "expect", "seeds",
               "pass", "safety", "liveness", "crash", "first-fail", "sim-s/wall-s", "events/s");
@@ -223,6 +264,7 @@ int Sweep::report() const {
       code = 1;
     }
   }
+  print_buggify_coverage();
   for (std::size_t i = 0; i < scenarios_.size(); ++i) {
     for (const auto& [seed, verdict] : tallies_[i].unexpected)
       std::printf("UNEXPECTED %s seed=%llu verdict=%s  reproduce: %s\n", scenarios_[i].name.c_str(),

@@ -42,6 +42,21 @@ TEST(CastleSweep, AFailureAScenarioDoesNotExpectFailsTheSweepWithItsReproduction
   EXPECT_NE(out.find("reproduce: castle sim"), std::string::npos) << out;
 }
 
+// A sweep of a buggify scenario says which points its runs reached, were
+// armed in and fired, summed over the seeds; a scenario without buggify
+// gets no such line.
+TEST(CastleSweep, SaysWhichBuggifyPointsTheRunsExercised) {
+  const std::string buggify = CASTLE_SOURCE_DIR "/scenarios/kafka-buggify.json";
+  auto [code, out] = run_shell(castle_binary + " sweep " + buggify + " " + clean + " --seeds 1..12 -j 2 --no-progress");
+  EXPECT_EQ(code, 0) << out;
+  const auto line = out.find("buggify kafka-buggify (point: runs reached/armed, times fired):");
+  ASSERT_NE(line, std::string::npos) << out;
+  const std::string coverage = out.substr(line, out.find('\n', line) - line);
+  EXPECT_NE(coverage.find(" log.roll_early 12/"), std::string::npos) << coverage;
+  EXPECT_NE(coverage.find(" broker.fetch_short 12/"), std::string::npos) << coverage;
+  EXPECT_EQ(out.find("buggify logsvc-crash-restart"), std::string::npos) << out;
+}
+
 TEST(CastleSweep, ShardsSplitTheSeeds) {
   auto [c1, o1] = run_shell(castle_binary + " sweep " + clean + " --seeds 1..5 --shard 1/2");
   auto [c2, o2] = run_shell(castle_binary + " sweep " + clean + " --seeds 1..5 --shard 2/2");
