@@ -41,8 +41,11 @@ struct KafkaHarness {
   int clients_running = 0;
   std::vector<bool> healed_ok;
   // By client: the partitions of sends that failed after the faults ended
-  // (what a client with none acknowledged was trying to reach).
-  std::vector<std::set<std::int32_t>> healed_failed;
+  // (what a client with none acknowledged was trying to reach), with the
+  // time of the last such failure.
+  std::vector<std::map<std::int32_t, sim::SimTime>> healed_failed;
+  // By partition: the last acknowledgement after the faults ended.
+  std::map<std::int32_t, sim::SimTime> healed_acked;
   bool read_done = false;
   // Partitions the final read has read to their ends (not read again when
   // another partition keeps it from completing).

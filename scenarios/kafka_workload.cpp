@@ -71,12 +71,15 @@ void complete_send(KafkaHarness& hx, int client, history::Op done, std::int32_t 
       end = std::max(end, fut.value().offset + 1);
     }
     ++hx.result.stats.acked;
-    if (hx.world.now() >= hx.faults_end_ns) hx.healed_ok[static_cast<std::size_t>(client)] = true;
+    if (hx.world.now() >= hx.faults_end_ns) {
+      hx.healed_ok[static_cast<std::size_t>(client)] = true;
+      hx.healed_acked[partition] = hx.world.now();
+    }
   } else {
     done.type = history::OpType::info;
     done.error = waited == FutureStatus::ready ? fut.value().error.message() : "no delivery report";
     ++hx.result.stats.unknown;
-    if (hx.world.now() >= hx.faults_end_ns) hx.healed_failed[static_cast<std::size_t>(client)].insert(partition);
+    if (hx.world.now() >= hx.faults_end_ns) hx.healed_failed[static_cast<std::size_t>(client)][partition] = hx.world.now();
   }
   hx.record(std::move(done));
 }
