@@ -135,6 +135,10 @@ struct BrokerConnection::State {
         return fail(w.error());
       }
       if (o.on_written) o.on_written(protocol::Response{protocol::ProduceResponse{}});
+      // Buggify: the connection breaks with a request written and its
+      // answer unread, as a network can break it at any moment: the
+      // outcome is unknown and the caller must retry without harm.
+      if (rt.buggify("client.reset_after_write", 0.2)) return fail(std::make_error_code(std::errc::connection_reset));
     }
   }
 };

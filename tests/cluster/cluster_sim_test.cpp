@@ -187,7 +187,8 @@ TEST(ClusterSim, BrokersRegisterAndReplicatedTopicServesProduceAndConsume) {
 // Every buggify point armed (each a legal behaviour: one-batch fetches and
 // replica fetches, produces refused or timed out after the append, early
 // segment rolls and Raft snapshots, one-entry AppendEntries, spurious ISR
-// shrinks): an idempotent producer's records are all acknowledged and read
+// shrinks, client connections broken with a request unanswered): an
+// idempotent producer's records are all acknowledged and read
 // back once each, in per-partition order, and the points did fire.
 TEST(ClusterSim, WithEveryBuggifyPointArmedEveryRecordIsDeliveredOnce) {
   Rig rig(3, 5);
@@ -216,7 +217,7 @@ TEST(ClusterSim, WithEveryBuggifyPointArmedEveryRecordIsDeliveredOnce) {
     check_read_back(acked, got);
   }));
   for (const char* point : {"broker.fetch_short", "broker.replica_fetch_short", "broker.produce_not_leader",
-                            "broker.produce_timeout", "log.roll_early"}) {
+                            "broker.produce_timeout", "log.roll_early", "client.reset_after_write"}) {
     const auto& points = rig.world.buggify_points();
     const auto it = points.find(point);
     ASSERT_NE(it, points.end()) << point << " never reached";
