@@ -322,7 +322,10 @@ Result<std::optional<BatchInfo>> Segment::locate(std::int64_t offset) {
   const OffsetEntry e = index_.lookup(relative(std::max(offset, base_offset_)));
   std::optional<BatchInfo> found;
   const std::size_t chunk = skip_bytes(options_.index_interval_bytes);
-  auto out = scan(e.position, base_offset_ + e.relative_offset, false, chunk,
+  // Every batch passed on the way is checked (at most an index interval's
+  // bytes): a flipped offset delta would otherwise claim the offset, and a
+  // truncation to it cut good batches after a damaged one silently.
+  auto out = scan(e.position, base_offset_ + e.relative_offset, /*verify_crc=*/true, chunk,
                   [&found, offset](const BatchInfo& b) {
                     if (b.next_offset <= offset) return true;
                     found = b;

@@ -240,7 +240,10 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // (LeaderPartition::on_partition_state); 13596 (an excuse refused): a
 // client's one send to a partition timed out while its ISR grew back after
 // the faults, and every later send of it went to partitions with only
-// damaged replicas to elect (clients_stuck_only_on).
+// damaged replicas to elect (clients_stuck_only_on); cluster-buggify-disk
+// 6690: a leader undoing a failed append truncated at a batch whose flipped
+// offset delta claimed the offset, losing 18 committed records silently
+// (Segment::locate checks CRCs now).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -254,7 +257,8 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm", 12081}, {"cluster-swarm-disk", 74}, {"cluster-swarm-disk", 322},
       {"cluster-swarm-disk", 1044}, {"cluster-swarm-disk", 4705},
       {"cluster-swarm-disk", 2037}, {"cluster-swarm-disk", 615},
-      {"cluster-swarm-disk", 5816}, {"cluster-swarm-disk", 9462}, {"cluster-swarm-disk", 13596}};
+      {"cluster-swarm-disk", 5816}, {"cluster-swarm-disk", 9462}, {"cluster-swarm-disk", 13596},
+      {"cluster-buggify-disk", 6690}};
   for (const auto& [name, seed] : found) {
     const RunResult r = run_library(name, seed);
     EXPECT_EQ(r.verdict, Verdict::pass) << name << " seed " << seed << ": " << r.liveness_failure << " "
