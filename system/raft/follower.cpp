@@ -139,12 +139,11 @@ FetchResponse Core::handle_fetch(const FetchRequest& req) {
   if (!resp.is_leader) return resp;
   resp.commit_index = commit;
   if (req.next_index <= log->base_index()) {
-    auto snap = load_latest_snapshot(rt.disk(), cfg.dir);
-    if (snap && *snap) {
+    if (auto snap = snapshot_to_send()) {
       resp.has_snapshot = true;
-      resp.snapshot_index = (*snap)->index;
-      resp.snapshot_term = (*snap)->term;
-      resp.snapshot = std::move((*snap)->data);
+      resp.snapshot_index = snap->index;
+      resp.snapshot_term = snap->term;
+      resp.snapshot = std::move(snap->data);
     }
     return resp;
   }

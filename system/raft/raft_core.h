@@ -93,6 +93,9 @@ struct Core : std::enable_shared_from_this<Core> {
   // healed, from the state machine or by a repair (raft_node.cpp).
   void read_failed(std::int64_t index, std::error_code error);
   void trace_repair(const char* state, std::int64_t last_index);
+  // The snapshot to send a node that needs entries below the log's base
+  // (under mu); nullopt if none can be had now.
+  std::optional<Snapshot> snapshot_to_send();
   void floor_from_uncut_log(const RaftLog& l);
   // Writes the repair marker (durably) before any damage is cut.
   Result<void> mark_repair();

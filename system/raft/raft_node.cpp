@@ -155,6 +155,23 @@ void Core::read_failed(std::int64_t index, std::error_code error) {
   if (index > applied) damage_found();
 }
 
+// A snapshot that reaches the log's base, or none can be sent. A bit flip
+// in the newest one left only an older one (or none) on disk, and the
+// leader offered that, or nothing, forever to a node behind its base
+// (cluster-swarm-disk 23340: an observer stopped applying metadata, and
+// its broker kept leading at an epoch the controller had moved on from).
+// The state machine holds what the damaged one held: a new snapshot of it.
+std::optional<Snapshot> Core::snapshot_to_send() {
+  auto usable = [this](Result<std::optional<Snapshot>>& s) {
+    return s && *s && (*s)->index >= log->base_index();
+  };
+  auto snap = load_latest_snapshot(rt.disk(), cfg.dir);
+  if (!usable(snap) && applied >= log->base_index() && snapshot_applied())
+    snap = load_latest_snapshot(rt.disk(), cfg.dir);
+  if (!usable(snap)) return std::nullopt;
+  return std::move(**snap);
+}
+
 // The floor is what the log's checkpoints say its last flush covered,
 // read before the cut; a repair begun during another one keeps the higher
 // of the two (the node may have acknowledged entries in between).

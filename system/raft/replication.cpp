@@ -95,10 +95,9 @@ static std::optional<Outgoing> next_request(Core& c, Peer& p) {
   const auto prev_term = c.term_at(p.next_index - 1);
   if (p.next_index <= c.log->base_index() || !prev_term) {
     // The entries it needs are compacted: send the snapshot instead.
-    auto snap = load_latest_snapshot(c.rt.disk(), c.cfg.dir);
-    if (!snap || !*snap) return std::nullopt;
-    out.snapshot = SnapshotRequest{c.qs.term, c.cfg.id, (*snap)->index, (*snap)->term,
-                                   std::move((*snap)->data)};
+    auto snap = c.snapshot_to_send();
+    if (!snap) return std::nullopt;
+    out.snapshot = SnapshotRequest{c.qs.term, c.cfg.id, snap->index, snap->term, std::move(snap->data)};
     return out;
   }
   AppendRequest req;

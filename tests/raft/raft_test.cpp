@@ -402,6 +402,34 @@ TEST(Raft, LaggingFollowerInstallsTheLeadersSnapshot) {
   expect_agreement(c);
 }
 
+// The leader's own snapshot is damaged (a bit flip at rest) while a
+// follower is down; the log is compacted past it, so the follower needs a
+// snapshot to catch up. The leader takes a new one from its state machine
+// instead of offering the damaged one's absence forever (cluster-swarm-disk
+// 23340: an observer stopped applying metadata for good).
+TEST(Raft, ALeaderWhoseSnapshotIsDamagedSendsANewOne) {
+  Cluster c(17, 3);
+  const int leader = c.wait_leader();
+  ASSERT_GE(leader, 0);
+  const int lagger = (leader + 1) % 3;
+  c.sim_node(lagger).crash();
+  for (int k = 0; k < 120; ++k) ASSERT_TRUE(c.propose(leader, "s" + std::to_string(k)).ok());
+  const auto taken = c.node(leader)->stats().snapshots_taken;
+  ASSERT_GE(taken, 1u);
+  auto& disk = c.sim_node(leader).sim_disk();
+  int flipped = 0;
+  auto names = disk.list("raft");
+  ASSERT_TRUE(names.ok());
+  for (const auto& name : *names)
+    if (name.starts_with("snapshot-")) flipped += disk.flip_bit("raft/" + name, 0, 3) ? 1 : 0;
+  ASSERT_GE(flipped, 1);
+  c.sim_node(lagger).restart();
+  c.world().run_until([&] { return applied_everywhere(c, 120); }, c.world().now() + 5'000'000'000);
+  EXPECT_TRUE(applied_everywhere(c, 120)) << "the follower never caught up";
+  EXPECT_GT(c.node(leader)->stats().snapshots_taken, taken);
+  expect_agreement(c);
+}
+
 // A follower whose snapshot is damaged (its log compacted past it) has
 // lost the entries between: it starts anyway, repairs (votes for nobody)
 // and is refilled from the leader, by snapshot, until every node agrees.

@@ -243,7 +243,10 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // damaged replicas to elect (clients_stuck_only_on); cluster-buggify-disk
 // 6690: a leader undoing a failed append truncated at a batch whose flipped
 // offset delta claimed the offset, losing 18 committed records silently
-// (Segment::locate checks CRCs now).
+// (Segment::locate checks CRCs now); cluster-swarm-disk 23340: the Raft
+// leader's newest snapshot was damaged, so it offered an observer behind
+// its log's base nothing forever, and that broker never learned the
+// metadata again (Core::snapshot_to_send).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -258,7 +261,7 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm-disk", 1044}, {"cluster-swarm-disk", 4705},
       {"cluster-swarm-disk", 2037}, {"cluster-swarm-disk", 615},
       {"cluster-swarm-disk", 5816}, {"cluster-swarm-disk", 9462}, {"cluster-swarm-disk", 13596},
-      {"cluster-buggify-disk", 6690}};
+      {"cluster-buggify-disk", 6690}, {"cluster-swarm-disk", 23340}};
   for (const auto& [name, seed] : found) {
     const RunResult r = run_library(name, seed);
     EXPECT_EQ(r.verdict, Verdict::pass) << name << " seed " << seed << ": " << r.liveness_failure << " "
