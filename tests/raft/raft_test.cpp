@@ -402,6 +402,16 @@ TEST(Raft, LaggingFollowerInstallsTheLeadersSnapshot) {
   expect_agreement(c);
 }
 
+// Flips a bit in every snapshot file of a node; returns how many.
+int flip_every_snapshot(sim::SimDisk& disk) {
+  int flipped = 0;
+  auto names = disk.list("raft");
+  if (!names) return 0;
+  for (const auto& name : *names)
+    if (name.starts_with("snapshot-")) flipped += disk.flip_bit("raft/" + name, 0, 3) ? 1 : 0;
+  return flipped;
+}
+
 // The leader's own snapshot is damaged (a bit flip at rest) while a
 // follower is down; the log is compacted past it, so the follower needs a
 // snapshot to catch up. The leader takes a new one from its state machine
@@ -416,13 +426,7 @@ TEST(Raft, ALeaderWhoseSnapshotIsDamagedSendsANewOne) {
   for (int k = 0; k < 120; ++k) ASSERT_TRUE(c.propose(leader, "s" + std::to_string(k)).ok());
   const auto taken = c.node(leader)->stats().snapshots_taken;
   ASSERT_GE(taken, 1u);
-  auto& disk = c.sim_node(leader).sim_disk();
-  int flipped = 0;
-  auto names = disk.list("raft");
-  ASSERT_TRUE(names.ok());
-  for (const auto& name : *names)
-    if (name.starts_with("snapshot-")) flipped += disk.flip_bit("raft/" + name, 0, 3) ? 1 : 0;
-  ASSERT_GE(flipped, 1);
+  ASSERT_GE(flip_every_snapshot(c.sim_node(leader).sim_disk()), 1);
   c.sim_node(lagger).restart();
   c.world().run_until([&] { return applied_everywhere(c, 120); }, c.world().now() + 5'000'000'000);
   EXPECT_TRUE(applied_everywhere(c, 120)) << "the follower never caught up";
@@ -442,13 +446,7 @@ TEST(Raft, ADamagedSnapshotIsRepairedFromTheLeader) {
   const int damaged = (leader + 1) % 3;
   ASSERT_GE(c.node(damaged)->stats().snapshots_taken, 1u);
   c.sim_node(damaged).crash();
-  auto& disk = c.sim_node(damaged).sim_disk();
-  int flipped = 0;
-  auto names = disk.list("raft");
-  ASSERT_TRUE(names.ok());
-  for (const auto& name : *names)
-    if (name.starts_with("snapshot-")) flipped += disk.flip_bit("raft/" + name, 0, 3) ? 1 : 0;
-  ASSERT_GE(flipped, 1);
+  ASSERT_GE(flip_every_snapshot(c.sim_node(damaged).sim_disk()), 1);
   c.sim_node(damaged).restart();
   c.world().run_until([&] { return c.node(damaged) != nullptr; }, c.world().now() + 2'000'000'000);
   ASSERT_NE(c.node(damaged), nullptr) << "a damaged snapshot does not keep the node down";
