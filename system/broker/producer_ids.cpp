@@ -29,7 +29,7 @@ std::optional<std::int64_t> legacy_block_end(Disk& disk, const std::string& path
 // twice (storage::write_mirrored_checkpoint); both damaged, the broker
 // refuses to start rather than guess.
 Result<void> ProducerIdAllocator::load() {
-  auto entries = storage::read_mirrored_checkpoint(rt_.disk(), path_);
+  auto entries = storage::recover_mirrored_checkpoint(rt_.disk(), path_);
   if (!entries && entries.error() == std::errc::illegal_byte_sequence) {
     if (auto legacy = legacy_block_end(rt_.disk(), path_)) {
       next_ = block_end_ = *legacy;

@@ -20,9 +20,10 @@ bool parse_i64(std::string_view s, std::int64_t* out) {
 }
 }  // namespace
 
-// The mirror keeps a vote lost to damage from being given twice.
+// The mirror keeps a vote lost to damage from being given twice; the two
+// copies are made to agree before the state is used.
 Result<QuorumState> load_quorum_state(Disk& disk, const std::string& dir) {
-  auto entries = storage::read_mirrored_checkpoint(disk, join_path(dir, quorum_file));
+  auto entries = storage::recover_mirrored_checkpoint(disk, join_path(dir, quorum_file));
   if (!entries) return entries.error();
   if (!*entries) return QuorumState{};
   const auto& e = **entries;

@@ -31,8 +31,9 @@ struct QuorumState {
 };
 
 // Missing files are the initial state. A damaged primary is read from its
-// mirror; both damaged is std::errc::illegal_byte_sequence (the node cannot
-// know whom it voted for, and must not guess).
+// mirror, and the copies that differ from what is read are written again;
+// both damaged is std::errc::illegal_byte_sequence (the node cannot know
+// whom it voted for, and must not guess). For recovery: it may write.
 Result<QuorumState> load_quorum_state(Disk& disk, const std::string& dir);
 Result<void> save_quorum_state(Disk& disk, const std::string& dir, const QuorumState& s);
 

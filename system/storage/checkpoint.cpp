@@ -119,6 +119,19 @@ Result<std::optional<std::vector<CheckpointEntry>>> read_mirrored_checkpoint(Dis
   return primary;  // damaged with nothing to recover it from, or neither exists
 }
 
+Result<std::optional<std::vector<CheckpointEntry>>> recover_mirrored_checkpoint(Disk& disk,
+                                                                                const std::string& path) {
+  auto chosen = read_mirrored_checkpoint(disk, path);
+  if (!chosen || !*chosen) return chosen;
+  auto same = [&](const std::string& p) {
+    auto copy = read_checkpoint(disk, p);
+    return copy && *copy && **copy == **chosen;
+  };
+  if (!same(path) || !same(mirror_of(path)))
+    if (auto r = write_mirrored_checkpoint(disk, path, **chosen); !r) return r.error();
+  return chosen;
+}
+
 Result<void> write_offset_checkpoint(Disk& disk, const std::string& path, std::int64_t offset) {
   return write_checkpoint(disk, path, {CheckpointEntry{offset}});
 }

@@ -50,6 +50,14 @@ Result<void> write_mirrored_checkpoint(Disk& disk, const std::string& path,
                                        const std::vector<CheckpointEntry>& entries);
 Result<std::optional<std::vector<CheckpointEntry>>> read_mirrored_checkpoint(Disk& disk,
                                                                              const std::string& path);
+// On recovery, before the state is acted on: what read_mirrored_checkpoint
+// gives, written again to both copies where they differ. A primary whose
+// rename survived a crash though its directory sync had failed holds a
+// state the mirror lacks; acted on as it is, a later bit flip in the
+// primary would bring the older mirror back (a Raft term went back:
+// cluster-buggify-disk 25033).
+Result<std::optional<std::vector<CheckpointEntry>>> recover_mirrored_checkpoint(Disk& disk,
+                                                                                const std::string& path);
 
 // A checkpoint of one offset: a single entry line "<offset>".
 Result<void> write_offset_checkpoint(Disk& disk, const std::string& path, std::int64_t offset);

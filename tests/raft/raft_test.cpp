@@ -12,6 +12,7 @@
 #include "sim/disk.h"
 #include "system/raft/commit_rule.h"
 #include "system/raft/durable.h"
+#include "system/storage/checkpoint.h"
 #include "tests/raft/raft_rig.h"
 #include "tests/sim/node_rig.h"
 
@@ -344,8 +345,9 @@ TEST(Raft, AVoterWhoseRepairBeganWhileItWaitedToCampaignDoesNotCampaign) {
 
 // A bit flip in the quorum-state file must not change whom the node voted
 // for (its checksum catches it) nor keep it down: the mirror written after
-// it holds every vote that left the node. Both damaged, the node cannot
-// know its vote, and says so instead of guessing.
+// it holds every vote that left the node, and the load writes the damaged
+// copy again. Both damaged, the node cannot know its vote, and says so
+// instead of guessing.
 TEST(RaftDurable, ADamagedQuorumStateIsReadFromItsMirror) {
   sim::testing::NodeRig rig(7);
   ASSERT_TRUE(rig.run([&](Runtime& rt) {
@@ -357,6 +359,8 @@ TEST(RaftDurable, ADamagedQuorumStateIsReadFromItsMirror) {
     // "1\n1\n5 2\n<crc>\n": byte 4 is the term, which would read as 4.
     ASSERT_TRUE(rig.disk().flip_bit("raft/quorum-state", 4, 0));
     EXPECT_EQ(load_quorum_state(disk, "raft").value(), (QuorumState{5, 2}));
+    EXPECT_TRUE(storage::read_checkpoint(disk, "raft/quorum-state").ok()) << "the primary is written again";
+    ASSERT_TRUE(rig.disk().flip_bit("raft/quorum-state", 4, 0));
     ASSERT_TRUE(rig.disk().flip_bit("raft/quorum-state.mirror", 4, 0));
     auto lost = load_quorum_state(disk, "raft");
     ASSERT_FALSE(lost.ok());
@@ -364,6 +368,23 @@ TEST(RaftDurable, ADamagedQuorumStateIsReadFromItsMirror) {
     // The next save repairs both.
     ASSERT_TRUE(save_quorum_state(disk, "raft", {6, no_node}).ok());
     EXPECT_EQ(load_quorum_state(disk, "raft").value(), (QuorumState{6, no_node}));
+  }));
+}
+
+// A primary newer than its mirror (its rename survived a crash though the
+// directory sync failed, so the mirror was never written): the state read
+// is the primary's, and the load mirrors it, so that a later flip of the
+// primary does not bring the older term back (cluster-buggify-disk 25033).
+TEST(RaftDurable, ALoadMirrorsAPrimaryTheMirrorIsBehind) {
+  sim::testing::NodeRig rig(8);
+  ASSERT_TRUE(rig.run([&](Runtime& rt) {
+    Disk& disk = rt.disk();
+    ASSERT_TRUE(disk.make_dirs("raft").ok());
+    ASSERT_TRUE(save_quorum_state(disk, "raft", {2, 0}).ok());
+    ASSERT_TRUE(storage::write_checkpoint(disk, "raft/quorum-state", {{3, no_node}}).ok());
+    EXPECT_EQ(load_quorum_state(disk, "raft").value(), (QuorumState{3, no_node}));
+    ASSERT_TRUE(rig.disk().flip_bit("raft/quorum-state", 4, 0));
+    EXPECT_EQ(load_quorum_state(disk, "raft").value(), (QuorumState{3, no_node})) << "the term went back";
   }));
 }
 

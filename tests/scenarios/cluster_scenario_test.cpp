@@ -246,7 +246,10 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // (Segment::locate checks CRCs now); cluster-swarm-disk 23340: the Raft
 // leader's newest snapshot was damaged, so it offered an observer behind
 // its log's base nothing forever, and that broker never learned the
-// metadata again (Core::snapshot_to_send).
+// metadata again (Core::snapshot_to_send); cluster-buggify-disk 25033: a
+// quorum-state primary ahead of its mirror was acted on as it was, and a
+// later flip of it brought the older term back
+// (storage::recover_mirrored_checkpoint).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -261,7 +264,8 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm-disk", 1044}, {"cluster-swarm-disk", 4705},
       {"cluster-swarm-disk", 2037}, {"cluster-swarm-disk", 615},
       {"cluster-swarm-disk", 5816}, {"cluster-swarm-disk", 9462}, {"cluster-swarm-disk", 13596},
-      {"cluster-buggify-disk", 6690}, {"cluster-swarm-disk", 23340}};
+      {"cluster-buggify-disk", 6690}, {"cluster-swarm-disk", 23340},
+      {"cluster-buggify-disk", 25033}};
   for (const auto& [name, seed] : found) {
     const RunResult r = run_library(name, seed);
     EXPECT_EQ(r.verdict, Verdict::pass) << name << " seed " << seed << ": " << r.liveness_failure << " "
