@@ -273,9 +273,10 @@ bool ReplicaManager::take_failed_follower_offline(Partition& p) {
   MutexLock lock(b_.rt, p.lock);
   p.take_offline();
   p.sync_failed = p.sync_failed || f.sync_failed;
+  p.damaged = p.damaged || f.damaged;
   if (f.end_before >= 0) p.undo_to = p.undo_to < 0 ? f.end_before : std::min(p.undo_to, f.end_before);
-  CASTLE_TRACE(b_.rt.tracer(), "broker.partition_offline",
-               {{"dir", p.dir}, {"error", f.sync_failed ? "sync failed" : "follower append not undone"}});
+  const char* why = f.damaged ? "damaged batch" : f.sync_failed ? "sync failed" : "follower append not undone";
+  CASTLE_TRACE(b_.rt.tracer(), "broker.partition_offline", {{"dir", p.dir}, {"error", why}, {"damaged", f.damaged}});
   return true;
 }
 

@@ -208,7 +208,12 @@ Result<FollowerAction> FollowerPartition::undo_failed_append(std::int64_t end_be
 
 // Once a sync failed, the log fails every flush until it is reopened
 // (Log::sync_failed), so a retry could never succeed: the follower stops.
+// Damage a truncation met on its way (Segment::locate checks CRCs) stops
+// the follower too: asked again, it would fail the same way forever
+// (cluster-swarm-disk 40769: a follower truncating to the leader's epoch
+// end never rejoined the ISR).
 Result<FollowerAction> FollowerPartition::stop_if_sync_failed(std::error_code error) {
+  if (error == std::errc::illegal_byte_sequence) return stop(FollowerFailure{-1, log_.sync_failed(), true});
   if (!log_.sync_failed() || bugs_.on(bug_follower_keeps_failed_append)) return error;
   return stop(FollowerFailure{-1, true});
 }

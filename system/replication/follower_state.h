@@ -51,6 +51,7 @@ enum class FollowerAction {
 struct FollowerFailure {
   std::int64_t end_before = -1;
   bool sync_failed = false;
+  bool damaged = false;  // the log failed a CRC: salvaged, not reopened as it is
 };
 
 class FollowerPartition {

@@ -74,6 +74,34 @@ TEST(FollowerState, ARevalidatedFollowerInStepCutsNothingAndFetchesOn) {
   });
 }
 
+// A follower's truncation that meets damage on its way (locating the cut
+// checks CRCs) stops the follower as damaged, for the broker to take the
+// replica offline and salvage it, instead of failing the same way at every
+// retry (cluster-swarm-disk 40769: it never rejoined the ISR).
+TEST(FollowerState, DamageATruncationMeetsStopsTheFollowerAsDamaged) {
+  ReplRig rig(23, 2);
+  rig.open_all();
+  rig.run([&](Runtime& rt) {
+    rig.make_leader(0, 1, {0, 1});
+    for (int i = 0; i < 10; ++i) append_on_leader(rig, 0, "a" + std::to_string(i), rt);
+    rig.make_follower(1, 0, 1);
+    rig.sync_follower(1, 0, 1, 8);
+    rig.make_leader(1, 2, {1});
+    for (int i = 0; i < 5; ++i) append_on_leader(rig, 1, "b" + std::to_string(i), rt);
+    ASSERT_TRUE(rig.log(0).flush().ok());
+    // In the first batch's CRC-covered bytes, before the cut at offset 8.
+    ASSERT_TRUE(rig.b(0).node->sim_disk().flip_bit("t-0/00000000000000000000.log", 30, 1));
+    rig.make_follower(0, 1, 2);
+    ASSERT_EQ(rig.b(0).follower->phase(), FollowerPhase::truncating);
+    auto answers = rig.b(1).service->offset_for_leader_epoch({rig.b(0).follower->epoch_query()});
+    auto action = rig.b(0).follower->apply_epoch_answer(answers.at(0));
+    ASSERT_TRUE(action.ok()) << action.error().message();
+    EXPECT_EQ(*action, FollowerAction::failed);
+    ASSERT_TRUE(rig.b(0).follower->failure());
+    EXPECT_TRUE(rig.b(0).follower->failure()->damaged);
+  });
+}
+
 // KIP-279: both replicas hold uncommitted divergent tails across two
 // leader changes. A (epoch 1) writes m0, m1; B copied m0. B leads epoch 2
 // and writes m2 at offset 1. A leads epoch 3 and writes m3 at offset 2. B

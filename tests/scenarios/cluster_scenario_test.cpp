@@ -249,7 +249,10 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // metadata again (Core::snapshot_to_send); cluster-buggify-disk 25033: a
 // quorum-state primary ahead of its mirror was acted on as it was, and a
 // later flip of it brought the older term back
-// (storage::recover_mirrored_checkpoint).
+// (storage::recover_mirrored_checkpoint); cluster-swarm-disk 40769: a
+// follower's truncation met damage (now found on the way) and failed the
+// same way at every retry, never rejoining the ISR
+// (FollowerPartition::stop_if_sync_failed).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
@@ -265,7 +268,7 @@ TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
       {"cluster-swarm-disk", 2037}, {"cluster-swarm-disk", 615},
       {"cluster-swarm-disk", 5816}, {"cluster-swarm-disk", 9462}, {"cluster-swarm-disk", 13596},
       {"cluster-buggify-disk", 6690}, {"cluster-swarm-disk", 23340},
-      {"cluster-buggify-disk", 25033}};
+      {"cluster-buggify-disk", 25033}, {"cluster-swarm-disk", 40769}};
   for (const auto& [name, seed] : found) {
     const RunResult r = run_library(name, seed);
     EXPECT_EQ(r.verdict, Verdict::pass) << name << " seed " << seed << ": " << r.liveness_failure << " "
