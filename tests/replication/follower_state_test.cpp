@@ -21,6 +21,18 @@ void append_on_leader(ReplRig& rig, int id, const std::string& tag, Runtime& rt)
   ASSERT_TRUE(rig.b(id).leader->append(b, rt.now()).ok());
 }
 
+// Broker 0 leads epoch 1 and writes 0..9; broker 1 copies 0..7, then leads
+// epoch 2 and writes 8..12: broker 0's 8..9 diverge.
+void divergent_tails(ReplRig& rig, Runtime& rt) {
+  rig.make_leader(0, 1, {0, 1});
+  for (int i = 0; i < 10; ++i) append_on_leader(rig, 0, "a" + std::to_string(i), rt);
+  rig.make_follower(1, 0, 1);
+  rig.sync_follower(1, 0, 1, 8);
+  ASSERT_EQ(rig.log(1).log_end_offset(), 8);
+  rig.make_leader(1, 2, {1});
+  for (int i = 0; i < 5; ++i) append_on_leader(rig, 1, "b" + std::to_string(i), rt);
+}
+
 // The classic KIP-101 case: A leads epoch 1 and writes 0..9; B copied
 // 0..7. A goes, B leads epoch 2 and writes 8..12. A comes back as B's
 // follower: the epoch protocol cuts A at 8 and A ends with B's log.
@@ -28,14 +40,7 @@ TEST(FollowerState, Kip101DivergentTailIsTruncatedByEpoch) {
   ReplRig rig(21, 2);
   rig.open_all();
   rig.run([&](Runtime& rt) {
-    rig.make_leader(0, 1, {0, 1});
-    for (int i = 0; i < 10; ++i) append_on_leader(rig, 0, "a" + std::to_string(i), rt);
-    rig.make_follower(1, 0, 1);
-    rig.sync_follower(1, 0, 1, 8);
-    ASSERT_EQ(rig.log(1).log_end_offset(), 8);
-
-    rig.make_leader(1, 2, {1});
-    for (int i = 0; i < 5; ++i) append_on_leader(rig, 1, "b" + std::to_string(i), rt);
+    divergent_tails(rig, rt);
     rig.make_follower(0, 1, 2);
     EXPECT_EQ(rig.b(0).follower->phase(), FollowerPhase::truncating);
     auto q = rig.b(0).follower->epoch_query();
@@ -82,12 +87,7 @@ TEST(FollowerState, DamageATruncationMeetsStopsTheFollowerAsDamaged) {
   ReplRig rig(23, 2);
   rig.open_all();
   rig.run([&](Runtime& rt) {
-    rig.make_leader(0, 1, {0, 1});
-    for (int i = 0; i < 10; ++i) append_on_leader(rig, 0, "a" + std::to_string(i), rt);
-    rig.make_follower(1, 0, 1);
-    rig.sync_follower(1, 0, 1, 8);
-    rig.make_leader(1, 2, {1});
-    for (int i = 0; i < 5; ++i) append_on_leader(rig, 1, "b" + std::to_string(i), rt);
+    divergent_tails(rig, rt);
     ASSERT_TRUE(rig.log(0).flush().ok());
     // In the first batch's CRC-covered bytes, before the cut at offset 8.
     ASSERT_TRUE(rig.b(0).node->sim_disk().flip_bit("t-0/00000000000000000000.log", 30, 1));
