@@ -90,11 +90,13 @@ bool ReplicaFetcher::run_once() {
   return worked;
 }
 
-// Buggify: a fetching partition checked against the leader's log again, so
-// that the epoch protocol runs often, not only on leader changes.
+// Buggify: the fetching partitions checked against the leader's log again,
+// so that the epoch protocol runs often, not only on leader changes. One
+// evaluation per round: the round's other work is per partition already.
 void ReplicaFetcher::maybe_revalidate() {
+  if (!rt_.buggify("replication.revalidate", 0.2)) return;
   for (const auto& [tp, p] : partitions_) {
-    if (p->phase() != FollowerPhase::fetching || !rt_.buggify("replication.revalidate", 0.2)) continue;
+    if (p->phase() != FollowerPhase::fetching) continue;
     if (auto r = p->revalidate(); !r) apply_action(p, Result<FollowerAction>(r.error()));
   }
 }
