@@ -125,7 +125,7 @@ Result<FollowerAction> FollowerPartition::apply_epoch_answer(const EpochAnswer& 
   // leader never had must go, or the next question would be the same.
   if (offset <= log_.log_end_offset()) {
     if (auto r = log_.truncate_to(std::max(offset, log_.log_start_offset())); !r)
-      return stop_if_sync_failed(r.error());
+      return stop_if_unrecoverable(r.error());
   }
   if (complete || log_.epochs().empty()) phase_ = FollowerPhase::fetching;
   return FollowerAction::proceed;
@@ -147,7 +147,7 @@ Result<FollowerAction> FollowerPartition::apply_fetch(const PartitionData& d) {
   if (d.error != ErrorCode::NONE) return on_fetch_error(d);
   auto appended = append_records(d);
   if (!appended || *appended != FollowerAction::proceed) return appended;
-  if (auto r = follow_watermarks(d); !r) return stop_if_sync_failed(r.error());
+  if (auto r = follow_watermarks(d); !r) return stop_if_unrecoverable(r.error());
   return FollowerAction::proceed;
 }
 
@@ -161,10 +161,10 @@ Result<FollowerAction> FollowerPartition::on_fetch_error(const PartitionData& d)
       // is past the leader's: find the divergence again.
       if (d.log_start_offset >= 0 && log_.log_end_offset() < d.log_start_offset) {
         auto r = log_.truncate_fully_and_start_at(d.log_start_offset);
-        if (!r) return stop_if_sync_failed(r.error());
+        if (!r) return stop_if_unrecoverable(r.error());
         return FollowerAction::proceed;
       }
-      if (auto r = start_truncation(); !r) return stop_if_sync_failed(r.error());
+      if (auto r = start_truncation(); !r) return stop_if_unrecoverable(r.error());
       return FollowerAction::proceed;
     default:
       // NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH (the leader has not
@@ -180,7 +180,7 @@ Result<FollowerAction> FollowerPartition::append_records(const PartitionData& d)
   if (first.base_offset() != log_.log_end_offset()) {
     // Not what we asked for: our view of the leader's log is off.
     last_error_ = ErrorCode::OFFSET_OUT_OF_RANGE;
-    if (auto r = start_truncation(); !r) return stop_if_sync_failed(r.error());
+    if (auto r = start_truncation(); !r) return stop_if_unrecoverable(r.error());
     return FollowerAction::backoff;
   }
   const std::int64_t end_before = log_.log_end_offset();
@@ -212,7 +212,7 @@ Result<FollowerAction> FollowerPartition::undo_failed_append(std::int64_t end_be
 // the follower too: asked again, it would fail the same way forever
 // (cluster-swarm-disk 40769: a follower truncating to the leader's epoch
 // end never rejoined the ISR).
-Result<FollowerAction> FollowerPartition::stop_if_sync_failed(std::error_code error) {
+Result<FollowerAction> FollowerPartition::stop_if_unrecoverable(std::error_code error) {
   if (error == std::errc::illegal_byte_sequence) return stop(FollowerFailure{-1, log_.sync_failed(), true});
   if (!log_.sync_failed() || bugs_.on(bug_follower_keeps_failed_append)) return error;
   return stop(FollowerFailure{-1, true});

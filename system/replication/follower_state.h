@@ -99,7 +99,7 @@ class FollowerPartition {
   Result<FollowerAction> on_fetch_error(const PartitionData& d);
   Result<FollowerAction> append_records(const PartitionData& d);
   Result<FollowerAction> undo_failed_append(std::int64_t end_before, std::error_code error);
-  Result<FollowerAction> stop_if_sync_failed(std::error_code error);
+  Result<FollowerAction> stop_if_unrecoverable(std::error_code error);
   FollowerAction stop(FollowerFailure why);
   Result<void> follow_watermarks(const PartitionData& d);
   // The truncation point for an answer, and whether truncation is complete.

@@ -252,7 +252,7 @@ TEST(ClusterScenario, AnOpenLoopWorkloadSendsAtItsRateWithSendsInFlight) {
 // (storage::recover_mirrored_checkpoint); cluster-swarm-disk 40769: a
 // follower's truncation met damage (now found on the way) and failed the
 // same way at every retry, never rejoining the ISR
-// (FollowerPartition::stop_if_sync_failed).
+// (FollowerPartition::stop_if_unrecoverable).
 TEST(ClusterScenario, SeedsTheSweepsFoundFailingPass) {
   const std::pair<const char*, std::uint64_t> found[] = {
       {"cluster-swarm", 2002},  {"cluster-swarm", 3367},  {"cluster-swarm", 4602},
